@@ -1,0 +1,53 @@
+"""Datasets for fitting: tidy, validated observation tables with provenance.
+
+- `load_dataset(name)` -> `Dataset` (validated table in source and model units, the
+  PROVENANCE.md record, and the report of rows fitting excludes by rule);
+- `list_datasets()` -> names under `data/`;
+- `to_arrays(dataset)` -> `ObservationArrays` for `lactojax.likelihoods`;
+- `design_for(name)` -> the schedule assumptions of a dataset (`StudyDesign`);
+- `DatasetError` (a ValueError) names file, row, column and what was expected.
+
+Modules: schema (columns and validation), units (conversion to model units),
+vocabulary (observable names), loader, registry (where datasets live), provenance,
+exclusions (rules keeping rows out of likelihoods), design (schedule assumptions),
+arrays (to_arrays). See docs/datasets.md.
+"""
+
+from lactojax.datasets.arrays import ObservationArrays, fit_table, subject_names, to_arrays
+from lactojax.datasets.design import DESIGNS, StudyDesign, design_for
+from lactojax.datasets.exclusions import ExclusionReport
+from lactojax.datasets.loader import (
+    Dataset,
+    load_dataset,
+    read_observations,
+    write_dataset,
+    write_observations,
+)
+from lactojax.datasets.provenance import ProvenanceError
+from lactojax.datasets.registry import UnknownDatasetError, data_root, list_datasets
+from lactojax.datasets.schema import DatasetError
+from lactojax.datasets.vocabulary import OBSERVABLE_NAMES, OBSERVABLES, VOCABULARY
+
+__all__ = [
+    "DESIGNS",
+    "Dataset",
+    "DatasetError",
+    "ExclusionReport",
+    "OBSERVABLES",
+    "OBSERVABLE_NAMES",
+    "ObservationArrays",
+    "ProvenanceError",
+    "StudyDesign",
+    "UnknownDatasetError",
+    "VOCABULARY",
+    "data_root",
+    "design_for",
+    "fit_table",
+    "list_datasets",
+    "load_dataset",
+    "read_observations",
+    "subject_names",
+    "to_arrays",
+    "write_dataset",
+    "write_observations",
+]

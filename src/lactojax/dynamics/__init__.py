@@ -1,0 +1,1 @@
+"""The vector field, split by subsystem and composed in `vector_field.py`."""

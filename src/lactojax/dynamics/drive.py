@@ -1,0 +1,56 @@
+"""Inputs evaluated at time t: what is being applied to the mother right now."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+
+from lactojax.inputs import Courses, FeedSchedule, Inputs
+
+NIGHT_PEAK_CLOCK_H = 2.0  # the suckling prolactin response peaks around 02:00
+
+
+class Drive(eqx.Module):
+    suckling: jnp.ndarray  # (G,) infant suckling stimulus x effectiveness, 0..1
+    pumping: jnp.ndarray  # (G,) pump / machine stimulus x effectiveness, 0..1
+    session_active: jnp.ndarray  # 0/1: any removal session under way (conditioned cues)
+    dopamine_agonist: jnp.ndarray  # dose level
+    dopamine_antagonist: jnp.ndarray  # dose level
+    antibiotic: jnp.ndarray  # (G,) efficacy level
+    inoculum: jnp.ndarray  # (G,) 1e6 CFU/h entering through a nipple breach
+    placenta_retained: jnp.ndarray  # 0/1
+    night: jnp.ndarray  # 0..1, smooth circadian weight (1 at 02:00, 0 at 14:00)
+
+
+def _active_session(feeds: FeedSchedule, t):
+    """Row index of the session containing t (sessions never overlap) and whether one does."""
+    idx = jnp.searchsorted(feeds.start_h, t, side="right") - 1
+    safe = jnp.clip(idx, 0, feeds.start_h.shape[0] - 1)
+    active = (idx >= 0) & (t < feeds.end_h[safe])
+    return safe, active
+
+
+def _course_level(c: Courses, t) -> jnp.ndarray:
+    on = (c.start_h <= t) & (t < c.end_h)
+    return jnp.sum(jnp.where(on, c.level, 0.0)[:, None] * c.gland_mask, axis=0)  # (G,)
+
+
+def evaluate(inputs: Inputs, t) -> Drive:
+    feeds = inputs.feeds
+    row, active = _active_session(feeds, t)
+    stim = jnp.where(active, feeds.effectiveness[row], 0.0) * feeds.gland_mask[row]
+    pump = feeds.is_pump[row]
+    profile = inputs.profile
+    clock = jnp.mod(t + profile.delivery_clock_h, 24.0)
+    night = 0.5 * (1.0 + jnp.cos(2.0 * jnp.pi * (clock - NIGHT_PEAK_CLOCK_H) / 24.0))
+    return Drive(
+        suckling=stim * (1.0 - pump),
+        pumping=stim * pump,
+        session_active=jnp.where(active, 1.0, 0.0),
+        dopamine_agonist=jnp.max(_course_level(inputs.dopamine_agonist, t)),
+        dopamine_antagonist=jnp.max(_course_level(inputs.dopamine_antagonist, t)),
+        antibiotic=_course_level(inputs.antibiotic, t),
+        inoculum=_course_level(inputs.nipple_breach, t),
+        placenta_retained=jnp.where(t < profile.placenta_removal_h, 1.0, 0.0),
+        night=night,
+    )

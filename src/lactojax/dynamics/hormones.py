@@ -1,0 +1,120 @@
+"""Systemic subsystem: progesterone, dopamine-prolactin reflex, oxytocin reflex, permissive
+metabolic state, fever and the infant's appetite. Rates are per hour."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from lactojax.dynamics.drive import Drive
+from lactojax.inputs import Profile
+from lactojax.parameters import Params
+from lactojax.state import SystemicState
+
+LN2 = jnp.log(2.0)
+
+
+def rate_from_halflife_h(halflife_h):
+    return LN2 / halflife_h
+
+
+def prolactin_basal(p: Params, t) -> jnp.ndarray:
+    """Basal (between-feed) prolactin target, ng/mL: falls over months (Cox 1996)."""
+    late = p.prolactin_basal_late_ng_ml
+    return late + (p.prolactin_basal_term_ng_ml - late) * jnp.exp(-t / p.prolactin_basal_decline_h)
+
+
+def prolactin_secretion_fold(p: Params, t, night) -> jnp.ndarray:
+    """Pituitary secretion fold under full dopamine relief; declines with lactation stage."""
+    late = p.prolactin_secretion_fold_late
+    fold = late + (p.prolactin_secretion_fold_early - late) * jnp.exp(-t / p.prolactin_basal_decline_h)
+    return fold * (1.0 + p.prolactin_night_gain * night)
+
+
+def dopamine_inhibition(p: Params, s: SystemicState, drive: Drive) -> jnp.ndarray:
+    """Effective D2 inhibition of lactotrophs; 1 = basal, 0 = fully relieved."""
+    agonist = 1.0 + p.dopamine_agonist_potency * drive.dopamine_agonist
+    antagonist = 1.0 + p.dopamine_antagonist_potency * drive.dopamine_antagonist
+    return jnp.maximum(s.dopamine_tone, 0.0) * agonist / antagonist
+
+
+def milk_ejection(p: Params, oxytocin) -> jnp.ndarray:
+    """Fraction of stored milk made available by myoepithelial contraction (Hill, n=3)."""
+    x = (jnp.maximum(oxytocin, 0.0) / p.ejection_ec50_pg_ml) ** 3
+    return x / (1.0 + x)
+
+
+def infant_stomach_capacity(p: Params, t, profile: Profile) -> jnp.ndarray:
+    """Combined gastric capacity (mL) of the infant(s): grows over the first weeks."""
+    fast = p.infant_stomach_week1_gain_ml * (1.0 - jnp.exp(-t / p.infant_stomach_week1_tau_h))
+    slow_gain = jnp.maximum(p.infant_stomach_mature_ml - p.infant_stomach_birth_ml - p.infant_stomach_week1_gain_ml, 0.0)
+    slow = slow_gain * (1.0 - jnp.exp(-t / p.infant_stomach_growth_h))
+    one = p.infant_stomach_birth_ml + fast + slow
+    return one * profile.n_infants
+
+
+def infant_hunger(p: Params, s: SystemicState, t, profile: Profile) -> jnp.ndarray:
+    """0..1 drive to keep taking milk; falls as the stomach fills (appetite = demand)."""
+    x = (jnp.maximum(s.infant_stomach, 0.0) / infant_stomach_capacity(p, t, profile)) ** 4
+    return 1.0 / (1.0 + x)
+
+
+def systemic_rates(
+    p: Params,
+    s: SystemicState,
+    t,
+    drive: Drive,
+    profile: Profile,
+    infant_intake_rate,
+    cytokine_total,
+) -> SystemicState:
+    # Progesterone: placental source gone at t = 0 unless tissue is retained.
+    p4_target = p.progesterone_basal_ng_ml + (
+        profile.retained_placenta_fraction * p.progesterone_term_ng_ml * drive.placenta_retained
+    )
+    d_p4 = rate_from_halflife_h(p.progesterone_halflife_h) * (p4_target - s.progesterone)
+
+    # Dopamine tone: suppressed by nipple stimulation (infant or pump).
+    stimulus = jnp.sum(drive.suckling + drive.pumping)
+    tone_target = 1.0 / (1.0 + p.dopamine_relief_per_suckle * stimulus)
+    d_da = (tone_target - s.dopamine_tone) / (p.dopamine_tau_min / 60.0)
+
+    # Prolactin: secretion = basal x fold^(1 - inhibition); fold^0 = 1 at basal tone.
+    inhibition = dopamine_inhibition(p, s, drive)
+    fold = prolactin_secretion_fold(p, t, drive.night)
+    prl_target = profile.pituitary_function * prolactin_basal(p, t) * fold ** (1.0 - inhibition)
+    d_prl = rate_from_halflife_h(p.prolactin_halflife_min / 60.0) * (prl_target - s.prolactin)
+
+    # Oxytocin: reflex release with nipple stimulation plus conditioned release at sessions,
+    # inhibited by stress; absent when the posterior pituitary / reflex fails.
+    reflex = jnp.minimum(stimulus, 1.0)
+    release = (
+        p.oxytocin_conditioned_fraction * drive.session_active
+        + (1.0 - p.oxytocin_conditioned_fraction) * reflex
+    )
+    ot_target = p.oxytocin_basal_pg_ml + (
+        p.oxytocin_suckling_pg_ml * release * profile.oxytocin_function * (1.0 - jnp.minimum(profile.stress, 1.0))
+    )
+    d_ot = rate_from_halflife_h(p.oxytocin_halflife_min / 60.0) * (ot_target - s.oxytocin)
+
+    # Permissive metabolic state (insulin, cortisol, thyroid); type 1 diabetes slows it.
+    metabolic_target = profile.thyroid_function * profile.insulin_action
+    tau = p.metabolic_tau_h + profile.type1_diabetes * p.type1_diabetes_extra_tau_h
+    d_met = (metabolic_target - s.metabolic_readiness) / tau
+
+    # Fever follows the summed cytokine load of all glands.
+    fever_target = p.fever_max_c * cytokine_total / (cytokine_total + p.fever_half_cytokine)
+    d_fever = (fever_target - s.fever) / p.fever_tau_h
+
+    # Infant stomach: fills with intake, empties by gastric emptying.
+    d_stomach = infant_intake_rate - rate_from_halflife_h(p.infant_gastric_halflife_min / 60.0) * s.infant_stomach
+
+    return SystemicState(
+        progesterone=d_p4,
+        prolactin=d_prl,
+        dopamine_tone=d_da,
+        oxytocin=d_ot,
+        metabolic_readiness=d_met,
+        fever=d_fever,
+        infant_stomach=d_stomach,
+        infant_intake=infant_intake_rate,
+    )

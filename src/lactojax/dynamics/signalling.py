@@ -1,0 +1,32 @@
+"""Per-gland signalling: PRLR -> JAK2-STAT5 (with the progesterone-receptor brake),
+LIF -> STAT3 under stasis, and ER stress (UPR). Rates per hour."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from lactojax.dynamics.environment import GlandEnvironment
+from lactojax.parameters import Params
+from lactojax.state import GlandState, SystemicState
+
+
+def progesterone_receptor_occupancy(p: Params, progesterone) -> jnp.ndarray:
+    x = (jnp.maximum(progesterone, 0.0) / p.progesterone_receptor_k_ng_ml) ** 2
+    return x / (1.0 + x)
+
+
+def prolactin_receptor_signal(p: Params, prolactin) -> jnp.ndarray:
+    prl = jnp.maximum(prolactin, 0.0)
+    return prl / (prl + p.prolactin_receptor_k_ng_ml)
+
+
+def signalling_rates(p: Params, s: SystemicState, g: GlandState, env: GlandEnvironment):
+    """Returns (d_stat5, d_stat3, d_upr), each (G,)."""
+    occupancy = progesterone_receptor_occupancy(p, s.progesterone)
+    drive = prolactin_receptor_signal(p, s.prolactin) * (1.0 - p.progesterone_brake_strength * occupancy)
+    d_stat5 = p.stat5_on_per_h * drive * (1.0 - g.stat5) - p.stat5_off_per_h * g.stat5 * (
+        1.0 + p.stat3_suppresses_stat5 * g.stat3
+    )
+    d_stat3 = p.stat3_on_per_h * env.engorgement * (1.0 - g.stat3) - p.stat3_off_per_h * g.stat3
+    d_upr = (env.engorgement - g.upr) / p.upr_tau_h
+    return d_stat5, d_stat3, d_upr

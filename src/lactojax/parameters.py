@@ -1,0 +1,378 @@
+"""The one declarative parameter table, and the `Params` pytree built from it.
+
+Every model parameter is declared once in `PARAMETER_TABLE` with its units, nominal value,
+bounds, prior and the literature source or reasoning behind the nominal value. The same
+table drives simulation (`Params.nominal()`), priors and MAP bounds (`lactojax.inference`),
+reports and the generated docs (`lactojax params` / `docs/parameters.md`).
+
+Priors are written relative to the nominal value:
+  ("lognormal", s)   log(theta) ~ Normal(log(nominal), s)      positive quantities
+  ("logitnormal", s) logit(theta) ~ Normal(logit(nominal), s)  fractions in (0, 1)
+  ("normal", s)      theta ~ Normal(nominal, s)
+Bounds are hard limits: sampling happens on an unconstrained scale mapped into them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    unit: str
+    nominal: float
+    lower: float
+    upper: float
+    prior: tuple[str, float]
+    source: str
+    group: str
+
+    def __post_init__(self):
+        if not (self.lower < self.nominal < self.upper):
+            raise ValueError(
+                f"parameter {self.name!r}: nominal {self.nominal} must lie strictly inside "
+                f"bounds ({self.lower}, {self.upper})"
+            )
+        if self.prior[0] not in ("lognormal", "logitnormal", "normal"):
+            raise ValueError(f"parameter {self.name!r}: unknown prior family {self.prior[0]!r}")
+        if self.prior[0] == "lognormal" and self.lower < 0:
+            raise ValueError(f"parameter {self.name!r}: lognormal prior needs lower >= 0")
+        if self.prior[0] == "logitnormal" and not (0 <= self.lower and self.upper <= 1):
+            raise ValueError(f"parameter {self.name!r}: logitnormal prior needs bounds in [0, 1]")
+
+
+def _p(name, unit, nominal, lower, upper, prior, source, group):
+    return ParamSpec(name, unit, float(nominal), float(lower), float(upper), prior, source, group)
+
+
+LN = "lognormal"
+LG = "logitnormal"
+
+# fmt: off
+PARAMETER_TABLE: tuple[ParamSpec, ...] = (
+    # --- progesterone ---------------------------------------------------------------
+    _p("progesterone_term_ng_ml", "ng/mL", 150, 50, 400, (LN, 0.3),
+       "DESIGN.md §2: 100-200 ng/mL at term", "progesterone"),
+    _p("progesterone_basal_ng_ml", "ng/mL", 1.0, 0.1, 10, (LN, 0.5),
+       "DESIGN.md §2: a few ng/mL by days 3-5, < 1-2 ng/mL thereafter", "progesterone"),
+    _p("progesterone_halflife_h", "h", 12.0, 2, 40, (LN, 0.4),
+       "chosen so 150 ng/mL falls to ~2-5 ng/mL by 72 h (DESIGN.md §2)", "progesterone"),
+    _p("progesterone_receptor_k_ng_ml", "ng/mL", 8.0, 1, 60, (LN, 0.5),
+       "half-occupancy of the progesterone receptor brake; places secretory activation at "
+       "30-72 h (Kulski 1981; Arthur 1989)", "signalling"),
+    # --- prolactin & dopamine -------------------------------------------------------
+    _p("prolactin_halflife_min", "min", 37.0, 15, 80, (LN, 0.25),
+       "Sievertsen 1980: 37 +/- 10 min plasma elimination half-life", "prolactin"),
+    _p("prolactin_basal_term_ng_ml", "ng/mL", 160.0, 50, 500, (LN, 0.3),
+       "Weitzman 1981: 192 ng/mL before feeds on days 3-5", "prolactin"),
+    _p("prolactin_basal_late_ng_ml", "ng/mL", 50.0, 10, 150, (LN, 0.3),
+       "Cox 1996: basal 59 +/- 29 ng/mL at 6 months", "prolactin"),
+    _p("prolactin_basal_decline_h", "h", 900.0, 200, 5000, (LN, 0.4),
+       "Cox 1996: basal 119 ng/mL at 1 month -> 59 at 6 months", "prolactin"),
+    _p("prolactin_secretion_fold_early", "1", 15.0, 3, 80, (LN, 0.4),
+       "pituitary secretion fold under full dopamine relief; gives a plasma rise of "
+       "~3-8x (Noel 1974: 8.5x weeks 0-6; Weitzman 1981: 2.2x at 10 min)", "prolactin"),
+    _p("prolactin_secretion_fold_late", "1", 8.0, 1.5, 40, (LN, 0.4),
+       "Noel 1974: 6.0x at weeks 7-28; Cox 1996: peak/basal 1.5x at 6 months", "prolactin"),
+    _p("prolactin_night_gain", "1", 0.6, 0.0, 3.0, ("normal", 0.3),
+       "larger suckling response at night (DESIGN.md §2; seed 002 'night feeds')", "prolactin"),
+    _p("dopamine_relief_per_suckle", "1", 8.0, 0.5, 50, (LN, 0.5),
+       "suckling suppresses hypothalamic dopamine tone (seed 000)", "prolactin"),
+    _p("dopamine_tau_min", "min", 20.0, 3, 90, (LN, 0.4),
+       "places the prolactin peak 10-45 min into a feed (DESIGN.md §2)", "prolactin"),
+    _p("dopamine_agonist_potency", "1/dose", 3.0, 0.2, 20, (LN, 0.5),
+       "cabergoline/bromocriptine suppress prolactin to near-undetectable levels", "prolactin"),
+    _p("dopamine_antagonist_potency", "1/dose", 1.0, 0.05, 10, (LN, 0.5),
+       "domperidone raises basal prolactin several-fold", "prolactin"),
+    _p("prolactin_receptor_k_ng_ml", "ng/mL", 40.0, 5, 200, (LN, 0.5),
+       "half-maximal prolactin receptor / JAK2 activation; reasoning: basal levels of "
+       "50-200 ng/mL keep signalling partly, not fully, saturated", "signalling"),
+    # --- oxytocin & ejection --------------------------------------------------------
+    _p("oxytocin_basal_pg_ml", "pg/mL", 10.8, 2, 30, (LN, 0.3),
+       "Weitzman 1981: 10.8 pg/mL before a feed", "oxytocin"),
+    _p("oxytocin_suckling_pg_ml", "pg/mL", 55.0, 10, 200, (LN, 0.3),
+       "Weitzman 1981: peak 53.2 pg/mL at 10 min of suckling", "oxytocin"),
+    _p("oxytocin_halflife_min", "min", 4.0, 1, 15, (LN, 0.3),
+       "plasma half-life of a few minutes (DESIGN.md §2)", "oxytocin"),
+    _p("oxytocin_conditioned_fraction", "1", 0.3, 0.01, 0.9, (LG, 0.8),
+       "conditioned release (infant cry, thought of the baby) independent of nipple "
+       "stimulation (seeds 000, 001)", "oxytocin"),
+    _p("ejection_ec50_pg_ml", "pg/mL", 25.0, 5, 100, (LN, 0.4),
+       "myoepithelial contraction threshold between basal and suckling oxytocin", "oxytocin"),
+    # --- metabolic / permissive ------------------------------------------------------
+    _p("metabolic_readiness_at_delivery", "1", 0.3, 0.01, 0.95, (LG, 0.8),
+       "insulin/cortisol-dependent readiness for secretory activation at delivery", "metabolic"),
+    _p("metabolic_tau_h", "h", 18.0, 3, 100, (LN, 0.4),
+       "time constant of the permissive (insulin, cortisol) state after delivery", "metabolic"),
+    _p("type1_diabetes_extra_tau_h", "h", 40.0, 5, 150, (LN, 0.4),
+       "type 1 diabetes delays lactogenesis markers ~24 h (Arthur 1989; Hartmann & Cregan "
+       "2001)", "metabolic"),
+    # --- signalling -----------------------------------------------------------------
+    _p("progesterone_brake_strength", "1", 0.995, 0.5, 0.999, (LG, 0.8),
+       "progesterone receptor represses STAT5 target genes (seed 001)", "signalling"),
+    _p("stat5_on_per_h", "1/h", 0.1, 0.02, 3, (LN, 0.5),
+       "JAK2-STAT5 activation; hours time scale (seed 001: 'slow-acting')", "signalling"),
+    _p("stat5_off_per_h", "1/h", 0.08, 0.01, 1, (LN, 0.5),
+       "STAT5 deactivation; the prolactin drive persists for several hours (seed 000)", "signalling"),
+    _p("stat3_suppresses_stat5", "1", 4.0, 0.1, 20, (LN, 0.5),
+       "STAT5 -> STAT3 switch at involution (seed 001)", "signalling"),
+    _p("stat3_on_per_h", "1/h", 0.06, 0.005, 0.5, (LN, 0.5),
+       "LIF-STAT3 activation under stasis within 1-2 days (seed 001)", "signalling"),
+    _p("stat3_off_per_h", "1/h", 0.04, 0.005, 0.5, (LN, 0.5),
+       "STAT3 decay once milk is removed again", "signalling"),
+    _p("stasis_fill_half", "1", 0.85, 0.3, 1.5, (LN, 0.2),
+       "fraction of storage capacity at which stasis signalling (LIF) is half-maximal", "signalling"),
+    _p("upr_tau_h", "h", 12.0, 2, 72, (LN, 0.4),
+       "ER stress / UPR builds over hours of engorgement (seed 001)", "signalling"),
+    # --- secretory tissue -----------------------------------------------------------
+    _p("cell_proliferation_per_h", "1/h", 0.004, 0.0002, 0.05, (LN, 0.6),
+       "postpartum alveolar proliferation is modest in women (reasoning)", "tissue"),
+    _p("cell_carrying_capacity", "1", 1.6, 1.05, 4, (LN, 0.3),
+       "maximal secretory tissue relative to a normal gland at term; allows twins' supply "
+       "to approach double", "tissue"),
+    _p("cell_apoptosis_basal_per_h", "1/h", 1e-5, 1e-7, 1e-3, (LN, 1.0),
+       "slow secretory-cell loss in established lactation (Capuco 2003, dairy)", "tissue"),
+    _p("cell_apoptosis_stat3_per_h", "1/h", 0.03, 0.002, 0.3, (LN, 0.5),
+       "STAT3/UPR-driven apoptosis: involution over days (seed 001)", "tissue"),
+    _p("cell_quiescence_per_h", "1/h", 0.02, 0.001, 0.3, (LN, 0.6),
+       "secretory cells go quiescent under engorgement (DESIGN.md §2)", "tissue"),
+    _p("cell_reactivation_per_h", "1/h", 0.05, 0.002, 0.5, (LN, 0.6),
+       "quiescent cells reactivate after emptying (DESIGN.md §2)", "tissue"),
+    _p("lactose_capacity_tau_h", "h", 18.0, 2, 60, (LN, 0.4),
+       "alpha-lactalbumin / lactose synthase induction after STAT5 (seeds 000, 001)", "tissue"),
+    # --- synthesis & composition ------------------------------------------------------
+    _p("lactose_vmax_mmol_h", "mmol/h per gland", 12.0, 1, 40, (LN, 0.4),
+       "maximal lactose synthesis of a normal gland; 800 mL/day at 70 g/L needs "
+       "~3.4 mmol/h per breast at partial FIL inhibition", "synthesis"),
+    _p("secreted_lactose_mmol_l", "mmol/L", 205.0, 150, 260, (LN, 0.08),
+       "osmotic coupling: lactose of the transcellular aqueous phase ~70 g/L "
+       "(Hartmann & Kulski 1978: 70.3 g/L)", "synthesis"),
+    _p("secreted_sodium_mmol_l", "mmol/L", 4.0, 0.5, 12, (LN, 0.4),
+       "transcellular sodium; mature milk 4-8 mmol/L (Hartmann & Kulski 1978; Stolley 1981)", "synthesis"),
+    _p("secreted_potassium_mmol_l", "mmol/L", 15.0, 8, 25, (LN, 0.2),
+       "mature milk potassium 11-15 mmol/L (Chonnam 1982; Hartmann & Kulski 1978)", "synthesis"),
+    _p("secreted_chloride_mmol_l", "mmol/L", 11.0, 4, 25, (LN, 0.3),
+       "mature milk chloride ~10-12 mmol/L (reasoning: Na + K - anions)", "synthesis"),
+    _p("secreted_citrate_mmol_l", "mmol/L", 10.0, 1, 20, (LN, 0.3),
+       "Kent 1992: diffusible citrate 5.06 mmol/L on day 4", "synthesis"),
+    _p("secreted_protein_g_l", "g/L", 9.0, 3, 15, (LN, 0.2),
+       "casein + whey secreted with the aqueous phase; mature milk 8-12 g/L (seed 000)", "synthesis"),
+    _p("transcytosis_protein_g_h", "g/h per gland", 0.0045, 0.001, 0.1, (LN, 0.5),
+       "sIgA transcytosis, volume-independent: makes colostrum protein 15-20 g/L "
+       "(seed 000; Stolley 1981 week 1 15.7 g/L)", "synthesis"),
+    _p("secreted_fat_g_l", "g/L", 50.0, 15, 70, (LN, 0.2),
+       "Michaelsen 1994: median milk fat 39.2 g/L", "synthesis"),
+    _p("colostrum_fat_fraction", "1", 0.5, 0.05, 0.95, (LG, 0.8),
+       "colostrum is lower in fat than mature milk (seed 000)", "synthesis"),
+    _p("preterm_protein_gain", "1", 0.3, 0.0, 1.5, ("normal", 0.15),
+       "preterm milk is higher in protein (seed 000)", "synthesis"),
+    _p("fil_half_fill", "1", 0.5, 0.05, 3, (LN, 0.4),
+       "FIL exposure (amount / storage capacity) giving half inhibition; FIL concentration "
+       "in the lumen rises with stored milk (seeds 000-002)", "synthesis"),
+    _p("pressure_at_capacity_mmhg", "mmHg", 15.0, 3, 60, (LN, 0.4),
+       "intramammary pressure of a full gland (reasoning, dairy literature 10-40 mmHg)", "synthesis"),
+    _p("pressure_exponent", "1", 3.0, 1, 8, (LN, 0.3),
+       "pressure rises steeply as the gland fills (DESIGN.md §2)", "synthesis"),
+    _p("pressure_half_inhibition_mmhg", "mmHg", 18.0, 3, 80, (LN, 0.4),
+       "pressure that halves secretion (seed 002: mechanical inhibition)", "synthesis"),
+    # --- tight junctions ------------------------------------------------------------
+    _p("tj_open_at_delivery", "1", 0.3, 0.05, 0.99, (LG, 0.8),
+       "colostrum has plasma-like sodium: junctions leaky before activation (seed 000)", "tight_junctions"),
+    _p("tj_floor", "1", 0.02, 0.0005, 0.3, (LG, 0.8),
+       "residual leak of sealed junctions", "tight_junctions"),
+    _p("tj_tau_h", "h", 8.0, 2, 72, (LN, 0.4),
+       "junction closure over hours once progesterone falls; sodium falls before volume "
+       "rises (DESIGN.md §2)", "tight_junctions"),
+    _p("tj_permeability_l_h", "L/h per gland", 0.003, 0.0002, 0.05, (LN, 0.5),
+       "paracellular exchange of a fully open gland (sets weaning/mastitis sodium rise)", "tight_junctions"),
+    _p("tj_protein_sieving", "1", 0.01, 0.002, 0.5, (LG, 0.8),
+       "fraction of plasma protein passing open junctions", "tight_junctions"),
+    # --- storage & removal ----------------------------------------------------------
+    _p("storage_capacity_ml", "mL per gland", 210.0, 74, 600, (LN, 0.3),
+       "Kent 1999: 209.9 +/- 11.0 mL per breast (range 74-382)", "removal"),
+    _p("removal_rate_per_h", "1/h", 6.0, 0.5, 30, (LN, 0.4),
+       "first-order removal of ejected milk by an effective latch; leaves ~10-15% residual "
+       "(Dewey 1991: residual 109 of 914 g/day)", "removal"),
+    _p("pump_rate_per_h", "1/h", 5.0, 0.5, 30, (LN, 0.4),
+       "first-order removal by an electric pump", "removal"),
+    _p("initial_milk_ml", "mL per gland", 3.0, 0.2, 30, (LN, 0.5),
+       "colostrum present in the gland at delivery", "removal"),
+    # --- infant ----------------------------------------------------------------------
+    _p("infant_stomach_birth_ml", "mL", 7.0, 2, 40, (LN, 0.4),
+       "newborn gastric capacity ~5-7 mL on day 1 (reasoning); with colostrum supply keeps "
+       "day-1 intake < 100 mL (Saint 1984: 37 g; Arthur 1989: 82 mL)", "infant"),
+    _p("infant_stomach_week1_gain_ml", "mL", 37.0, 10, 150, (LN, 0.3),
+       "fast growth of appetite over the first week: intake ~500-700 mL by day 5 "
+       "(Saint 1984: 705 g; Arthur 1989: 556 mL at 144 h)", "infant"),
+    _p("infant_stomach_week1_tau_h", "h", 60.0, 12, 300, (LN, 0.3),
+       "time constant of the first-week appetite growth", "infant"),
+    _p("infant_stomach_mature_ml", "mL", 65.0, 50, 300, (LN, 0.3),
+       "gastric capacity reached over months; intake 650-950 mL/day from 1 to 6 months "
+       "(Dewey & Lonnerdal 1983; Michaelsen 1994; Cox 1996)", "infant"),
+    _p("infant_stomach_growth_h", "h", 1500.0, 200, 8000, (LN, 0.4),
+       "time constant of the slow appetite growth over months", "infant"),
+    _p("infant_gastric_halflife_min", "min", 50.0, 15, 150, (LN, 0.3),
+       "gastric emptying half-time of breast milk ~45-60 min (reasoning)", "infant"),
+    # --- inflammation ---------------------------------------------------------------
+    _p("bacteria_growth_per_h", "1/h", 0.4, 0.05, 2, (LN, 0.4),
+       "S. aureus doubling ~1-2 h in stagnant milk (seed 003)", "inflammation"),
+    _p("bacteria_max", "1e6 CFU per gland", 1000.0, 10, 1e5, (LN, 1.0),
+       "bacterial carrying capacity of a gland", "inflammation"),
+    _p("neutrophil_kill_per_h", "1/h per unit", 0.3, 0.02, 3, (LN, 0.5),
+       "neutrophil killing of bacteria (seed 003)", "inflammation"),
+    _p("antibiotic_kill_per_h", "1/h", 0.25, 0.02, 2, (LN, 0.5),
+       "antibiotic response within 48-72 h (seed 003)", "inflammation"),
+    _p("tlr_half_bacteria", "1e6 CFU", 1.0, 0.01, 100, (LN, 1.0),
+       "TLR -> NF-kB half-activation bacterial load", "inflammation"),
+    _p("cytokine_tau_h", "h", 3.0, 0.5, 24, (LN, 0.4),
+       "cytokine response time", "inflammation"),
+    _p("sterile_inflammation_gain", "1", 0.3, 0.0, 2.0, ("normal", 0.2),
+       "engorgement alone gives mild sterile inflammation (seed 003)", "inflammation"),
+    _p("neutrophil_tau_h", "h", 8.0, 1, 48, (LN, 0.4),
+       "neutrophil recruitment and clearance time", "inflammation"),
+    _p("abscess_rate_per_h", "1/h", 0.01, 0.0005, 0.2, (LN, 0.6),
+       "undrained infection walls off over days (seed 003)", "inflammation"),
+    _p("abscess_shielding", "1", 0.9, 0.1, 0.999, (LG, 0.8),
+       "an abscess shields bacteria from drainage, neutrophils and antibiotics", "inflammation"),
+    _p("fever_max_c", "degC", 2.5, 0.5, 4, (LN, 0.3),
+       "maximal fever above 37 degC", "inflammation"),
+    _p("fever_half_cytokine", "1", 0.5, 0.05, 3, (LN, 0.5),
+       "systemic cytokine load for half-maximal fever", "inflammation"),
+    _p("fever_tau_h", "h", 2.0, 0.3, 12, (LN, 0.4),
+       "fever follows cytokines within hours", "inflammation"),
+    _p("somatic_cell_basal_k_ml", "1e3 cells/mL", 30.0, 2, 300, (LN, 0.5),
+       "somatic cell count of healthy milk", "inflammation"),
+    _p("somatic_cell_per_neutrophil_k_ml", "1e3 cells/mL", 2000.0, 50, 2e4, (LN, 0.6),
+       "somatic cell count at full neutrophil recruitment", "inflammation"),
+)
+# fmt: on
+
+PARAMETERS: dict[str, ParamSpec] = {spec.name: spec for spec in PARAMETER_TABLE}
+if len(PARAMETERS) != len(PARAMETER_TABLE):  # pragma: no cover - guards the table itself
+    raise RuntimeError("duplicate parameter names in PARAMETER_TABLE")
+
+# Species presets: overrides of nominal values, each with its reasoning.
+SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
+    "human": {},
+    "cow": {
+        "storage_capacity_ml": (9000.0, "udder quarter holds 6-12 L (dairy physiology texts)"),
+        "lactose_vmax_mmol_h": (260.0, "30-40 kg milk/day over 4 quarters at 4.8% lactose"),
+        "secreted_lactose_mmol_l": (150.0, "bovine milk lactose ~4.8-5.0 % (milkman data)"),
+        "secreted_fat_g_l": (42.0, "bovine fat ~4 %"),
+        "secreted_protein_g_l": (33.0, "bovine protein ~3.3 %"),
+        "transcytosis_protein_g_h": (0.3, "bovine colostral immunoglobulin"),
+        "removal_rate_per_h": (12.0, "machine or hand milking empties a quarter in minutes"),
+        "pump_rate_per_h": (12.0, "machine milking"),
+        "initial_milk_ml": (1500.0, "colostrum in the quarter at calving"),
+        "cell_proliferation_per_h": (0.004, "post-calving increase to peak at 6-8 weeks"),
+        "cell_apoptosis_basal_per_h": (1.0e-4, "persistency: ~8-10 %/month decline after peak "
+                                                "(Capuco 2003)"),
+        "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
+        "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
+        "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
+    },
+}
+SPECIES_PRESETS["goat"] = {
+    "storage_capacity_ml": (1500.0, "goat half-udder 1-2 L (reasoning)"),
+    "lactose_vmax_mmol_h": (40.0, "2-4 kg milk/day over 2 glands"),
+    "secreted_lactose_mmol_l": (130.0, "goat milk lactose ~4.4 %"),
+    "removal_rate_per_h": (12.0, "machine or hand milking"),
+    "pump_rate_per_h": (12.0, "machine milking"),
+    "initial_milk_ml": (200.0, "colostrum at kidding"),
+    "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
+        "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
+    "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
+}
+
+
+class Params(eqx.Module):
+    """Named model parameters (a pytree of scalars or batched arrays).
+
+    Access as attributes, `params.prolactin_halflife_min`, or by name, `params["..."]`.
+    Units are those of `PARAMETER_TABLE`.
+    """
+
+    values: dict[str, jnp.ndarray]
+
+    def __getattr__(self, name: str):
+        # Only called for names that are not dataclass fields.
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(f"unknown model parameter {name!r}") from None
+
+    def __getitem__(self, name: str):
+        return self.values[name]
+
+    @classmethod
+    def nominal(cls, species: str = "human", **overrides: float) -> "Params":
+        """Nominal parameters of a species preset, with optional overrides by name."""
+        if species not in SPECIES_PRESETS:
+            raise ValueError(
+                f"unknown species {species!r}; expected one of {sorted(SPECIES_PRESETS)}"
+            )
+        values = {spec.name: spec.nominal for spec in PARAMETER_TABLE}
+        values.update({k: v for k, (v, _) in SPECIES_PRESETS[species].items()})
+        return cls.from_mapping(values).replace(**overrides)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, float]) -> "Params":
+        unknown = set(values) - set(PARAMETERS)
+        if unknown:
+            raise ValueError(f"unknown model parameter(s): {sorted(unknown)}")
+        missing = set(PARAMETERS) - set(values)
+        if missing:
+            raise ValueError(f"missing model parameter(s): {sorted(missing)}")
+        return cls({k: jnp.asarray(values[k], dtype=float) for k in PARAMETERS})
+
+    def replace(self, **overrides: float) -> "Params":
+        unknown = set(overrides) - set(PARAMETERS)
+        if unknown:
+            raise ValueError(
+                f"unknown model parameter(s): {sorted(unknown)}; see `lactojax params`"
+            )
+        new = dict(self.values)
+        new.update({k: jnp.asarray(v, dtype=float) for k, v in overrides.items()})
+        return Params(new)
+
+    def subset_vector(self, names: Iterable[str]) -> jnp.ndarray:
+        return jnp.stack([self.values[n] for n in names], axis=-1)
+
+    def with_vector(self, names: Iterable[str], vector: jnp.ndarray) -> "Params":
+        names = list(names)
+        new = dict(self.values)
+        for i, name in enumerate(names):
+            new[name] = vector[..., i]
+        return Params(new)
+
+
+def check_within_bounds(values: Mapping[str, float]) -> None:
+    """Raise a ValueError naming every parameter outside its table bounds."""
+    bad = []
+    for name, value in values.items():
+        spec = PARAMETERS[name]
+        v = float(np.asarray(value))
+        if not (spec.lower <= v <= spec.upper):
+            bad.append(f"{name}={v:g} (expected {spec.lower:g} <= value <= {spec.upper:g} {spec.unit})")
+    if bad:
+        raise ValueError("parameter(s) outside bounds: " + "; ".join(bad))
+
+
+def markdown_table() -> str:
+    """The parameter table as Markdown (drives docs/parameters.md)."""
+    lines = [
+        "| name | group | units | nominal | bounds | prior | source / reasoning |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in PARAMETER_TABLE:
+        lines.append(
+            f"| `{s.name}` | {s.group} | {s.unit} | {s.nominal:g} | [{s.lower:g}, {s.upper:g}] "
+            f"| {s.prior[0]}({s.prior[1]:g}) | {s.source} |"
+        )
+    return "\n".join(lines)

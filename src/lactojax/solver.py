@@ -1,0 +1,73 @@
+"""Typed solver settings with defaults (stiff-capable)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import diffrax
+import optimistix as optx
+
+_SOLVERS = {
+    "kvaerno5": diffrax.Kvaerno5,
+    "kvaerno4": diffrax.Kvaerno4,
+    "kvaerno3": diffrax.Kvaerno3,
+    "tsit5": diffrax.Tsit5,
+    "dopri5": diffrax.Dopri5,
+}
+_ADJOINTS = ("recursive_checkpoint", "forward", "direct")
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverSettings:
+    """How `simulate` integrates. Hashable: a change recompiles, a new parameter value does not.
+
+    solver: 'tsit5' (default, explicit 5th order), 'dopri5', or the L-stable implicit,
+      stiff-capable 'kvaerno5' / 'kvaerno4' / 'kvaerno3' (Newton root finder). The default is
+      explicit because the nominal model is not stiff: its fastest eigenvalue is ~ -10 /h
+      (oxytocin clearance), and Tsit5 takes 3-4x fewer steps than Kvaerno5 (measured,
+      see README "Solver choice"). Use a Kvaerno solver for extreme parameter draws.
+    rtol, atol: error tolerances (relative; absolute in each state's own units).
+    save_every_h: spacing of the regular output grid, hours.
+    max_steps: step budget; exceeding it is a solver failure.
+    adjoint: 'recursive_checkpoint' (reverse mode), 'forward' (forward-mode, best for a few
+      parameters: jacfwd), or 'direct'.
+    throw: raise on solver failure (True) or report it in `Trajectory.success` (False).
+    """
+
+    solver: str = "tsit5"
+    rtol: float = 1e-6
+    atol: float = 1e-6
+    save_every_h: float = 1.0
+    max_steps: int = 100_000
+    adjoint: str = "recursive_checkpoint"
+    checkpoints: int | None = None
+    throw: bool = True
+    dt0_h: float = 0.01
+
+    def __post_init__(self):
+        if self.solver not in _SOLVERS:
+            raise ValueError(f"SolverSettings.solver={self.solver!r}; expected one of {sorted(_SOLVERS)}")
+        if self.adjoint not in _ADJOINTS:
+            raise ValueError(f"SolverSettings.adjoint={self.adjoint!r}; expected one of {_ADJOINTS}")
+        if not (0 < self.rtol < 1 and 0 < self.atol):
+            raise ValueError(f"SolverSettings tolerances must be positive (rtol={self.rtol}, atol={self.atol})")
+        if self.save_every_h <= 0:
+            raise ValueError("SolverSettings.save_every_h must be > 0")
+
+    def make_solver(self):
+        cls = _SOLVERS[self.solver]
+        if self.solver.startswith("kvaerno"):
+            # Newton (re-evaluated Jacobian) converges where the default chord iteration
+            # stalls on this model (measured: ~2x fewer steps).
+            return cls(root_finder=optx.Newton(rtol=self.rtol, atol=self.atol))
+        return cls()
+
+    def make_adjoint(self):
+        if self.adjoint == "forward":
+            return diffrax.ForwardMode()
+        if self.adjoint == "direct":
+            return diffrax.DirectAdjoint()
+        return diffrax.RecursiveCheckpointAdjoint(checkpoints=self.checkpoints)
+
+    def replace(self, **changes) -> "SolverSettings":
+        return dataclasses.replace(self, **changes)
