@@ -165,7 +165,9 @@ DESIGNS: dict[str, StudyDesign] = {
                 "milkings); with near-constant secretion the yield ratio equals the "
                 "interval ratio, giving 14.6 h / 9.4 h, rounded to the half hour. Each "
                 "yield is the milk secreted since the previous scheduled milking; a "
-                "missing record is taken as a milking that was not recorded. "
+                "missing record is taken as a milking that was not recorded. The first "
+                "(unrecorded) milking is assumed at 14:30 on the calving day, t = 2.5 h, "
+                "so the first recorded yield (day 1, 05:00, t = 17 h) covers [2.5, 17] h. "
                 + _COW_TIME
             ),
         ),
