@@ -188,7 +188,7 @@ HUMAN_META: dict[str, dict] = {
     ),
     "casey1986": dict(
         title="Milk intake per kg during the first 5 days (Casey et al. 1986)",
-        citation="Casey CE, Neifert MR, Seacat JM, Neville MC. Nutrient intake by breast-fed "
+        citation="Casey, Neifert, Seacat, Neville. Nutrient intake by breast-fed "
         "infants during the first five days after birth. Am J Dis Child. "
         "1986;140(9):933-936.",
         doi="10.1001/archpedi.1986.02140230103044 (PubMed 3740001)",
@@ -205,7 +205,7 @@ HUMAN_META: dict[str, dict] = {
         "(Arthur, Smith & Hartmann 1989)",
         citation="Arthur PG, Smith M, Hartmann PE. Milk lactose, citrate, and glucose as "
         "markers of lactogenesis in normal and diabetic women. J Pediatr Gastroenterol "
-        "Nutr. 1989;9(4):488-496.",
+        "Nutr. 1989;9:488-496.",
         doi="journal record 00005176-198911000-00016",
         where="abstract: transition times (mean +- SD, n per marker), intake 82 -> 556 "
         "mL/24 h between 24 and 144 h (12 mothers), milk 'coming in' 59 +- 13 h",
@@ -239,7 +239,7 @@ HUMAN_META: dict[str, dict] = {
         "1992)",
         citation="Kent JC, Arthur PG, Retallack RW, Hartmann PE. Calcium, phosphate and "
         "citrate in human milk at initiation of lactation. J Dairy Res. "
-        "1992;59(2):161-167.",
+        "1992;59:161-167.",
         doi="Cambridge Core 900DD0E6A01A60582730F1E45BE55D98",
         where="abstract: concentrations (mean +- SEM, mM) on day 1 and day 4",
         verified="yes: values match the abstract",
@@ -284,7 +284,7 @@ HUMAN_META: dict[str, dict] = {
         "Kulski 1978)",
         citation="Hartmann PE, Kulski JK. Changes in the composition of the mammary "
         "secretion of women after abrupt termination of breast feeding. J Physiol. "
-        "1978;275:1-11.",
+        "1978;275:1 (first page; page range not checked).",
         doi="10.1113/jphysiol.1978.sp012173",
         where="abstract: full lactation means +- S.E. of mean, three women sampled monthly "
         "for 12 months; qualitative changes over 42 days after abrupt weaning (7 women)",
@@ -333,7 +333,7 @@ HUMAN_META: dict[str, dict] = {
     "dewey1991_darling": dict(
         title="Milk intake, extractable and residual milk at 3 months (DARLING study, "
         "Dewey et al. 1991)",
-        citation="Dewey KG, Heinig MJ, Nommsen LA, Lonnerdal B. Maternal versus infant "
+        citation="Dewey et al. Maternal versus infant "
         "factors related to breast milk intake and residual milk volume: the DARLING "
         "study. Pediatrics. 1991;87(6):829-837.",
         doi="PubMed 2034486",
@@ -348,7 +348,7 @@ HUMAN_META: dict[str, dict] = {
     ),
     "dewey_lonnerdal1983": dict(
         title="Milk intake at 1 and 6 months (Dewey & Lonnerdal 1983)",
-        citation="Dewey KG, Lonnerdal B. Milk and nutrient intake of breast-fed infants "
+        citation="Dewey, Lonnerdal. Milk and nutrient intake of breast-fed infants "
         "from 1 to 6 months: relation to growth and fatness. J Pediatr Gastroenterol Nutr. "
         "1983;2(3):497-506.",
         doi="10.1097/00005176-198302030-00018 (PubMed 6620057)",
@@ -363,7 +363,7 @@ HUMAN_META: dict[str, dict] = {
     "michaelsen1994": dict(
         title="Milk intake at 2 and 4 months, median milk fat (Copenhagen Cohort, "
         "Michaelsen et al. 1994)",
-        citation="Michaelsen KF, Larsen PS, Thomsen BL, Samuelson G. The Copenhagen Cohort "
+        citation="Michaelsen et al. The Copenhagen Cohort "
         "Study on Infant Nutrition and Growth: breast-milk intake, human milk "
         "macronutrient content, and influencing factors. Am J Clin Nutr. "
         "1994;59(3):600-611.",
@@ -371,8 +371,7 @@ HUMAN_META: dict[str, dict] = {
         where="abstract: mean intake 781 and 855 mL/24 h at 2 and 4 months in exclusively "
         "breast-fed infants (cohort of 91); median fat 39.2 g/L (infrared analysis every "
         "2-4 weeks)",
-        verified="yes: values match the abstract (co-authors after the first are as "
-        "commonly cited, not checked against the paper)",
+        verified="yes: values match the abstract",
         notes=["n = 91 is the cohort; the number exclusively breast-fed at each age is not "
                "in the abstract.",
                "The fat median pools samples over months 2-4 (window 1440-2880 h, reference "
@@ -385,9 +384,9 @@ HUMAN_META: dict[str, dict] = {
         "3-5 (citation as given in the project's reference file; journal not given)",
         where="unknown",
         verified="no: the publication could not be identified. The Weitzman paper that "
-        "was found (Weitzman RE, Leake RD, Rubin RT, Fisher DA. The effect of nursing on "
-        "neurohypophyseal hormone and prolactin secretion in human subjects. J Clin "
-        "Endocrinol Metab 1980;51:836) reports different numbers (6 women 2-3 days "
+        "was found ('The effect of nursing on neurohypophyseal hormone and prolactin "
+        "secretion in human subjects', an abstract record on scilit.net that does not show "
+        "the journal details) reports different numbers (6 women 2-3 days "
         "postpartum; oxytocin in uU/mL; prolactin 268 -> 362 ng/mL at 15 min), so these "
         "values are not from it",
         notes=["All rows are flagged 'unverified_source' and excluded from fitting by rule "
@@ -404,9 +403,9 @@ HUMAN_META: dict[str, dict] = {
     ),
     "noel1974": dict(
         title="Prolactin rise with nursing (Noel, Suh & Frantz 1974)",
-        citation="Noel GL, Suh HK, Frantz AG. Prolactin release during nursing and breast "
+        citation="Noel, Suh, Frantz. Prolactin release during nursing and breast "
         "stimulation in postpartum and nonpostpartum subjects. J Clin Endocrinol Metab. "
-        "1974;38(3):413-423.",
+        "1974;38:413 (first page; page range not checked).",
         where="abstract: peak 8.5 x baseline just after nursing in the first 6 weeks; "
         "6.0 x baseline at the end of nursing at 7-28 weeks; breast pump similar; play "
         "without nursing, no rise",
@@ -419,7 +418,7 @@ HUMAN_META: dict[str, dict] = {
     ),
     "sievertsen1980": dict(
         title="Plasma prolactin half-life (Sievertsen et al. 1980)",
-        citation="Sievertsen GD, et al. 1980. J Clin Endocrinol Metab 50:846 (citation as "
+        citation="Sievertsen et al. 1980. J Clin Endocrinol Metab 50:846 (citation as "
         "given in the project's reference file). The values match the abstract of "
         "'Pharmacokinetic studies of highly purified human prolactin in normal human "
         "subjects' (J Clin Endocrinol Metab), taken to be this paper.",
@@ -718,7 +717,7 @@ def build(source: Path, out: Path, only: set[str] | None = None) -> None:
             "SCC (milkman; Friggens, Ridder & Lovendahl 2007)",
             citation="Friggens NC, Ridder C, Lovendahl P. On the use of milk composition "
             "measures to predict the energy balance of dairy cows. J Dairy Sci. "
-            "2007;90(12):5453-5467. Data distributed as `milkman` in the R package doBy "
+            "2007;90:5453-5467. Data distributed as `milkman` in the R package doBy "
             "(Hojsgaard & Halekoh), CRAN.",
             doi="10.3168/jds.2006-821",
             where="the full data set `milkman` of doBy (data/milkman.rda), converted to CSV "

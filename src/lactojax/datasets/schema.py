@@ -35,7 +35,6 @@ from lactojax.datasets import units
 from lactojax.datasets.vocabulary import (
     OBSERVABLE_NAMES,
     QUALITATIVE,
-    VOCABULARY,
     VOLUME,
     observable_property,
 )
