@@ -163,9 +163,12 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "Kent 1992: diffusible citrate 5.06 mmol/L on day 4", "synthesis"),
     _p("secreted_protein_g_l", "g/L", 9.0, 3, 15, (LN, 0.2),
        "casein + whey secreted with the aqueous phase; mature milk 8-12 g/L (seed 000)", "synthesis"),
-    _p("transcytosis_protein_g_h", "g/h per gland", 0.0045, 0.001, 0.1, (LN, 0.5),
+    _p("transcytosis_protein_g_h", "g/h per gland", 0.002, 0.001, 0.1, (LN, 0.5),
        "sIgA transcytosis, volume-independent: makes colostrum protein 15-20 g/L "
        "(seed 000; Stolley 1981 week 1 15.7 g/L)", "synthesis"),
+    _p("colostral_protein_excess", "1", 0.6, 0.0, 5.0, ("normal", 0.4),
+       "colostral proteins (sIgA, lactoferrin) enrich the secreted phase while the "
+       "progesterone brake is on: protein 15-20 g/L on days 1-2 (seed 000; Stolley 1981)", "synthesis"),
     _p("secreted_fat_g_l", "g/L", 50.0, 15, 70, (LN, 0.2),
        "Michaelsen 1994: median milk fat 39.2 g/L", "synthesis"),
     _p("colostrum_fat_fraction", "1", 0.5, 0.05, 0.95, (LG, 0.8),
@@ -207,7 +210,7 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
     _p("infant_stomach_birth_ml", "mL", 7.0, 2, 40, (LN, 0.4),
        "newborn gastric capacity ~5-7 mL on day 1 (reasoning); with colostrum supply keeps "
        "day-1 intake < 100 mL (Saint 1984: 37 g; Arthur 1989: 82 mL)", "infant"),
-    _p("infant_stomach_week1_gain_ml", "mL", 37.0, 10, 150, (LN, 0.3),
+    _p("infant_stomach_week1_gain_ml", "mL", 35.0, 10, 150, (LN, 0.3),
        "fast growth of appetite over the first week: intake ~500-700 mL by day 5 "
        "(Saint 1984: 705 g; Arthur 1989: 556 mL at 144 h)", "infant"),
     _p("infant_stomach_week1_tau_h", "h", 60.0, 12, 300, (LN, 0.3),

@@ -61,7 +61,7 @@ INITIAL_MILK_COMPOSITION = {
     "potassium": 20.0,  # mmol/L
     "chloride": 50.0,  # mmol/L
     "citrate": 0.25,  # mmol/L (Kent 1992 day 1)
-    "protein": 40.0,  # g/L (pre-colostrum is protein-rich)
+    "protein": 20.0,  # g/L (colostrum, seed 000: 15-20 g/L)
     "fat": 20.0,  # g/L
 }
 

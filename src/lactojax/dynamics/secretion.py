@@ -70,8 +70,11 @@ def milk_fluxes(p: Params, g: GlandState, env: GlandEnvironment, drive: Drive, e
     )
 
 
-def composition_rates(p: Params, g: GlandState, env: GlandEnvironment, f: MilkFluxes, profile: Profile) -> dict:
-    """d/dt of stored volume and each composition amount, as a dict of (G,) arrays."""
+def composition_rates(
+    p: Params, g: GlandState, env: GlandEnvironment, f: MilkFluxes, profile: Profile, occupancy
+) -> dict:
+    """d/dt of stored volume and each composition amount, as a dict of (G,) arrays.
+    `occupancy` is the progesterone-receptor occupancy (colostral protein secretion)."""
     secretion_l = f.secretion_ml_h / 1000.0
     litres = env.volume_safe / 1000.0
     permeability = p.tj_permeability_l_h * g.tj_open * profile.alveolar_fraction
@@ -90,7 +93,7 @@ def composition_rates(p: Params, g: GlandState, env: GlandEnvironment, f: MilkFl
         paracellular = permeability * (PLASMA_MMOL_L[x] - amount / litres)
         rates[x] = transcellular[x] + paracellular - removal * amount
     rates["protein"] = (
-        secretion_l * p.secreted_protein_g_l * preterm
+        secretion_l * p.secreted_protein_g_l * preterm * (1.0 + p.colostral_protein_excess * occupancy)
         + p.transcytosis_protein_g_h * jnp.maximum(g.active_cells, 0.0) * preterm
         + permeability * p.tj_protein_sieving * PLASMA_PROTEIN_G_L
         - removal * g.protein

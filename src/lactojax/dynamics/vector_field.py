@@ -37,7 +37,7 @@ def vector_field(t, state: State, args) -> State:
     d_active, d_quiescent, d_lactose_capacity = tissue_rates(params, s, g, env, profile)
     occupancy = progesterone_receptor_occupancy(params, s.progesterone)
     d_tj = (tight_junction_target(params, g, env, occupancy) - g.tj_open) / params.tj_tau_h
-    milk = composition_rates(params, g, env, fluxes, profile)
+    milk = composition_rates(params, g, env, fluxes, profile, occupancy)
     d_bacteria, d_cytokine, d_neutrophils, d_abscess = inflammation_rates(
         params, g, env, drive, fluxes.removal_rate_per_h, profile
     )
