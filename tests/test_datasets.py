@@ -30,6 +30,7 @@ from lactojax.datasets import (
 )
 from lactojax.datasets import units, vocabulary
 from lactojax.datasets.design import MILKMAN_MILKING_CLOCK_H, day_window_h, milking_window_h
+from lactojax.datasets.loader import table_bytes
 from lactojax.datasets.provenance import read_provenance, sha256_file
 from lactojax.datasets.registry import data_root
 from lactojax.datasets.schema import COLUMN_NAMES
@@ -112,8 +113,13 @@ def test_dataset_loads_with_provenance(name):
 @pytest.mark.parametrize("name", ALL)
 def test_dataset_round_trips(name, tmp_path):
     ds = load_dataset(name)
+    if name == "milkman":
+        # 674k rows: writing the loaded table must reproduce the committed file byte for
+        # byte, so loading what was written gives back the same table (the full
+        # write-and-reload below is exercised on the other 20 datasets)
+        assert table_bytes(ds.table, ds.table_path) == ds.table_path.read_bytes()
+        return
     out = write_dataset(ds, tmp_path / name)
-    # writing the loaded table reproduces the committed file byte for byte
     assert (out / ds.provenance.table).read_bytes() == ds.table_path.read_bytes()
     again = load_dataset(out)
     pd.testing.assert_frame_equal(again.table, ds.table)
