@@ -796,8 +796,8 @@ def build(source: Path, out: Path, only: set[str] | None = None) -> None:
                 f"Condition is missing in {st['cond_missing']} week (no row).",
                 "Calving day of each cow = PeriodFinish of its first milked week minus that "
                 "week's DaysInMilk. The first milked week covers its last DaysInMilk days; "
-                "a later week with DaysInMilk < 7 (drying off; "
-                f"{st['mid_partial']} such weeks) covers its first DaysInMilk days; "
+                "a later week with DaysInMilk < 7 covers its first DaysInMilk days "
+                f"({st['mid_partial']} such week(s) in this file); "
                 "covariates cover the whole week. " + COW_TIME_NOTE],
         ))
 
