@@ -21,7 +21,7 @@ from lactojax.simulate import Trajectory
 from lactojax.state import GlandState, State
 
 LACTOSE_G_PER_MMOL = 0.3423  # lactose monohydrate-free molar mass, g/mmol
-MILK_DENSITY_G_ML = 1.032  # converts mL of milk to g (test weighing, cow yields)
+from lactojax.datasets.units import MILK_DENSITY_G_PER_ML as MILK_DENSITY_G_ML  # one definition
 
 MMOL_L = ("sodium", "potassium", "chloride", "citrate")
 G_L = ("protein", "fat")
@@ -91,7 +91,7 @@ def hourly(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nd
 
 def _per_day(values: jnp.ndarray, traj: Trajectory, reducer) -> jnp.ndarray:
     """Reduce a grid series over each whole day: [24d, 24(d+1)) (last grid point excluded)."""
-    per_day = int(round(24.0 / float(traj.ts[1] - traj.ts[0]))) if traj.ts.ndim == 1 else None
+    per_day = traj.points_per_day
     n_days = (values.shape[0] - 1) // per_day
     trimmed = values[: n_days * per_day]
     return reducer(trimmed.reshape((n_days, per_day) + values.shape[1:]), axis=1)
@@ -105,8 +105,7 @@ def daily(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nda
     the stored milk; prolactin basal / peak: daily min / max of plasma prolactin.
     """
     s, g = traj.states.systemic, traj.states.glands
-    step = traj.ts[1] - traj.ts[0]
-    per_day = int(round(24.0 / float(step)))
+    per_day = traj.points_per_day
     n_days = (traj.ts.shape[0] - 1) // per_day
     idx = jnp.arange(n_days + 1) * per_day
     diff = lambda x: jnp.diff(x[idx], axis=0)
@@ -179,7 +178,7 @@ def event_times(traj: Trajectory, params: Params, inputs: Inputs, reference_day:
     - sodium_below_20: pooled milk sodium first falls below 20 mmol/L.
     """
     h = hourly(traj, params, inputs)
-    per_day = int(round(24.0 / float(traj.ts[1] - traj.ts[0])))
+    per_day = traj.points_per_day
     ref = lambda x: jnp.mean(x[reference_day * per_day : (reference_day + 1) * per_day])
     synth = jnp.sum(h["synthesis_rate_ml_h"], axis=-1)
     lac, cit, na = h["milk_lactose"], h["milk_citrate"], h["milk_sodium"]

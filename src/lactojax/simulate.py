@@ -22,6 +22,14 @@ class Trajectory(eqx.Module):
     feed_end: State  # at each session's end
     success: jnp.ndarray  # bool: the solver reached the horizon
     num_steps: jnp.ndarray  # accepted + rejected steps taken
+    save_every_h: float = eqx.field(static=True, default=1.0)  # spacing of `ts`
+
+    @property
+    def points_per_day(self) -> int:
+        per_day = 24.0 / self.save_every_h
+        if abs(per_day - round(per_day)) > 1e-9:
+            raise ValueError(f"save_every_h={self.save_every_h} does not divide a day")
+        return int(round(per_day))
 
 
 def output_grid(inputs: Inputs, settings: SolverSettings) -> jnp.ndarray:
@@ -67,6 +75,7 @@ def _solve(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) 
         feed_end=ends,
         success=sol.result == diffrax.RESULTS.successful,
         num_steps=sol.stats["num_steps"],
+        save_every_h=settings.save_every_h,
     )
 
 
