@@ -1,0 +1,241 @@
+"""Fit outputs: ArviZ InferenceData, summary table, posterior predictive plot, provenance.
+
+Files written by `write_outputs(out_dir, ...)`:
+- posterior.nc: InferenceData with groups posterior (one variable per estimated parameter,
+  model units), sample_stats (diverging, energy, lp, n_steps, tree_depth, acceptance_rate,
+  step_size; NUTS only), observed_data (y: one value per data row), constant_data (scale,
+  window, row labels), posterior_predictive (y: replicated data = prediction + noise at the
+  row's likelihood scale; y_mean: the model prediction), log_likelihood (y: per-row
+  log-likelihood). Attributes carry the resolved configuration, the base parameter values,
+  the design and the git revision, so `posterior_predictive_daily` can rebuild the model.
+- summary.csv: parameter, unit, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail.
+- ppc.png: posterior predictive (median, 90% band) against each datum, by observable.
+- config.toml (resolved configuration), provenance.json (package versions, platform,
+  devices, git revision and dirty flag, command line, wall times), diagnostics.json
+  (divergences, R-hat, ESS, MAP convergence report), data_rows.csv (rows used, with the
+  posterior predictive median and 90% interval), excluded_rows.csv (rows not used, reason).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+SUMMARY_COLUMNS = ["parameter", "unit", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail"]
+PACKAGES = ("lactojax", "jax", "jaxlib", "diffrax", "equinox", "optimistix", "lineax", "numpyro",
+            "optax", "arviz", "xarray", "h5netcdf", "numpy", "scipy", "pandas", "matplotlib")
+
+
+def git_revision(cwd: str | None = None) -> dict:
+    """`git rev-parse HEAD` and whether tracked files differ from it (None outside git)."""
+    cwd = cwd or os.path.dirname(os.path.abspath(__file__))
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                             text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=10)
+        if rev.returncode != 0:
+            return {"revision": None, "dirty": None}
+        return {"revision": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"revision": None, "dirty": None}
+
+
+def package_versions() -> dict:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def provenance(extra: dict | None = None) -> dict:
+    import jax
+
+    info = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "jax_backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "git": git_revision(),
+        "command": sys.argv,
+    }
+    info.update(extra or {})
+    return info
+
+
+def build_idata(problem, theta, terms, pred, stats=None, seed: int = 0, attrs: dict | None = None):
+    """InferenceData from draws. theta: (chains, draws, k); terms, pred: (chains, draws, rows)."""
+    import arviz as az
+
+    chains, draws, _ = theta.shape
+    rows = problem.rows
+    posterior = {n: theta[..., i] for i, n in enumerate(problem.names)}
+    scale = rows["scale"].to_numpy(dtype=float)
+    rng = np.random.default_rng(seed)
+    y_rep = pred + rng.standard_normal(pred.shape) * scale
+    coords = {"row": np.arange(len(rows))}
+    dims = {"y": ["row"], "y_mean": ["row"]}
+    constant = {
+        "scale": scale,
+        "t_start_h": rows["t_start_h"].to_numpy(dtype=float),
+        "t_end_h": rows["t_end_h"].to_numpy(dtype=float),
+        "dataset": rows["dataset"].to_numpy(dtype=str),
+        "observable": rows["observable"].to_numpy(dtype=str),
+    }
+    kw = dict(
+        posterior=posterior,
+        observed_data={"y": rows["value"].to_numpy(dtype=float)},
+        constant_data=constant,
+        posterior_predictive={"y": y_rep, "y_mean": pred},
+        log_likelihood={"y": terms},
+        coords=coords,
+        dims={**dims, **{k: ["row"] for k in constant}},
+    )
+    if stats is not None:
+        kw["sample_stats"] = stats
+    idata = az.from_dict(**kw)
+    attrs = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in (attrs or {}).items()}
+    for group in ("posterior", "observed_data"):
+        getattr(idata, group).attrs.update(attrs)
+    return idata
+
+
+def sample_stats_from_nuts(stats: dict) -> dict:
+    out = {
+        "diverging": stats["diverging"].astype(bool),
+        "energy": stats["energy"],
+        "lp": -stats["potential_energy"],
+        "n_steps": stats["num_steps"],
+        "tree_depth": np.floor(np.log2(np.maximum(stats["num_steps"], 1))).astype(int) + 1,
+        "acceptance_rate": stats["accept_prob"],
+    }
+    if "step_size" in stats:
+        out["step_size"] = stats["step_size"]
+    return out
+
+
+def summary_table(idata, names, units) -> pd.DataFrame:
+    import arviz as az
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = az.summary(idata, var_names=list(names), hdi_prob=0.94, round_to="none")
+    s = s.reindex(list(names))
+    df = pd.DataFrame({
+        "parameter": list(names),
+        "unit": list(units),
+        "mean": s["mean"].to_numpy(),
+        "sd": s["sd"].to_numpy(),
+        "hdi_3%": s["hdi_3%"].to_numpy(),
+        "hdi_97%": s["hdi_97%"].to_numpy(),
+        "r_hat": s["r_hat"].to_numpy() if "r_hat" in s else np.nan,
+        "ess_bulk": s["ess_bulk"].to_numpy(),
+        "ess_tail": s["ess_tail"].to_numpy(),
+    })
+    return df[SUMMARY_COLUMNS]
+
+
+def rows_with_predictions(problem, pred) -> pd.DataFrame:
+    flat = pred.reshape(-1, pred.shape[-1])
+    df = problem.rows[["dataset", "observable", "t_start_h", "t_end_h", "value", "scale",
+                       "kind_name", "spread_method"]].copy()
+    with np.errstate(all="ignore"):
+        df["pred_median"] = np.nanmedian(flat, axis=0)
+        df["pred_p05"] = np.nanpercentile(flat, 5, axis=0)
+        df["pred_p95"] = np.nanpercentile(flat, 95, axis=0)
+    return df
+
+
+def plot_ppc(problem, pred, path, title: str = "") -> None:
+    """One panel per observable: each datum (+-1.96 SE) and the posterior predictive of the
+    model's mean (median, 5-95%) at the window's midpoint (days; event times by name)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = rows_with_predictions(problem, pred)
+    observables = list(dict.fromkeys(df["observable"]))
+    events = [o for o in observables if df.loc[df["observable"] == o, "kind_name"].iloc[0] == "event_time"]
+    panels = [o for o in observables if o not in events] + (["event times"] if events else [])
+    n = len(panels)
+    ncol = min(4, n)
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.3 * nrow), squeeze=False,
+                             constrained_layout=True)
+    for ax, panel in zip(axes.flat, panels):
+        if panel == "event times":
+            sub = df[df["observable"].isin(events)]
+            x = np.arange(len(sub))
+            ax.errorbar(x - 0.1, sub["value"], yerr=1.96 * sub["scale"], fmt="o", color="k",
+                        label="data (95% CI of mean)")
+            ax.errorbar(x + 0.1, sub["pred_median"],
+                        yerr=[sub["pred_median"] - sub["pred_p05"], sub["pred_p95"] - sub["pred_median"]],
+                        fmt="s", color="C0", label="posterior predictive (5-95%)")
+            ax.set_xticks(x, [f"{o}\n({d})" for o, d in zip(sub["observable"], sub["dataset"])],
+                          rotation=60, ha="right", fontsize=7)
+            ax.set_ylabel("h after delivery")
+        else:
+            sub = df[df["observable"] == panel]
+            mid = 0.5 * (sub["t_start_h"] + sub["t_end_h"]) / 24.0
+            ax.errorbar(mid, sub["value"], yerr=1.96 * sub["scale"], fmt="o", color="k",
+                        label="data (95% CI of mean)")
+            ax.errorbar(mid + 0.15, sub["pred_median"],
+                        yerr=[sub["pred_median"] - sub["pred_p05"], sub["pred_p95"] - sub["pred_median"]],
+                        fmt="s", color="C0", label="posterior predictive (5-95%)")
+            for (_, r), m in zip(sub.iterrows(), mid):
+                if r["t_end_h"] > r["t_start_h"]:
+                    ax.hlines(r["value"], r["t_start_h"] / 24.0, r["t_end_h"] / 24.0,
+                              color="0.6", lw=1)
+            ax.set_xlabel("day after delivery")
+        ax.set_title(panel, fontsize=9)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower right", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_json(path, obj) -> None:
+    def default(o):
+        if isinstance(o, (np.floating, np.integer)):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.bool_):
+            return bool(o)
+        return str(o)
+
+    with open(path, "w") as fh:
+        json.dump(obj, fh, indent=2, default=default)
+        fh.write("\n")
+
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "build_idata",
+    "git_revision",
+    "package_versions",
+    "plot_ppc",
+    "provenance",
+    "rows_with_predictions",
+    "sample_stats_from_nuts",
+    "summary_table",
+    "write_json",
+]
