@@ -1,0 +1,111 @@
+"""Benchmark 6 - hierarchical dairy fit: time per gradient of the full herd log-density
+(the `milkman` lactations, `lactojax.inference.hierarchical.HierarchicalModel`) against
+the number of lactations included (1 ... all 288), CPU and GPU.
+
+The timed function is what NUTS evaluates at every leapfrog step: the value and gradient
+of numpyro's potential energy of `HierarchicalModel.model` (population means and spreads,
+non-centred subject effects, every subject's records through one vmapped `simulate`), at
+the model's initial values. Records up to `--days` after calving (default: 30 on CPU, the
+whole 305-day lactation on a GPU), twice-daily milkings as in the dataset design,
+Tsit5 rtol = atol = 1e-4 (the HierarchicalModel default).
+
+When `lactojax.inference.hierarchical` is not importable the JSON says
+'skipped: inference package not available'.
+
+  .venv/bin/python benchmarks/bench_herd.py [--quick] [--sizes 1 4 ...] [--days D]
+Writes benchmarks/results/herd_<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+NAME = "herd"
+ALL_LACTATIONS = 288
+DATASET = "milkman"
+ESTIMATE = ("lactose_vmax_mmol_h", "secreted_fat_g_l", "secreted_protein_g_l", "cell_apoptosis_basal_per_h")
+
+
+def _skip(reason, exc=None):
+    out = {"skipped": f"skipped: {reason}" + (f" ({exc!r})" if exc else "")}
+    if exc is not None:
+        out["traceback"] = traceback.format_exc()[-2000:]
+    print(f"[herd] {out['skipped']}", flush=True)
+    return out
+
+
+def potential_value_and_grad(hm, seed=0):
+    """Jitted (value, grad) of numpyro's potential energy of hm.model, and its init point."""
+    import jax
+    from numpyro.infer.initialization import init_to_value
+    from numpyro.infer.util import initialize_model
+
+    info = initialize_model(jax.random.PRNGKey(seed), hm.model,
+                            init_strategy=init_to_value(values=hm.init_values()))
+    z = info.param_info.z
+    return jax.jit(jax.value_and_grad(info.potential_fn)), z
+
+
+def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> dict:
+    try:
+        import jax
+
+        from lactojax.inference.hierarchical import HierarchicalModel, cohort_from_dataset
+    except ImportError as e:
+        return _skip("inference package not available", e)
+    import numpy as np
+
+    days = days or (2 if quick else (305 if common.on_accelerator() else 30))
+    sizes = sizes or ([1, 2] if quick else [1, 4, 16, 64, 144, ALL_LACTATIONS])
+    rows = {}
+    for n in sizes:
+        rep = repeats or (1 if quick else (3 if n <= 64 else 2))
+        t = time.perf_counter()
+        data = cohort_from_dataset(DATASET, n, days)
+        hm = HierarchicalModel(data, estimate, species="cow")
+        build_s = time.perf_counter() - t
+        vg, z0 = potential_value_and_grad(hm)
+        t = time.perf_counter()
+        v, g = jax.block_until_ready(vg(z0))
+        first = time.perf_counter() - t
+        tm = common.time_call(vg, z0, repeats=rep, warmup=0)
+        tm.pop("result")
+        n_grad = int(sum(np.size(x) for x in jax.tree.leaves(g)))
+        finite = bool(np.isfinite(float(v)) and all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(g)))
+        rows[str(n)] = dict(n_lactations=int(data.n_subjects), n_records=int(np.sum(data.mask)),
+                            n_unconstrained_params=n_grad, build_s=build_s, first_call_s=first,
+                            wall_s=tm["wall"], cpu_s=tm["cpu"], per_lactation_s=tm["wall"]["median"] / n,
+                            potential=float(v), finite=finite,
+                            device_peak_mb=common.device_peak_memory_mb(), peak_rss_process_mb=common.peak_rss_mb())
+        print(f"[herd] {n} lactations ({int(np.sum(data.mask))} records): {tm['wall']['median']:.3f} s per "
+              f"gradient (first call {first:.1f} s)", flush=True)
+    return dict(settings=dict(quick=quick, sizes=sizes, days=days, dataset=DATASET, estimate=list(estimate),
+                              solver="tsit5 rtol=atol=1e-4 (HierarchicalModel default)",
+                              timed="jax.value_and_grad of numpyro potential_fn at init values"),
+                sizes=rows)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sizes", type=int, nargs="+", default=None)
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--days", type=float, default=None)
+    args = ap.parse_args(argv)
+    try:
+        res = run(args.quick, args.sizes, args.repeats, args.days)
+    except Exception as e:  # noqa: BLE001 - recorded in the JSON
+        res = _skip("error while running", e)
+    print(f"wrote {common.write_json(NAME + ('_quick' if args.quick else ''), res)}")
+
+
+if __name__ == "__main__":
+    main()

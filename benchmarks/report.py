@@ -1,0 +1,266 @@
+"""Render benchmarks/results/README_table.md from the benchmark JSON files (never typed by
+hand). CPU figures come from `<name>_cpu.json`, GPU figures from `<name>_gpu.json`; a
+missing GPU file reads 'pending (no GPU lent)'.
+
+  .venv/bin/python benchmarks/report.py [--out benchmarks/results/README_table.md] [--print]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import common  # noqa: E402
+
+PENDING = "pending (no GPU lent)"
+
+
+def load(name, backend):
+    path = common.RESULTS / f"{name}_{backend}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def fmt_s(x):
+    if x is None:
+        return "n/a"
+    if x >= 100:
+        return f"{x:.0f} s"
+    if x >= 1:
+        return f"{x:.2f} s"
+    if x >= 1e-3:
+        return f"{1e3 * x:.1f} ms"
+    return f"{1e6 * x:.0f} us"
+
+
+def fmt_t(summary):
+    """median (IQR) of a summarize() dict."""
+    if not summary or summary.get("median") is None:
+        return "n/a"
+    s = fmt_s(summary["median"])
+    if summary.get("n", 1) > 1:
+        s += f" (IQR {fmt_s(summary['iqr'])}, n={summary['n']})"
+    return s
+
+
+def fmt_x(x, digits=1):
+    return "n/a" if x is None else f"{x:.{digits}f}x"
+
+
+def met(flag):
+    return "n/a" if flag is None else ("yes" if flag else "**no**")
+
+
+def skipped(d):
+    return d is None or "skipped" in d
+
+
+def cell(d, fn):
+    if d is None:
+        return None
+    if "skipped" in d:
+        return d["skipped"]
+    try:
+        return fn(d)
+    except (KeyError, TypeError, IndexError):
+        return "n/a"
+
+
+def rows_solve(cpu, gpu):
+    rows = []
+
+    def fig(d):
+        r = d["diffrax"]
+        return f"{fmt_t(r['wall_s'])}; {r['num_steps']} steps, {r['us_per_step']:.0f} us/step"
+
+    def ratio(d):
+        c = d["comparison"]
+        parts = [f"{m} {fmt_x(v)}" for m, v in c["speedup_vs_each_wall"].items()]
+        peers = ", ".join(f"{m} {fmt_s(r['wall_s']['median'])}" for m, r in d["scipy"].items())
+        return "faster than SciPy: " + ", ".join(parts) + f" (SciPy {peers})"
+
+    d = cpu or gpu
+    rows.append([
+        f"1. One solve, {d['settings']['days']} d, 2 glands, 10 feeds/d, Tsit5 rtol=atol={d['settings']['rtol']:g} (after compile)" if d else "1. One solve",
+        cell(cpu, fig), cell(gpu, fig) or PENDING, cell(cpu, ratio) or "n/a", ">= 10x faster than best SciPy",
+        cell(cpu, lambda d: met(d["comparison"]["target_met"])) or "n/a",
+    ])
+
+    def acc(d):
+        parts = [f"diffrax {max(d['diffrax']['max_rel_err_vs_reference'].values()):.1e}"]
+        parts += [f"{m} {max(r['max_rel_err_vs_reference'].values()):.1e}" for m, r in d["scipy"].items()]
+        return "max rel. error of daily intake/Na/lactose/protein vs reference: " + ", ".join(parts)
+
+    rows.append(["1b. Accuracy (same tolerances)", cell(cpu, acc), cell(gpu, acc) or PENDING,
+                 cell(cpu, lambda d: f"reference: {d['settings']['reference']}") or "n/a", "same accuracy",
+                 cell(cpu, lambda d: met(max(d['diffrax']['max_rel_err_vs_reference'].values())
+                                         <= 10 * min(max(r['max_rel_err_vs_reference'].values()) for r in d['scipy'].values()))) or "n/a"])
+    return rows
+
+
+def rows_gradient(cpu, gpu):
+    rows = []
+    d = cpu or gpu
+    if d is None:
+        return [["2. Gradient", "not run", PENDING, "n/a", "<= 5x one forward solve", "n/a"]]
+    for pname, p in d["problems"].items():
+        if "skipped" in p:
+            rows.append([f"2. Gradient ({pname})", p["skipped"], PENDING, "n/a", "<= 5x one forward solve", "n/a"])
+            continue
+        for mode in p["gradients"]:
+            def fig(dd, pname=pname, mode=mode):
+                g = dd["problems"][pname]["gradients"][mode]
+                return (f"{fmt_t(g['wall_s'])} = {g['ratio_to_forward_solve']:.1f}x one solve "
+                        f"({fmt_s(dd['problems'][pname]['simulate']['wall_s']['median'])})")
+
+            def ratio(dd, pname=pname, mode=mode):
+                g = dd["problems"][pname]["gradients"][mode]
+                fd = dd["problems"][pname]["finite_difference"]
+                return (f"{g['speedup_vs_finite_difference']:.1f}x faster than central FD "
+                        f"({fmt_s(fd['wall_s']['median'])}, {fd['evaluations']} evals); max rel. diff vs FD "
+                        f"{g['vs_finite_difference']['max_rel_diff']:.1e}")
+
+            meta = p["problem"]
+            label = (f"2. Gradient, {pname}: {len(meta['parameters'])} params, {meta['days']:g} d, "
+                     f"rtol={meta['rtol']:g}, {mode}")
+            gcell = cell(gpu, fig) if gpu and pname in gpu.get("problems", {}) and "skipped" not in gpu["problems"][pname] else None
+            rows.append([label, cell(cpu, fig), gcell or PENDING, cell(cpu, ratio) or "n/a", "<= 5x one forward solve",
+                         cell(cpu, lambda dd, pname=pname, mode=mode: met(dd["problems"][pname]["gradients"][mode]["target_met"])) or "n/a"])
+    return rows
+
+
+def rows_cohort(cpu, gpu):
+    rows = []
+    sizes = sorted({int(n) for d in (cpu, gpu) if d and "sizes" in d for n in d["sizes"]})
+    for n in sizes:
+        def fig(d, n=n):
+            r = d["sizes"].get(str(n))
+            if r is None:
+                return "not run"
+            mem = f"peak RSS {r['peak_rss_mb']:.0f} MB" if r.get("device_peak_mb") is None else \
+                f"peak device mem {r['device_peak_mb']:.0f} MB"
+            return f"{fmt_t(r['wall_s'])}; {1e3 * r['per_subject_s']:.1f} ms/subject; {mem}"
+
+        def ratio(d, n=n):
+            c = d["comparison"].get(str(n))
+            return "n/a" if c is None else (f"{c['speedup_per_subject_vs_scipy_loop']:.0f}x per subject vs SciPy LSODA loop "
+                                            f"({fmt_s(d['scipy_loop']['per_subject_s']['median'])}/subject)")
+
+        target, flag = "", "n/a"
+        if n == 100_000:
+            target = "GPU: < 30 s on one H100"
+            flag = cell(gpu, lambda d: met(d["sizes"]["100000"].get("gpu_target_met"))) or "n/a"
+        gcell = cell(gpu, fig) if gpu else PENDING
+        rows.append([f"3. Virtual cohort, N = {n:,}, 30 d", cell(cpu, fig) if cpu and str(n) in cpu.get("sizes", {}) else "not run on CPU",
+                     gcell, cell(cpu, ratio) or cell(gpu, ratio) or "n/a", target, flag])
+    return rows
+
+
+def rows_compile(cpu, gpu):
+    rows = []
+    targets = (cpu or gpu or {}).get("targets", {})
+    for t in targets:
+        def fig(d, t=t):
+            r = d["targets"][t]
+            if "skipped" in r:
+                return r["skipped"]
+            return f"{fmt_t(r['total_s'])} (trace+lower {fmt_s(r['trace_lower_s']['median'])}, XLA {fmt_s(r['xla_compile_s']['median'])})"
+
+        rows.append([f"4. Compile time: {t}", cell(cpu, fig), cell(gpu, fig) or PENDING, "n/a", "< 60 s (CPU)",
+                     cell(cpu, lambda d, t=t: met(d["targets"][t].get("target_met")) if "skipped" not in d["targets"][t] else "n/a") or "n/a"])
+    return rows
+
+
+def rows_nuts(cpu, gpu):
+    def fig(d):
+        s = d["summary"]
+        r = d["runs"][0]
+        ess = ", ".join(f"{k} {v['ess_bulk_per_s']:.2f}" for k, v in r["parameters"].items()
+                        if v.get("ess_bulk_per_s") is not None)
+        return (f"whole fit {fmt_t(s['wall_s'])} (MAP {fmt_s(s['map_s']['median'])}, NUTS {fmt_s(s['nuts_s']['median'])}, "
+                f"compilation included); divergences {r['divergences']}; max R-hat "
+                f"{r['max_r_hat'] if r['max_r_hat'] is None else round(r['max_r_hat'], 3)}; bulk ESS/s: {ess}")
+
+    label = "5. Default NUTS fit"
+    d = cpu or gpu
+    if d and "settings" in d:
+        st = d["settings"]
+        label += (f" ({st['config']}: {len(st['estimate'])} params, {st['horizon_days']:g} d, "
+                  f"{st['nuts'].get('chains')} chains x {st['nuts'].get('warmup')}+{st['nuts'].get('draws')})")
+    return [[label, cell(cpu, fig) or "not run", cell(gpu, fig) or PENDING, "n/a", "report", "n/a"]]
+
+
+def rows_herd(cpu, gpu):
+    def fig(d):
+        return "; ".join(f"{n}: {fmt_s(r['wall_s']['median'])}" for n, r in d["sizes"].items()) + \
+            f" per gradient (lactations: time; {d['settings']['days']:g} d of records)"
+
+    return [["6. Hierarchical dairy fit (milkman): time per gradient of the herd log-density vs lactations",
+             cell(cpu, fig) or "not run", cell(gpu, fig) or PENDING, "n/a", "report", "n/a"]]
+
+
+def profile_section():
+    prof = load("profile_solve_variants", "cpu")
+    if not prof:
+        return []
+    lines = ["", "Where a solve's time goes (CPU, `benchmarks/experiments/solve_variants.py`; same process, "
+             "CPU time, min of repeats; variants of `simulate` with one thing changed):", "",
+             "| variant | steps | CPU time | us/step | vs baseline |", "|---|---:|---:|---:|---:|"]
+    base = prof["variants"].get("baseline", {}).get("cpu_min_s")
+    for name, v in prof["variants"].items():
+        rel = f"{base / v['cpu_min_s']:.2f}x" if base else "n/a"
+        lines.append(f"| {name} | {v['num_steps']} | {fmt_s(v['cpu_min_s'])} | {v['us_per_step_cpu_min']:.0f} | {rel} |")
+    return lines
+
+
+def render() -> str:
+    header = ["benchmark", "CPU", "GPU", "ratio vs peer", "target", "met?"]
+    rows = []
+    rows += rows_solve(load("solve", "cpu"), load("solve", "gpu"))
+    rows += rows_gradient(load("gradient", "cpu"), load("gradient", "gpu"))
+    rows += rows_cohort(load("cohort", "cpu"), load("cohort", "gpu"))
+    rows += rows_compile(load("compile", "cpu"), load("compile", "gpu"))
+    rows += rows_nuts(load("nuts", "cpu"), load("nuts", "gpu"))
+    rows += rows_herd(load("herd", "cpu"), load("herd", "gpu"))
+    machines = []
+    for backend in ("cpu", "gpu"):
+        for name in ("solve", "cohort", "gradient", "compile", "nuts", "herd"):
+            d = load(name, backend)
+            if d and "machine" in d:
+                m = d["machine"]
+                v = d.get("versions", {})
+                machines.append(f"{backend.upper()}: {m.get('cpu_model')} ({m.get('cpu_count')} cores), devices "
+                                f"{', '.join(m.get('devices', []))}; jax {v.get('jax')}, diffrax {v.get('diffrax')}, "
+                                f"scipy {v.get('scipy')}; load average at start {m.get('loadavg_1_5_15')}; "
+                                f"git {m.get('git_revision')}; {m.get('date_utc')}")
+                break
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    out = ["<!-- generated by benchmarks/report.py from benchmarks/results/*.json; do not edit by hand -->", "",
+           "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    out += ["", "Times are medians of repeated runs (IQR, n) of wall-clock time after compilation unless stated. "
+            "Machines:"] + [f"- {m}" for m in machines]
+    if not any(load(n, "gpu") for n in ("solve", "cohort", "gradient", "compile", "nuts", "herd")):
+        out += ["- GPU: pending (no GPU lent to this run); `make bench` on a CUDA machine fills the GPU column."]
+    out += profile_section()
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(common.RESULTS / "README_table.md"))
+    ap.add_argument("--print", action="store_true")
+    args = ap.parse_args(argv)
+    text = render()
+    Path(args.out).write_text(text)
+    if args.print:
+        print(text)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
