@@ -1,0 +1,69 @@
+"""Named virtual experiments (issue 3): every behaviour in the seeds, runnable and tested.
+
+    from lactojax.scenarios import SCENARIOS, get, run_scenario
+    res = run_scenario(get("sheehan"))
+    res.metrics, res.checks()
+
+`lactojax scenario list` / `lactojax scenario run NAME --out DIR` drive the same code;
+docs/physiology.md describes every scenario, its figure and the criterion its test checks.
+"""
+
+from __future__ import annotations
+
+from lactojax.scenarios.core import (
+    Arm,
+    ArmResult,
+    Criterion,
+    Panel,
+    Scenario,
+    ScenarioResult,
+    Setup,
+    canonical_inputs,
+    run_many,
+    run_scenario,
+    simulate_arms,
+)
+from lactojax.scenarios.metrics import (
+    antibiotic_nonresponse_flag,
+    antibiotic_response,
+    nonresponse_from_series,
+)
+from lactojax.scenarios.registry import BY_NAME, SCENARIOS
+
+
+def names() -> list[str]:
+    return [s.name for s in SCENARIOS]
+
+
+def get(name_or_number: str | int) -> Scenario:
+    """A scenario by name or by its number in issue 3."""
+    key = str(name_or_number)
+    if key in BY_NAME:
+        return BY_NAME[key]
+    if key.isdigit():
+        for s in SCENARIOS:
+            if s.number == int(key):
+                return s
+    raise KeyError(f"unknown scenario {name_or_number!r}; expected one of: {', '.join(names())}")
+
+
+__all__ = [
+    "Arm",
+    "ArmResult",
+    "BY_NAME",
+    "Criterion",
+    "Panel",
+    "SCENARIOS",
+    "Scenario",
+    "ScenarioResult",
+    "Setup",
+    "antibiotic_nonresponse_flag",
+    "antibiotic_response",
+    "canonical_inputs",
+    "get",
+    "names",
+    "nonresponse_from_series",
+    "run_many",
+    "run_scenario",
+    "simulate_arms",
+]
