@@ -280,8 +280,8 @@ register(Scenario(
 T1D_DEFECT = (
     "the type-1-diabetes profile only slows the permissive (metabolic readiness) state, which "
     "scales lactose capacity; secretory activation is timed by the progesterone clock and STAT5, "
-    "so markers move by ~4-5 h (12.6 h even at the parameter's upper bound, 150 h). A "
-    "T1D-specific refractoriness of the secretory-activation programme is missing (see report)"
+    "so the markers move by ~4 h (mean ~9 h even with type1_diabetes_extra_tau_h at its upper "
+    "bound, 150 h). A T1D refractoriness of the secretory-activation programme is missing"
 )
 
 
@@ -736,7 +736,7 @@ LOW_SUPPLY_PUMP_CLOCK = (7.0, 11.0, 15.0, 19.0, 23.0)
 CABERGOLINE_DEFECT = (
     "dopamine_agonist_potency = 3 leaves suckling prolactin peaks of ~12 ng/mL; with the shallow "
     "prolactin-receptor curve (K = 40 ng/mL, n = 1) and the FIL reserve this still sustains "
-    "~43 % of normal intake; potency 5 (peaks < 2 ng/mL) gives ~6 % (see report)"
+    "~43 % of normal intake; potency 5 (peaks < 2 ng/mL) gives ~6 % (docs/physiology.md)"
 )
 
 
@@ -1040,9 +1040,9 @@ register(Scenario(
 COW_DAYS = 42
 UFM_DAYS = (7, 21)  # Wall & McFadden 2007: unilateral frequent milking on d 7-21
 COW_DEFECT = (
-    "the 4x half yields ~+60-70 % over the 2x half (Wall & McFadden 2007: +2.9 kg/d, ~+15-20 %); "
-    "with fil_half_fill = 0.5 the 12-h milking interval leaves secretion ~40 % FIL-inhibited, so "
-    "extra milkings almost double it (see report)"
+    "the 4x half yields ~+70 % over the 2x half (Wall & McFadden 2007: +2.9 kg/d, ~+15-20 %): in "
+    "the cow preset a 12-h interval acts as partial stasis (a milking removes ~2/3 of the stored "
+    "milk, a quarter stores ~30 h of secretion) and proliferation amplifies the difference"
 )
 
 
@@ -1074,6 +1074,9 @@ def _analyse_cow(r: ScenarioResult) -> dict:
         "twice_half_vs_control_ratio_day20": _half(u, during, (2, 3)) / _half(c, during, (2, 3)),
         "frequent_vs_2x_half_ratio_day41": _half(u, after, (0, 1)) / _half(u, after, (2, 3)),
         "control_yield_day20_kg": float(c.daily["production_ml"][during]) * MILK_DENSITY_G_ML / 1000.0,
+        "control_removal_fraction_per_milking": m.removal_fraction_per_feed(c, 2, during, during),
+        "control_storage_hours_of_secretion": float(
+            c.params.storage_capacity_ml / (c.daily["production_gland_ml"][during, 2] / 24.0)),
     }
 
 
