@@ -30,6 +30,8 @@ sys.path.insert(0, str(HERE))
 NAME = "compile"
 TARGET_S = 60.0
 TARGETS = ("simulate", "gradient", "default_fit_gradient")
+# experimental: the same with the flat-state simulate proposed in benchmarks/experiments/simulate_flat.py
+EXPERIMENTAL_TARGETS = ("simulate_flat", "gradient_flat")
 
 
 def child(target: str, days: int) -> dict:
@@ -41,6 +43,14 @@ def child(target: str, days: int) -> dict:
     import jax.numpy as jnp
 
     import lactojax  # noqa: F401
+
+    if target.endswith("_flat"):
+        sys.path.insert(0, str(HERE / "experiments"))
+        import lactojax.simulate as sim_mod
+        from simulate_flat import simulate_flat
+
+        sim_mod.simulate = simulate_flat
+        target = target[: -len("_flat")]
     from lactojax.inputs import make_inputs, regular_feeds
     from lactojax.parameters import Params
     from lactojax.simulate import simulate
@@ -114,7 +124,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--targets", nargs="+", default=list(TARGETS))
+    ap.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS + EXPERIMENTAL_TARGETS)
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--days", type=int, default=30, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -124,7 +134,10 @@ def main(argv=None):
     import common
 
     res = run(args.quick, args.repeats, tuple(args.targets))
-    print(f"wrote {common.write_json(NAME + ('_quick' if args.quick else ''), res)}")
+    name = NAME + ("_quick" if args.quick else "")
+    if set(args.targets) <= set(EXPERIMENTAL_TARGETS):
+        name = "profile_compile_flat" + ("_quick" if args.quick else "")
+    print(f"wrote {common.write_json(name, res)}")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,10 @@ class ScipyModel:
         y0 = initial_state(params, inputs)
         self.y0, self.unravel = ravel_pytree(y0)
         theta, self.unravel_theta = ravel_pytree((params, inputs))
-        self.theta = np.asarray(theta)
+        # SciPy is a CPU tool: its jitted RHS / Jacobian run on the host CPU even when the
+        # default JAX backend is a GPU (a committed CPU argument pins the computation).
+        self.cpu = jax.devices("cpu")[0]
+        self.theta = jax.device_put(np.asarray(theta), self.cpu)
         unravel, unravel_theta = self.unravel, self.unravel_theta
 
         def f(t, y, theta):
@@ -65,7 +68,7 @@ class ScipyModel:
         other.__dict__.update(self.__dict__)
         other.inputs_static = inputs
         other.y0 = np.asarray(ravel_pytree(initial_state(params, inputs))[0])
-        other.theta = np.asarray(ravel_pytree((params, inputs))[0])
+        other.theta = jax.device_put(np.asarray(ravel_pytree((params, inputs))[0]), self.cpu)
         other.n_rhs = other.n_jac = 0
         return other
 

@@ -121,8 +121,8 @@ def rows_gradient(cpu, gpu):
                 g = dd["problems"][pname]["gradients"][mode]
                 fd = dd["problems"][pname]["finite_difference"]
                 return (f"{g['speedup_vs_finite_difference']:.1f}x faster than central FD "
-                        f"({fmt_s(fd['wall_s']['median'])}, {fd['evaluations']} evals); max rel. diff vs FD "
-                        f"{g['vs_finite_difference']['max_rel_diff']:.1e}")
+                        f"({fmt_s(fd['wall_s']['median'])}, {fd['evaluations']} evals); max |AD - FD| / max |FD| = "
+                        f"{g['vs_finite_difference']['max_diff_rel_to_largest_component']:.1e}")
 
             meta = p["problem"]
             label = (f"2. Gradient, {pname}: {len(meta['parameters'])} params, {meta['days']:g} d, "
@@ -204,16 +204,52 @@ def rows_herd(cpu, gpu):
 
 
 def profile_section():
+    """Tables from the profiling experiments (benchmarks/experiments/*.py), when present."""
+    lines = []
     prof = load("profile_solve_variants", "cpu")
-    if not prof:
-        return []
-    lines = ["", "Where a solve's time goes (CPU, `benchmarks/experiments/solve_variants.py`; same process, "
-             "CPU time, min of repeats; variants of `simulate` with one thing changed):", "",
-             "| variant | steps | CPU time | us/step | vs baseline |", "|---|---:|---:|---:|---:|"]
-    base = prof["variants"].get("baseline", {}).get("cpu_min_s")
-    for name, v in prof["variants"].items():
-        rel = f"{base / v['cpu_min_s']:.2f}x" if base else "n/a"
-        lines.append(f"| {name} | {v['num_steps']} | {fmt_s(v['cpu_min_s'])} | {v['us_per_step_cpu_min']:.0f} | {rel} |")
+    if prof:
+        lines += ["", "**Where a solve's time goes** (CPU; `benchmarks/experiments/solve_variants.py`: copies of "
+                  "`simulate` with one thing changed, 30 d, same process, min CPU time of repeats):", "",
+                  "| variant | steps | CPU time | us/step | speed vs baseline |", "|---|---:|---:|---:|---:|"]
+        base = prof["variants"].get("baseline", {}).get("cpu_min_s")
+        for name, v in prof["variants"].items():
+            rel = f"{base / v['cpu_min_s']:.2f}x" if base else "n/a"
+            lines.append(f"| {name} | {v['num_steps']} | {fmt_s(v['cpu_min_s'])} | {v['us_per_step_cpu_min']:.0f} | {rel} |")
+    ov = load("profile_overhead", "cpu")
+    if ov:
+        lines += ["", "**Per-step cost split** (`benchmarks/experiments/overhead.py`; min CPU time of 7 interleaved "
+                  "repeats; RHS = one vector-field evaluation, Tsit5 makes 6 per step; solver overhead = the same "
+                  "diffrax solve on a trivial 52-state RHS):", "", "| measurement | us |", "|---|---:|"]
+        for k, v in ov["results"].items():
+            lines.append(f"| {k} | {v['us_per_unit']:.1f} per {v['unit']} |")
+    fl = load("profile_simulate_flat", "cpu")
+    if fl:
+        r = fl["results"]
+        lines += ["", "**Proposed: integrate a flat state vector** (`benchmarks/experiments/simulate_flat.py`, "
+                  "min CPU time; same steps, max relative difference of all saved states "
+                  f"{r['agreement']['max_rel_diff_all_saved_states']:.1e}):", "",
+                  "| workload | State pytree (current) | flat vector | speed-up |", "|---|---:|---:|---:|"]
+        for key, label in (("forward_30d", "one 30-d solve"), ("reverse_gradient_30d", "30-d reverse-mode gradient (6 params)"),
+                           ("vmap100_30d", "vmap over 100 subjects, 30 d")):
+            if key in r:
+                a = min(v["cpu_min_s"] for k, v in r[key].items() if isinstance(v, dict) and k.startswith("pytree"))
+                b = min(v["cpu_min_s"] for k, v in r[key].items() if isinstance(v, dict) and k.startswith("flat"))
+                lines.append(f"| {label} | {fmt_s(a)} | {fmt_s(b)} | {a / b:.2f}x |")
+    am = load("profile_amortise", "cpu")
+    if am and "tolerance" in am:
+        lines += ["", "**Tolerance vs steps vs accuracy** (`benchmarks/experiments/amortise.py`; flat-state Tsit5, "
+                  "30 d; error = max over days of the relative error of daily intake / Na / lactose / protein "
+                  "vs Tsit5 at 1e-10):", "", "| rtol, atol | steps | CPU time | max rel. error |", "|---|---:|---:|---:|"]
+        for k, v in am["tolerance"].items():
+            lines.append(f"| {v['rtol']:g}, {v['atol']:g} | {v['steps']} | {fmt_s(v['cpu_min_s'])} | "
+                         f"{max(v['max_rel_err_vs_reference'].values()):.1e} |")
+    if am and "vmap" in am:
+        lines += ["", "**Batching amortises the per-step cost** (vmap over subjects, 30 d, CPU time per subject-step):",
+                  "", "| state | N=1 | N=10 | N=100 |", "|---|---:|---:|---:|"]
+        for ravel in (False, True):
+            cells = [f"{am['vmap'][f'ravel={ravel},n={n}']['us_per_subject_step']:.1f} us"
+                     for n in (1, 10, 100) if f"ravel={ravel},n={n}" in am["vmap"]]
+            lines.append(f"| {'flat vector' if ravel else 'State pytree'} | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 import time
 
+# Inside a fit every solver failure is already turned into -inf by the log-density, so
+# equinox's runtime checks may return NaN (caught by the same guard) instead of raising
+# through a host callback. This also lets JAX cache the compiled gradients on disk
+# (executables with host callbacks are never cached). Set before equinox is imported.
+os.environ.setdefault("EQX_ON_ERROR", "nan")
+
 from lactojax.cli import UserInputError
 
 

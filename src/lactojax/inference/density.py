@@ -41,7 +41,7 @@ class LogDensity:
         self.problem = problem
         # One vmapped batch size for every gradient evaluation outside NUTS (MAP starts,
         # finite-difference Hessians, line searches): one compilation serves them all.
-        self.batch = int(batch or max(4, 2 * problem.k + 1))
+        self.batch = int(batch or 4)
         pr = problem
         rm = pr.row_map
         w_daily = jnp.asarray(rm.w_daily)

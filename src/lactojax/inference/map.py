@@ -60,7 +60,7 @@ class MapResult:
         return self.z[None, :] + eps @ chol.T
 
 
-def fd_hessian(ld: LogDensity, z, h: float = 1e-3):
+def fd_hessian(ld: LogDensity, z, h: float = 5e-3):
     """Hessian of logp at z by central differences of the gradient; also the gradient."""
     k = z.shape[0]
     eye = np.eye(k) * h

@@ -112,14 +112,16 @@ class PriorSet(eqx.Module):
 
     def u_to_theta(self, u):
         out = []
-        for i, fam in enumerate(self.family):
+        for i, (fam, name) in enumerate(zip(self.family, self.names)):
             ui = u[..., i]
             if fam == "lognormal":
-                out.append(jnp.exp(ui))
+                t = jnp.exp(ui)
             elif fam == "logitnormal":
-                out.append(jax.nn.sigmoid(ui))
+                t = jax.nn.sigmoid(ui)
             else:
-                out.append(ui)
+                t = ui
+            spec = PARAMETERS[name]  # guard the last ulp at the bounds
+            out.append(jnp.clip(t, spec.lower, spec.upper))
         return jnp.stack(out, axis=-1)
 
     def theta_to_u(self, theta):

@@ -88,7 +88,7 @@ OBSERVABLE_MAP: dict[str, tuple[str, str]] = {
     "plasma_oxytocin_peak_feed": ("daily", "oxytocin_peak_pg_ml"),
     "prolactin_suckling_fold_rise": ("daily", "prolactin_fold_rise"),
     "storage_capacity_per_gland": ("param", "storage_capacity_ml"),
-    **{e: ("event", e) for e in EVENTS},
+    **{e: ("event", e) for e in EVENTS if e != "sodium_below_20"},
 }
 
 

@@ -49,7 +49,7 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
     f = cfg["fit"]
     method = f["method"]
     problem = problem_from_config(cfg)
-    ld = LogDensity(problem)
+    ld = LogDensity(problem, batch=max(4, cfg["map"]["starts"]))
     log(f"lactojax fit {f['name']}: method {method}, {problem.k} estimated parameters "
         f"({', '.join(problem.names)}), {len(problem.rows)} data rows used, "
         f"{len(problem.excluded)} excluded (see excluded_rows.csv), horizon "

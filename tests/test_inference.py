@@ -1,0 +1,129 @@
+"""The shared log-density, MAP and the solver-failure guard on model-generated data.
+
+One tiny problem (3 days, two parameters) is compiled once per module. Data are simulated
+by the model at known parameters (labelled dataset "synthetic").
+"""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lactojax.datasets.vocabulary import default_noise_sigma
+from lactojax.inference.density import LogDensity
+from lactojax.inference.map import find_map
+from lactojax.inference.priors import PriorSet
+from lactojax.inference.problem import FitProblem, design_inputs, synthetic_rows
+from lactojax.parameters import Params
+from lactojax.solver import SolverSettings
+
+pytestmark = pytest.mark.xdist_group("inference")
+
+NAMES = ("lactose_vmax_mmol_h", "tj_tau_h")
+TRUTH = np.array([15.0, 6.0])
+SPEC = [("milk_intake_24h", 0, 24), ("milk_intake_24h", 24, 48), ("milk_intake_24h", 48, 72),
+        ("milk_sodium", 0, 24), ("milk_sodium", 24, 48), ("milk_sodium", 48, 72),
+        ("milk_lactose", 24, 48), ("milk_lactose", 48, 72)]
+DESIGN = dict(feeds_per_day=10, feed_duration_min=15, n_glands=2, both_sides=True, night_feeds=True)
+
+
+def make_problem(settings=None, rel_se=0.03):
+    rows = synthetic_rows(SPEC)
+    return FitProblem(
+        names=NAMES,
+        # wide priors (s = 3 on the log scale, truncated to the bounds): the posterior mode is
+        # the maximum-likelihood point, which for noise-free data is the truth
+        prior=PriorSet.from_table(NAMES, {n: {"scale": 3.0} for n in NAMES}),
+        base=Params.nominal("human"),
+        inputs=design_inputs(DESIGN, 3),
+        settings=settings or SolverSettings(rtol=1e-4, atol=1e-4, throw=False),
+        rows=rows,
+        excluded=rows.iloc[:0],
+        noise_sigma=default_noise_sigma(),
+        label="synthetic",
+    ), rel_se
+
+
+@pytest.fixture(scope="module")
+def truth_problem():
+    problem, rel_se = make_problem()
+    ld = LogDensity(problem)
+    pred, ok, _ = jax.jit(ld.predict)(problem.prior.theta_to_z(jnp.asarray(TRUTH)))
+    assert bool(ok)
+    pred = np.asarray(pred)
+    rows = problem.rows.copy()
+    rows["value"] = pred
+    rows["scale"] = rel_se * pred
+    rows["sd"] = rows["scale"]
+    problem = dataclasses.replace(problem, rows=rows)
+    return problem, LogDensity(problem), pred
+
+
+def test_prediction_rows_follow_the_daily_observation_model(truth_problem):
+    from lactojax import observation as obs
+    from lactojax.simulate import simulate
+
+    problem, _, pred = truth_problem
+    p = problem.params_of(jnp.asarray(TRUTH))
+    d = obs.daily(simulate(p, problem.inputs, problem.settings), p, problem.inputs)
+    np.testing.assert_allclose(pred[:3], np.asarray(d["milk_intake_ml"])[:3], rtol=1e-10)
+    np.testing.assert_allclose(pred[3:6], np.asarray(d["milk_sodium_mmol_l"])[:3], rtol=1e-10)
+    np.testing.assert_allclose(pred[6:], np.asarray(d["milk_lactose_g_l"])[1:3], rtol=1e-10)
+
+
+def test_gradient_matches_finite_differences(truth_problem):
+    problem, ld, _ = truth_problem
+    z = problem.prior.theta_to_z(jnp.asarray([12.0, 9.0]))
+    v, g = ld.value_and_grad_many(np.asarray(z)[None])
+    h = 1e-4
+    fd = []
+    for i in range(problem.k):
+        e = np.zeros(problem.k)
+        e[i] = h
+        vp, _ = ld.value_and_grad_many(np.asarray(z + e)[None])
+        vm, _ = ld.value_and_grad_many(np.asarray(z - e)[None])
+        fd.append((vp[0] - vm[0]) / (2 * h))
+    np.testing.assert_allclose(g[0], fd, rtol=2e-3, atol=1e-2)
+
+
+def test_map_finds_the_known_optimum(truth_problem):
+    """Noise-free model-generated data and wide priors: the optimum is the truth."""
+    problem, ld, _ = truth_problem
+    res = find_map(ld, starts=4, steps=60, learning_rate=0.1, seed=3, verbose=False)
+    assert res.converged and res.hessian_pd
+    sd = np.sqrt(np.diag(res.cov))
+    rel = np.abs(res.theta - TRUTH) / TRUTH
+    # within a quarter of a posterior SD of the truth (tj_tau_h is the weaker-identified one)
+    dz = np.abs(res.z - np.asarray(problem.prior.theta_to_z(jnp.asarray(TRUTH))))
+    assert np.all(dz < 0.25 * sd), (res.theta, TRUTH, dz, sd)
+    assert rel[0] < 0.01, (res.theta, TRUTH)
+    assert res.n_at_best >= 2  # several starts reach the same optimum
+    rep = res.report()
+    assert {"logp", "grad_norm", "converged", "starts"} <= set(rep)
+    # Laplace draws stay inside the bounds and centre on the optimum
+    draws = ld.theta(res.laplace_draws(jax.random.PRNGKey(0), 400))
+    assert np.all(draws[:, 0] >= 1) and np.all(draws[:, 0] <= 40)
+    lo, hi = np.percentile(draws, [5, 95], axis=0)
+    assert np.all((lo < TRUTH) & (TRUTH < hi))
+
+
+def test_solver_failure_gives_minus_infinity_and_zero_gradient(truth_problem):
+    problem, _, _ = truth_problem
+    failing = dataclasses.replace(problem, settings=problem.settings.replace(max_steps=50))
+    ld = LogDensity(failing)
+    z = failing.prior.theta_to_z(jnp.asarray(TRUTH))
+    terms, pred, ok, steps = jax.jit(ld.loglik_terms)(z)
+    assert not bool(ok) and int(steps) <= 50
+    assert np.all(np.isneginf(np.asarray(terms)))
+    v, g = jax.jit(jax.value_and_grad(ld.logp))(z)  # the path NUTS and SVI differentiate
+    assert np.isneginf(float(v)) and np.all(np.asarray(g) == 0.0)
+
+
+def test_log_density_is_never_nan_at_extreme_points(truth_problem):
+    problem, ld, _ = truth_problem
+    pts = np.array([[-30.0, -30.0], [30.0, 30.0], [-30.0, 30.0], [0.0, 0.0]])
+    v, g = ld.value_and_grad_many(pts)
+    assert not np.any(np.isnan(v)) and np.all(np.isfinite(g))
+    assert np.all(np.isfinite(v) | np.isneginf(v))

@@ -1,0 +1,149 @@
+"""Fast checks of priors and fit configurations (no ODE solves)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro.distributions as dist
+import pytest
+
+from lactojax.inference.config import ConfigError, apply_overrides, load_config, to_toml, validate
+from lactojax.inference.priors import PriorSet
+from lactojax.inference.problem import OBSERVABLE_MAP, row_days
+from lactojax.parameters import PARAMETER_TABLE, PARAMETERS
+
+NAMES = ["lactose_vmax_mmol_h", "tj_floor", "prolactin_night_gain", "progesterone_brake_strength",
+         "cell_apoptosis_basal_per_h"]
+
+
+def test_prior_matches_numpyro_truncated_normal():
+    ps = PriorSet.from_table(NAMES)
+    u = ps.sample_u(jax.random.PRNGKey(0), (50,))
+    ref = sum(
+        dist.TruncatedNormal(ps.m[i], ps.s[i], low=ps.a[i], high=ps.b[i]).log_prob(u[:, i])
+        for i in range(len(NAMES))
+    )
+    np.testing.assert_allclose(ps.log_prob_u(u), ref, rtol=1e-10, atol=1e-10)
+
+
+def test_prior_centre_and_families_follow_the_table():
+    ps = PriorSet.from_table(NAMES)
+    theta = np.asarray(ps.u_to_theta(ps.m))
+    np.testing.assert_allclose(theta, [PARAMETERS[n].nominal for n in NAMES], rtol=1e-12)
+    assert ps.family == tuple(PARAMETERS[n].prior[0] for n in NAMES)
+
+
+def test_every_table_parameter_has_a_usable_prior():
+    ps = PriorSet.from_table([s.name for s in PARAMETER_TABLE])
+    z = ps.nominal_z()
+    assert np.isfinite(float(ps.log_prob_z(z)))
+
+
+@pytest.mark.parametrize("zval", [-40.0, -5.0, 0.0, 5.0, 40.0])
+def test_unconstrained_values_map_inside_bounds(zval):
+    ps = PriorSet.from_table(NAMES)
+    theta = np.asarray(ps.z_to_theta(jnp.full(len(NAMES), zval)))
+    for n, t in zip(NAMES, theta):
+        assert PARAMETERS[n].lower <= t <= PARAMETERS[n].upper
+    assert not np.isnan(float(ps.log_prob_z(jnp.full(len(NAMES), zval))))
+
+
+def test_z_theta_round_trip_and_jacobian():
+    ps = PriorSet.from_table(NAMES)
+    z = ps.sample_z(jax.random.PRNGKey(1), (20,))
+    np.testing.assert_allclose(ps.theta_to_z(ps.z_to_theta(z)), z, atol=1e-8)
+    # log p(z) integrates the u-density: compare with a numerical Jacobian for one coordinate
+    z0 = z[0]
+    du = jax.jacfwd(lambda x: ps.z_to_u(x)[0])(z0)
+    np.testing.assert_allclose(np.log(np.diag(du)), ps.z_to_u(z0)[1], rtol=1e-8)
+
+
+def test_prior_overrides():
+    ps = PriorSet.from_table(["lactose_vmax_mmol_h"], {"lactose_vmax_mmol_h": {"loc": 20.0, "scale": 0.1}})
+    assert float(ps.s[0]) == 0.1
+    np.testing.assert_allclose(float(jnp.exp(ps.m[0])), 20.0)
+
+
+def test_row_days():
+    assert row_days(0, 24) == [0]
+    assert row_days(48, 72) == [2]
+    assert row_days(312, 672) == list(range(13, 28))
+    assert row_days(720, 720) == [29]  # a point time: the 24 h ending at t
+    assert row_days(0, 168) == list(range(7))
+    assert row_days(10, 20) == [0]  # shorter than a day: the day it overlaps
+
+
+def test_observable_map_names_exist_in_vocabulary():
+    from lactojax.datasets.vocabulary import VOCABULARY
+
+    assert set(OBSERVABLE_MAP) <= set(VOCABULARY)
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "cfg.toml"
+    p.write_text(text)
+    return p
+
+
+BASE = """
+[fit]
+datasets = ["saint1984"]
+horizon_days = 3
+[parameters]
+estimate = ["lactose_vmax_mmol_h"]
+"""
+
+
+def test_config_defaults_and_round_trip(tmp_path):
+    cfg = load_config(_write(tmp_path, BASE))
+    assert cfg["fit"]["name"] == "cfg"
+    assert cfg["nuts"]["chain_method"] == "vectorized"
+    again = load_config(_write(tmp_path, to_toml(cfg)))
+    for section in ("fit", "design", "parameters", "solver", "map", "nuts", "svi", "outputs"):
+        assert again[section] == cfg[section]
+
+
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ("[design]\nbogus = 1\n", "design.bogus"),
+        ("[nuts]\nchains = 0\n", "nuts.chains"),
+        ("[nuts]\nchain_method = 'threads'\n", "nuts.chain_method"),
+        ("[solver]\ngradient = 'sideways'\n", "solver.gradient"),
+        ("[parameters.fixed]\nstorage_capacity_ml = 5000.0\n", "parameters.fixed.storage_capacity_ml"),
+        ("[parameters.fixed]\nlactose_vmax_mmol_h = 10.0\n", "parameters.fixed.lactose_vmax_mmol_h"),
+        ("[parameters.prior]\ntj_tau_h = {scale = 0.1}\n", "parameters.prior.tj_tau_h"),
+        ("[svi]\nguide = 'flow'\n", "svi.guide"),
+        ("[weird]\nx = 1\n", "weird"),
+    ],
+)
+def test_config_errors_name_file_and_key(tmp_path, extra, key):
+    path = _write(tmp_path, BASE + extra)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value) and key in str(err.value)
+
+
+def test_config_unknown_dataset_and_parameter(tmp_path):
+    with pytest.raises(ConfigError, match="unknown dataset 'nope'"):
+        validate({"fit": {"datasets": ["nope"]}, "parameters": {"estimate": ["tj_tau_h"]}}, "x.toml")
+    with pytest.raises(ConfigError, match="unknown parameter 'tj_tau'"):
+        validate({"fit": {"datasets": ["saint1984"]}, "parameters": {"estimate": ["tj_tau"]}}, "x.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(_write(tmp_path, "[fit\n"))
+
+
+def test_cli_overrides(tmp_path):
+    cfg = load_config(_write(tmp_path, BASE))
+    c2 = apply_overrides(cfg, method="svi", chains=3, draws=7, warmup=5)
+    assert (c2["fit"]["method"], c2["nuts"]["chains"], c2["nuts"]["draws"], c2["nuts"]["warmup"]) == ("svi", 3, 7, 5)
+    with pytest.raises(ConfigError):
+        apply_overrides(cfg, chains=0)
+
+
+def test_shipped_fit_configs_validate():
+    from pathlib import Path
+
+    paths = sorted((Path(__file__).resolve().parents[1] / "fits").glob("*.toml"))
+    assert "human_default.toml" in [p.name for p in paths]
+    for p in paths:
+        load_config(p)
