@@ -194,7 +194,7 @@ def run(quick=False, max_n=None, chunk=None, scipy_n=None, repeats=None, days=No
     p_all, i_all = subject_batch(bank, n_patterns, base, np.arange(scipy_n))
     take = lambda tree, k: jax.tree.map(lambda a: a[k], tree)
     model = ScipyModel(take(p_all, 0), take(i_all, 0))
-    model.warmup()
+    model.warmup(jacobian=not quick)  # quick: LSODA rarely needs it (compiled on first use)
     per = []
     w0, c0 = time.perf_counter(), time.process_time()
     for k in range(scipy_n):

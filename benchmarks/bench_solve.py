@@ -56,7 +56,7 @@ def run(quick: bool = False, repeats: int | None = None, scipy_repeats: int | No
     # Full mode: diffrax Tsit5 at rtol = atol = 1e-10, cross-checked against SciPy LSODA at
     # 1e-10 (an independent integrator). Quick mode: only the LSODA one (no extra compile).
     model = ScipyModel(params, inputs)
-    model.warmup()
+    model.warmup(jacobian=any(m != "LSODA" for m in methods))
     t = time.perf_counter()
     lsoda_ref_traj = model.trajectory(*model.solve("LSODA", 1e-10, 1e-10)[:3])
     lsoda_ref_s = time.perf_counter() - t
