@@ -147,3 +147,43 @@ def test_shipped_fit_configs_validate():
     assert "human_default.toml" in [p.name for p in paths]
     for p in paths:
         load_config(p)
+
+
+def test_old_fit_base_values_follow_the_current_parameter_table():
+    """A posterior made before a parameter was added still loads (nominal value, warning);
+    one naming a parameter the table no longer has is an error naming it."""
+    from lactojax.inference.predictive import _complete_base
+    from lactojax.parameters import Params
+
+    cow = Params.nominal("cow")
+    base = {k: float(v) for k, v in cow.values.items()}
+    dropped = NAMES[0]
+    old = {k: v for k, v in base.items() if k != dropped}
+    with pytest.warns(UserWarning, match=dropped):
+        completed = _complete_base(old, "cow", "old/posterior.nc")
+    assert completed == base
+    with pytest.raises(ValueError, match="old/posterior.nc.*'no_such_parameter'"):
+        _complete_base({**base, "no_such_parameter": 1.0}, "cow", "old/posterior.nc")
+
+
+def test_species_bounds_drive_priors_and_checks():
+    """A cow quarter's capacity and secretion lie far outside the human table bounds: the
+    cow preset carries its own bounds, used by priors, clipping and bounds checks."""
+    from lactojax.parameters import check_within_bounds, species_spec
+
+    ps = PriorSet.from_table(["lactose_vmax_mmol_h", "storage_capacity_ml"], species="cow")
+    np.testing.assert_allclose(np.asarray(ps.u_to_theta(ps.m)), [130.0, 15000.0], rtol=1e-12)
+    lo, hi = ps.bounds_of(1)
+    assert (lo, hi) == (species_spec("storage_capacity_ml", "cow").lower,
+                        species_spec("storage_capacity_ml", "cow").upper) and hi > 10 * PARAMETERS["storage_capacity_ml"].upper
+    theta = np.asarray(ps.z_to_theta(jnp.array([[-30.0, -30.0], [30.0, 30.0]])))
+    assert np.all(theta[0] >= [20.0, lo]) and np.all(theta[1] <= [400.0, hi])
+    check_within_bounds({"storage_capacity_ml": 15000.0}, "cow")
+    with pytest.raises(ValueError, match="storage_capacity_ml=15000"):
+        check_within_bounds({"storage_capacity_ml": 15000.0}, "human")
+    cfg = {"fit": {"species": "cow", "datasets": ["milkman"]},
+           "parameters": {"estimate": ["lactose_vmax_mmol_h"], "fixed": {"storage_capacity_ml": 15000.0}}}
+    validate(cfg, "cow.toml")  # cow bounds accepted
+    cfg["fit"]["species"] = "human"
+    with pytest.raises(ConfigError, match=r"cow.toml.*storage_capacity_ml.*outside bounds"):
+        validate(cfg, "cow.toml")

@@ -92,10 +92,13 @@ class Inputs(eqx.Module):
         for c in (self.dopamine_agonist, self.dopamine_antagonist, self.antibiotic, self.nipple_breach):
             parts += [c.start_h, c.end_h]
         parts.append(jnp.atleast_1d(self.profile.placenta_removal_h))
-        times = jnp.concatenate([jnp.ravel(p) for p in parts])
+        # concrete inputs (closed over by a jitted function): sort in NumPy, so that XLA does
+        # not constant-fold a sort of thousands of elements at every compilation
+        xp = jnp if any(isinstance(p, jax.core.Tracer) for p in parts) else np
+        times = xp.concatenate([xp.ravel(xp.asarray(p)) for p in parts])
         # Only times strictly inside the horizon matter; the rest become no-op padding.
-        times = jnp.where((times > 0.0) & (times < self.horizon_h), times, PAD_TIME_H)
-        return jnp.sort(times)
+        times = xp.where((times > 0.0) & (times < self.horizon_h), times, PAD_TIME_H)
+        return jnp.asarray(xp.sort(times))
 
 
 # --------------------------------------------------------------------------------------

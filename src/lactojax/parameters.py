@@ -86,8 +86,11 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "suckling suppresses hypothalamic dopamine tone (seed 000)", "prolactin"),
     _p("dopamine_tau_min", "min", 20.0, 3, 90, (LN, 0.4),
        "places the prolactin peak 10-45 min into a feed (DESIGN.md §2)", "prolactin"),
-    _p("dopamine_agonist_potency", "1/dose", 3.0, 0.2, 20, (LN, 0.5),
-       "cabergoline/bromocriptine suppress prolactin to near-undetectable levels", "prolactin"),
+    _p("dopamine_agonist_potency", "1/dose", 5.0, 0.2, 20, (LN, 0.5),
+       "cabergoline/bromocriptine suppress basal and suckling-induced prolactin to "
+       "near-undetectable levels and prevent lactation in ~78-100 % of women (Caballero-Gordo "
+       "1991; European Multicentre Study Group 1991); potency 5 keeps suckling peaks < 2 ng/mL "
+       "(3 left ~12 ng/mL peaks and ~40 % of normal intake)", "prolactin"),
     _p("dopamine_antagonist_potency", "1/dose", 1.0, 0.05, 10, (LN, 0.5),
        "domperidone raises basal prolactin several-fold", "prolactin"),
     _p("prolactin_receptor_k_ng_ml", "ng/mL", 40.0, 5, 200, (LN, 0.5),
@@ -111,8 +114,15 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
     _p("metabolic_tau_h", "h", 18.0, 3, 100, (LN, 0.4),
        "time constant of the permissive (insulin, cortisol) state after delivery", "metabolic"),
     _p("type1_diabetes_extra_tau_h", "h", 40.0, 5, 150, (LN, 0.4),
-       "type 1 diabetes delays lactogenesis markers ~24 h (Arthur 1989; Hartmann & Cregan "
-       "2001)", "metabolic"),
+       "type 1 diabetes slows the permissive (insulin) state that scales lactose capacity "
+       "(reasoning; moves the lactogenesis markers by only a few hours on its own)", "metabolic"),
+    _p("type1_diabetes_lag_h", "h", 66.0, 24, 150, (LN, 0.3),
+       "in type 1 diabetes the secretory-activation programme (STAT5, tight-junction closure, "
+       "end of colostral protein) stays refractory until ~this time after delivery, then is "
+       "released over ~half a day: insulin is required for secretory activation (Neville & "
+       "Morton 2001; Nommsen-Rivers 2016), so activation waits for metabolic control; chosen so "
+       "the lactogenesis markers come ~24 h later than normal (Arthur 1989; Neubauer 1993; "
+       "Hartmann & Cregan 2001)", "metabolic"),
     # --- signalling -----------------------------------------------------------------
     _p("progesterone_brake_strength", "1", 0.995, 0.5, 0.999, (LG, 0.8),
        "progesterone receptor represses STAT5 target genes (seed 001)", "signalling"),
@@ -264,16 +274,25 @@ if len(PARAMETERS) != len(PARAMETER_TABLE):  # pragma: no cover - guards the tab
 SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
     "human": {},
     "cow": {
-        "storage_capacity_ml": (9000.0, "udder quarter holds 6-12 L (dairy physiology texts)"),
-        "lactose_vmax_mmol_h": (260.0, "30-40 kg milk/day over 4 quarters at 4.8% lactose"),
+        "storage_capacity_ml": (15000.0, "effective storage of a quarter (cistern + alveoli) before "
+                                         "pressure and FIL slow secretion: the secretion rate stays "
+                                         "constant for ~16-18 h after milking (Davis 1999; "
+                                         "Stelwagen 2001), so a 12-h interval is not stasis"),
+        "lactose_vmax_mmol_h": (130.0, "30-40 kg milk/day over 4 quarters at 4.8% lactose; with "
+                                       "near-complete machine removal and ample storage (this "
+                                       "preset) the quarters secrete close to capacity"),
         "secreted_lactose_mmol_l": (150.0, "bovine milk lactose ~4.8-5.0 % (milkman data)"),
         "secreted_fat_g_l": (42.0, "bovine fat ~4 %"),
         "secreted_protein_g_l": (33.0, "bovine protein ~3.3 %"),
         "transcytosis_protein_g_h": (0.3, "bovine colostral immunoglobulin"),
         "removal_rate_per_h": (12.0, "machine or hand milking empties a quarter in minutes"),
-        "pump_rate_per_h": (12.0, "machine milking"),
+        "pump_rate_per_h": (20.0, "an 8-min machine milking removes ~85 % of the stored milk "
+                                  "(residual milk ~10-20 %, Bruckmaier 2005)"),
         "initial_milk_ml": (1500.0, "colostrum in the quarter at calving"),
-        "cell_proliferation_per_h": (0.004, "post-calving increase to peak at 6-8 weeks"),
+        "cell_proliferation_per_h": (0.001, "rise to peak at 6-8 weeks is mostly per-cell "
+                                            "secretory activity, little net cell gain (Capuco "
+                                            "2001); keeps the 4x-milked half at ~+15-20 % "
+                                            "(Wall & McFadden 2007)"),
         "cell_apoptosis_basal_per_h": (1.0e-4, "persistency: ~8-10 %/month decline after peak "
                                                 "(Capuco 2003)"),
         "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
@@ -292,6 +311,52 @@ SPECIES_PRESETS["goat"] = {
         "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
     "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
 }
+
+# Species bounds: where a preset's value lies outside the table's (human) bounds, the species'
+# own plausible range (used for bounds checks, priors and MAP bounds of that species).
+SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
+    "human": {},
+    "cow": {
+        "storage_capacity_ml": (3000.0, 40000.0),  # a quarter holds ~5-15 L at milking
+        "lactose_vmax_mmol_h": (20.0, 400.0),  # 10-60 kg/day over 4 quarters
+        "secreted_lactose_mmol_l": (100.0, 200.0),  # bovine lactose 4.0-5.5 %
+        "secreted_protein_g_l": (20.0, 50.0),  # bovine milk protein 2.5-4.5 %
+        "transcytosis_protein_g_h": (0.01, 3.0),
+        "initial_milk_ml": (100.0, 5000.0),
+        # machine milking: appetite terms switched off (not estimable)
+        "infant_stomach_week1_gain_ml": (0.1, 10.0),
+        "infant_stomach_mature_ml": (1e5, 1e7),
+        "infant_stomach_birth_ml": (1e5, 1e7),
+    },
+    "goat": {
+        "storage_capacity_ml": (300.0, 5000.0),
+        "lactose_vmax_mmol_h": (5.0, 150.0),  # 1-6 kg/day over 2 glands
+        "secreted_lactose_mmol_l": (100.0, 200.0),  # goat lactose 3.8-5 %
+        "initial_milk_ml": (20.0, 1000.0),
+        "infant_stomach_week1_gain_ml": (0.1, 10.0),
+        "infant_stomach_mature_ml": (1e5, 1e7),
+        "infant_stomach_birth_ml": (1e5, 1e7),
+    },
+}
+
+
+def species_spec(name: str, species: str = "human") -> ParamSpec:
+    """The table row of `name` with the species' nominal value and bounds."""
+    if species not in SPECIES_PRESETS:
+        raise ValueError(f"unknown species {species!r}; expected one of {sorted(SPECIES_PRESETS)}")
+    if name not in PARAMETERS:
+        raise ValueError(f"unknown model parameter {name!r}; see `lactojax params`")
+    spec = PARAMETERS[name]
+    nominal = SPECIES_PRESETS[species].get(name, (spec.nominal, ""))[0]
+    lower, upper = SPECIES_BOUNDS[species].get(name, (spec.lower, spec.upper))
+    if (nominal, lower, upper) == (spec.nominal, spec.lower, spec.upper):
+        return spec
+    return dataclasses.replace(spec, nominal=float(nominal), lower=float(lower), upper=float(upper))
+
+
+for _species, _preset in SPECIES_PRESETS.items():  # every preset value inside its species' bounds
+    for _name in _preset:
+        species_spec(_name, _species)  # ParamSpec.__post_init__ raises otherwise
 
 
 class Params(eqx.Module):
@@ -355,11 +420,12 @@ class Params(eqx.Module):
         return Params(new)
 
 
-def check_within_bounds(values: Mapping[str, float]) -> None:
-    """Raise a ValueError naming every parameter outside its table bounds."""
+def check_within_bounds(values: Mapping[str, float], species: str = "human") -> None:
+    """Raise a ValueError naming every parameter outside its bounds (table bounds, or the
+    species' own where `SPECIES_BOUNDS` gives them)."""
     bad = []
     for name, value in values.items():
-        spec = PARAMETERS[name]
+        spec = species_spec(name, species)
         v = float(np.asarray(value))
         if not (spec.lower <= v <= spec.upper):
             bad.append(f"{name}={v:g} (expected {spec.lower:g} <= value <= {spec.upper:g} {spec.unit})")
@@ -378,4 +444,12 @@ def markdown_table() -> str:
             f"| `{s.name}` | {s.group} | {s.unit} | {s.nominal:g} | [{s.lower:g}, {s.upper:g}] "
             f"| {s.prior[0]}({s.prior[1]:g}) | {s.source} |"
         )
+    for species, preset in SPECIES_PRESETS.items():
+        if not preset:
+            continue
+        lines += ["", f"### Species preset: {species}", "",
+                  "| name | units | value | bounds | reasoning |", "| --- | --- | --- | --- | --- |"]
+        for name, (value, reason) in preset.items():
+            sp = species_spec(name, species)
+            lines.append(f"| `{name}` | {sp.unit} | {value:g} | [{sp.lower:g}, {sp.upper:g}] | {reason} |")
     return "\n".join(lines)

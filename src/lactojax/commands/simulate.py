@@ -86,7 +86,7 @@ def run(args) -> int:
         overrides = dict(args.param)
         params = Params.nominal(args.species, **overrides)
         if overrides:
-            check_within_bounds(overrides)
+            check_within_bounds(overrides, args.species)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     inputs = build_inputs(args)

@@ -9,7 +9,7 @@ from lactojax.dynamics.environment import gland_environment
 from lactojax.dynamics.hormones import infant_hunger, milk_ejection, systemic_rates
 from lactojax.dynamics.inflammation import inflammation_rates
 from lactojax.dynamics.secretion import composition_rates, milk_fluxes, tight_junction_target
-from lactojax.dynamics.signalling import progesterone_receptor_occupancy, signalling_rates
+from lactojax.dynamics.signalling import secretory_activation_brake, signalling_rates
 from lactojax.dynamics.tissue import tissue_rates
 from lactojax.inputs import Inputs
 from lactojax.parameters import Params
@@ -33,9 +33,11 @@ def vector_field(t, state: State, args) -> State:
     s, g, profile = state.systemic, state.glands, inputs.profile
     drive, env, _, _, fluxes = instantaneous(t, state, params, inputs)
 
-    d_stat5, d_stat3, d_upr = signalling_rates(params, s, g, env)
+    # progesterone-receptor occupancy (+ type-1-diabetes refractoriness): brakes STAT5, the
+    # closure of the tight junctions and the colostral protein excess
+    occupancy = secretory_activation_brake(params, s.progesterone, t, profile)
+    d_stat5, d_stat3, d_upr = signalling_rates(params, s, g, env, occupancy)
     d_active, d_quiescent, d_lactose_capacity = tissue_rates(params, s, g, env, profile)
-    occupancy = progesterone_receptor_occupancy(params, s.progesterone)
     d_tj = (tight_junction_target(params, g, env, occupancy) - g.tj_open) / params.tj_tau_h
     milk = composition_rates(params, g, env, fluxes, profile, occupancy)
     d_bacteria, d_cytokine, d_neutrophils, d_abscess = inflammation_rates(

@@ -39,7 +39,7 @@ import os
 import tomllib
 from typing import Any
 
-from lactojax.parameters import PARAMETERS, SPECIES_PRESETS
+from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
 
 
 class ConfigError(ValueError):
@@ -177,7 +177,7 @@ def validate(raw: dict, source: str = "<config>") -> dict:
             raise _err(source, f"parameters.fixed.{n}", "is also estimated")
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise _err(source, f"parameters.fixed.{n}", f"expected a number, got {v!r}")
-        spec = PARAMETERS[n]
+        spec = species_spec(n, f["species"])
         if not spec.lower <= v <= spec.upper:
             raise _err(source, f"parameters.fixed.{n}",
                        f"{v} outside bounds [{spec.lower}, {spec.upper}] {spec.unit}")
@@ -186,7 +186,7 @@ def validate(raw: dict, source: str = "<config>") -> dict:
             raise _err(source, f"parameters.prior.{n}", "is not an estimated parameter")
         if not isinstance(body, dict) or set(body) - {"loc", "scale"}:
             raise _err(source, f"parameters.prior.{n}", "expected a table with loc and/or scale")
-        spec = PARAMETERS[n]
+        spec = species_spec(n, f["species"])
         if "loc" in body and not spec.lower < body["loc"] < spec.upper:
             raise _err(source, f"parameters.prior.{n}.loc", "must lie strictly inside the bounds")
         if "scale" in body and not body["scale"] > 0:

@@ -17,7 +17,7 @@ model (`observation.per_session`):
   (t_end_h, the milking time; rows with no session within 1 h are excluded);
 - fat_pct / protein_pct / lactose_pct: composition of the milk present at that session;
 - milk_yield_daily: kg/d = the yields of the sessions starting in [t_start, t_end) divided
-  by the window's length in days.
+  by the window's length in days (a test day, or a weekly mean of daily yields).
 Likelihoods are `lactojax.likelihoods` (log-normal yields, Student-t composition) with the
 vocabulary's default noise scales (fixed; documented in docs/datasets.md).
 
@@ -27,6 +27,7 @@ guard of `lactojax.inference.density`).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Sequence
 
@@ -55,7 +56,8 @@ ROW_SERIES = {
     "protein_pct": "protein_pct",
     "lactose_pct": "lactose_pct",
 }
-MAX_SESSIONS_PER_ROW = 4
+# a daily-yield row averages the sessions in its window: up to a fortnight of 3x milking
+MAX_SESSIONS_PER_ROW = 48
 
 
 @dataclasses.dataclass
@@ -77,7 +79,8 @@ class CohortData:
     obs_code: np.ndarray
     mask: np.ndarray
     rows: pd.DataFrame
-    excluded: int = 0
+    excluded: int = 0  # rows of the subjects' records not used
+    exclusion_reasons: dict = dataclasses.field(default_factory=dict)  # reason -> rows
 
     @property
     def n_subjects(self) -> int:
@@ -96,33 +99,40 @@ def build_cohort(table: pd.DataFrame, inputs_by_subject: dict[str, Inputs]) -> C
     t_start_h, t_end_h, value (model units) and the subjects' inputs (one horizon)."""
     subjects = list(inputs_by_subject)
     per_subject = []
-    excluded = 0
+    reasons: collections.Counter = collections.Counter()
     for s in subjects:
         inp = inputs_by_subject[s]
         starts = np.asarray(inp.feeds.start_h)
-        sub = table[(table["subject"] == s) & table["observable"].isin(list(ROW_SERIES))]
+        sub = table[table["subject"] == s]
         rows = []
         for r in sub.itertuples(index=False):
+            if r.observable not in ROW_SERIES:
+                reasons[f"{r.observable}: not mapped to a per-session output"] += 1
+                continue
             if r.t_end_h > inp.horizon_h:
-                excluded += 1
+                reasons[f"beyond the simulated horizon ({inp.horizon_h:g} h)"] += 1
                 continue
             if r.observable == "milk_yield_daily":
                 idx = np.flatnonzero((starts >= r.t_start_h) & (starts < r.t_end_h))
                 days = (r.t_end_h - r.t_start_h) / 24.0
-                if idx.size == 0 or idx.size > MAX_SESSIONS_PER_ROW:
-                    excluded += 1
+                if idx.size == 0:
+                    reasons["milk_yield_daily: no milking session in the window"] += 1
+                    continue
+                if idx.size > MAX_SESSIONS_PER_ROW:
+                    reasons[f"milk_yield_daily: window holds > {MAX_SESSIONS_PER_ROW} sessions"] += 1
                     continue
                 w = np.full(idx.size, 1.0 / days)
             else:
                 j = int(np.argmin(np.abs(starts - r.t_end_h)))
                 if abs(starts[j] - r.t_end_h) > 1.0:
-                    excluded += 1
+                    reasons[f"{r.observable}: no milking session within 1 h of the record"] += 1
                     continue
                 idx, w = np.array([j]), np.array([1.0])
             rows.append((r, idx, w))
         per_subject.append(rows)
     n_rows = max(1, max(len(x) for x in per_subject))
-    S, M = len(subjects), MAX_SESSIONS_PER_ROW
+    S = len(subjects)
+    M = max([1] + [idx.size for rows in per_subject for _, idx, _ in rows])
     series = np.zeros((S, n_rows), dtype=np.int32)
     sessions = np.zeros((S, n_rows, M), dtype=np.int32)
     weights = np.zeros((S, n_rows, M))
@@ -144,7 +154,7 @@ def build_cohort(table: pd.DataFrame, inputs_by_subject: dict[str, Inputs]) -> C
                              t_end_h=r.t_end_h, value=r.value))
     stacked = stack_inputs([inputs_by_subject[s] for s in subjects])
     return CohortData(subjects, stacked, series, sessions, weights, value, kind, code, mask,
-                      pd.DataFrame(used), excluded)
+                      pd.DataFrame(used), sum(reasons.values()), dict(reasons))
 
 
 def cohort_from_dataset(name: str, n_subjects: int, days: float, subjects: Sequence[str] | None = None
@@ -174,7 +184,8 @@ class HierarchicalModel:
         self.names = tuple(names)
         base = Params.nominal(species, **(fixed or {}))
         self.base = base
-        self.prior = PriorSet.from_table(self.names, nominal={n: float(base[n]) for n in names})
+        self.prior = PriorSet.from_table(self.names, nominal={n: float(base[n]) for n in names},
+                                         species=species)
         self.settings = (settings or SolverSettings(rtol=1e-4, atol=1e-4)).replace(throw=False)
         self.tau_scale = tau_scale
         sigma = jnp.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)

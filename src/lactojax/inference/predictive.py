@@ -38,8 +38,30 @@ def load_posterior(posterior_nc_path: str):
         base = json.loads(attrs["lactojax_base_params"])
     except KeyError as err:
         raise ValueError(f"{posterior_nc_path}: not a lactojax fit (missing attribute {err})") from None
+    base = _complete_base(base, attrs.get("lactojax_species", "human"), posterior_nc_path)
     draws = np.stack([np.asarray(idata.posterior[n]).reshape(-1) for n in names], axis=-1)
     return names, draws, base, idata
+
+
+def _complete_base(base: dict, species: str, source: str) -> dict:
+    """A fit's fixed parameter values, checked against today's parameter table: parameters
+    added to the table after the fit take the species' nominal value (with a warning);
+    parameters the table no longer has are an error."""
+    import warnings
+
+    from lactojax.parameters import PARAMETERS
+
+    unknown = sorted(set(base) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(f"{source}: the fit uses parameter(s) {unknown} that this version of "
+                         "lactojax no longer has (`lactojax params` lists the current table)")
+    missing = sorted(set(PARAMETERS) - set(base))
+    if missing:
+        nominal = Params.nominal(str(species))
+        warnings.warn(f"{source}: parameter(s) {missing} were added to the model after this fit; "
+                      f"using their nominal {species} values", stacklevel=3)
+        base = {**base, **{k: float(nominal[k]) for k in missing}}
+    return base
 
 
 def posterior_params(posterior_nc_path: str, draws: int | None = 100, seed: int = 0):

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import log_ndtr, ndtri
 
-from lactojax.parameters import PARAMETERS, ParamSpec
+from lactojax.parameters import PARAMETERS, ParamSpec, species_spec
 
 FAMILIES = ("lognormal", "logitnormal", "normal")
 _LOG_SQRT_2PI = 0.9189385332046727
@@ -62,6 +62,8 @@ class PriorSet(eqx.Module):
     s: jnp.ndarray
     a: jnp.ndarray  # lower bound of u (may be -inf only for unbounded families)
     b: jnp.ndarray
+    # (lower, upper) of theta per parameter: the table's, or the species' own
+    theta_bounds: tuple[tuple[float, float], ...] = eqx.field(static=True, default=())
 
     @classmethod
     def from_table(
@@ -69,21 +71,23 @@ class PriorSet(eqx.Module):
         names: Sequence[str],
         overrides: Mapping[str, Mapping[str, float]] | None = None,
         nominal: Mapping[str, float] | None = None,
+        species: str = "human",
     ) -> "PriorSet":
         """Priors of `names` from the parameter table.
 
         overrides: per parameter {"loc": value on the parameter scale, "scale": s on the
-        u-scale} replacing the table's centre / width. nominal: centres (e.g. a species
-        preset's values) used where no override gives "loc".
+        u-scale} replacing the table's centre / width. nominal: centres used where no
+        override gives "loc" (default: the species preset's values). species: whose bounds
+        truncate the priors (`parameters.species_spec`).
         """
         overrides = overrides or {}
         nominal = nominal or {}
-        rows = []
+        rows, specs = [], []
         for n in names:
-            if n not in PARAMETERS:
-                raise ValueError(f"unknown model parameter {n!r}; see `lactojax params`")
+            spec = species_spec(n, species)
+            specs.append(spec)
             o = overrides.get(n, {})
-            rows.append(prior_interval(PARAMETERS[n], o.get("loc", nominal.get(n)), o.get("scale")))
+            rows.append(prior_interval(spec, o.get("loc", nominal.get(n)), o.get("scale")))
         fam = tuple(r[0] for r in rows)
         arr = lambda i: jnp.asarray(np.array([r[i] for r in rows], dtype=float).reshape(len(rows)))
         for n, r in zip(names, rows):
@@ -91,7 +95,15 @@ class PriorSet(eqx.Module):
                 raise ValueError(f"parameter {n!r}: bounds must be finite on the prior's scale")
             if not (r[3] < r[1] < r[4]):
                 raise ValueError(f"prior centre of {n!r} lies outside its bounds")
-        return cls(tuple(names), fam, arr(1), arr(2), arr(3), arr(4))
+        return cls(tuple(names), fam, arr(1), arr(2), arr(3), arr(4),
+                   tuple((sp.lower, sp.upper) for sp in specs))
+
+    def bounds_of(self, i: int) -> tuple[float, float]:
+        """(lower, upper) of parameter i on its own scale."""
+        if self.theta_bounds:
+            return self.theta_bounds[i]
+        spec = PARAMETERS[self.names[i]]
+        return spec.lower, spec.upper
 
     @property
     def k(self) -> int:
@@ -120,8 +132,8 @@ class PriorSet(eqx.Module):
                 t = jax.nn.sigmoid(ui)
             else:
                 t = ui
-            spec = PARAMETERS[name]  # guard the last ulp at the bounds
-            out.append(jnp.clip(t, spec.lower, spec.upper))
+            lower, upper = self.bounds_of(i)  # guard the last ulp at the bounds
+            out.append(jnp.clip(t, lower, upper))
         return jnp.stack(out, axis=-1)
 
     def theta_to_u(self, theta):

@@ -267,7 +267,7 @@ def problem_from_config(cfg: dict) -> FitProblem:
                          f"horizon of {horizon_days:g} days")
     base = Params.nominal(f["species"], **p["fixed"])
     nominal = {n: float(base[n]) for n in p["estimate"]}
-    prior = PriorSet.from_table(p["estimate"], p["prior"], nominal)
+    prior = PriorSet.from_table(p["estimate"], p["prior"], nominal, species=f["species"])
     return FitProblem(
         names=tuple(p["estimate"]),
         prior=prior,

@@ -277,13 +277,6 @@ register(Scenario(
 # 5. Type 1 diabetes
 # --------------------------------------------------------------------------------------
 
-T1D_DEFECT = (
-    "the type-1-diabetes profile only slows the permissive (metabolic readiness) state, which "
-    "scales lactose capacity; secretory activation is timed by the progesterone clock and STAT5, "
-    "so the markers move by ~4 h (mean ~9 h even with type1_diabetes_extra_tau_h at its upper "
-    "bound, 150 h). A T1D refractoriness of the secretory-activation programme is missing"
-)
-
 
 def _analyse_t1d(r: ScenarioResult) -> dict:
     a, n = r["type1_diabetes"], r.reference
@@ -298,7 +291,8 @@ register(Scenario(
     number=5,
     name="type1_diabetes",
     title="Type 1 diabetes: lactogenesis markers about 24 h later",
-    description="type1_diabetes = 1 (slower permissive metabolic state after delivery); normal "
+    description="type1_diabetes = 1 (slower permissive metabolic state after delivery, and the "
+                "secretory-activation programme refractory until ~type1_diabetes_lag_h); normal "
                 "feeding. Markers (milk synthesis at 25 % and 50 % of the normal day-7 rate, "
                 "lactose at 95 % of normal mature lactose, sodium below 20 mmol/L) are compared "
                 "with the normal mother.",
@@ -309,7 +303,7 @@ register(Scenario(
     analyse=_analyse_t1d,
     criteria=(
         Criterion("mean_marker_delay_h", "between", (12.0, 36.0),
-                  "issue 3 / DESIGN.md: ~24 h later (Arthur 1989; Neubauer 1993)", defect=T1D_DEFECT),
+                  "issue 3 / DESIGN.md: ~24 h later (Arthur 1989; Neubauer 1993)"),
         Criterion("delay_milk_in_h", ">", 0.0, "direction: later than normal"),
         Criterion("intake_ratio_day13", ">=", 0.9, "supply catches up once established"),
     ),
@@ -733,11 +727,6 @@ CABERGOLINE_DAYS = 14.0
 DOMPERIDONE_START_H = 240.0
 LOW_SUPPLY_PITUITARY = 0.1
 LOW_SUPPLY_PUMP_CLOCK = (7.0, 11.0, 15.0, 19.0, 23.0)
-CABERGOLINE_DEFECT = (
-    "dopamine_agonist_potency = 3 leaves suckling prolactin peaks of ~12 ng/mL; with the shallow "
-    "prolactin-receptor curve (K = 40 ng/mL, n = 1) and the FIL reserve this still sustains "
-    "~43 % of normal intake; potency 5 (peaks < 2 ng/mL) gives ~6 % (docs/physiology.md)"
-)
 
 
 def _low_supply_pumps():
@@ -789,8 +778,7 @@ register(Scenario(
     analyse=_analyse_dopamine,
     criteria=(
         Criterion("cabergoline_intake_ratio_day7", "<", 0.25,
-                  "agonist suppresses lactation (cabergoline prevents lactation in ~78-100 %)",
-                  defect=CABERGOLINE_DEFECT),
+                  "agonist suppresses lactation (cabergoline prevents lactation in ~78-100 %)"),
         Criterion("cabergoline_prolactin_basal_ratio_day7", "<", 0.1, "prolactin suppressed"),
         Criterion("low_supply_production_ratio_day9", "<", 0.75, "the domperidone arm starts from low supply"),
         Criterion("domperidone_prolactin_basal_ratio_day17", ">=", 2.0, "da Silva 2001: basal prolactin x6.6"),
@@ -1039,11 +1027,6 @@ register(Scenario(
 
 COW_DAYS = 42
 UFM_DAYS = (7, 21)  # Wall & McFadden 2007: unilateral frequent milking on d 7-21
-COW_DEFECT = (
-    "the 4x half yields ~+70 % over the 2x half (Wall & McFadden 2007: +2.9 kg/d, ~+15-20 %): in "
-    "the cow preset a 12-h interval acts as partial stasis (a milking removes ~2/3 of the stored "
-    "milk, a quarter stores ~30 h of secretion) and proliferation amplifies the difference"
-)
 
 
 def _build_cow():
@@ -1096,7 +1079,7 @@ register(Scenario(
     criteria=(
         Criterion("frequent_vs_2x_half_ratio_day20", ">=", 1.05, "the frequently milked half rises"),
         Criterion("frequent_vs_2x_half_ratio_day20", "<=", 1.35,
-                  "Wall & McFadden 2007: ~+15-20 % (a dairy scientist would reject +60 %)", defect=COW_DEFECT),
+                  "Wall & McFadden 2007: ~+15-20 % (a dairy scientist would reject +60 %)"),
         Criterion("twice_half_vs_control_ratio_day20", "between", (0.97, 1.03),
                   "local control: the 2x half is unchanged"),
         Criterion("frequent_vs_2x_half_ratio_day41", ">=", 1.0, "no lasting deficit after returning to 2x"),
