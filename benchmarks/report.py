@@ -3,6 +3,8 @@ hand). CPU figures come from `<name>_cpu.json`, GPU figures from `<name>_gpu.jso
 missing GPU file reads 'pending (no GPU lent)'.
 
   .venv/bin/python benchmarks/report.py [--out benchmarks/results/README_table.md] [--print]
+
+It also rewrites the block between the BEGIN/END benchmarks markers in README.md.
 """
 
 from __future__ import annotations
@@ -286,16 +288,33 @@ def render() -> str:
     return "\n".join(out) + "\n"
 
 
+BEGIN, END = "<!-- BEGIN benchmarks (benchmarks/report.py) -->", "<!-- END benchmarks -->"
+
+
+def update_readme(path: Path, text: str) -> None:
+    """Replace the README's generated block (between BEGIN and END) with `text`."""
+    readme = path.read_text()
+    if BEGIN not in readme or END not in readme:
+        raise SystemExit(f"{path}: markers {BEGIN!r} ... {END!r} not found")
+    head, rest = readme.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(head + BEGIN + "\n" + text + END + tail)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(common.RESULTS / "README_table.md"))
+    ap.add_argument("--readme", default=str(HERE.parent / "README.md"),
+                    help="README whose generated benchmarks block is replaced ('' to skip)")
     ap.add_argument("--print", action="store_true")
     args = ap.parse_args(argv)
     text = render()
     Path(args.out).write_text(text)
+    if args.readme:
+        update_readme(Path(args.readme), text)
     if args.print:
         print(text)
-    print(f"wrote {args.out}")
+    print(f"wrote {args.out}" + (f" and the benchmarks block of {args.readme}" if args.readme else ""))
 
 
 if __name__ == "__main__":

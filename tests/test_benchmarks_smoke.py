@@ -174,3 +174,16 @@ def test_report_renders_from_json(solve_result, results_dir):
     # the CPU figure comes from the JSON written above, not from hand-typed text
     med = solve_result["diffrax"]["wall_s"]["median"]
     assert report.fmt_s(med) in text
+
+
+def test_report_replaces_only_the_readme_block(tmp_path):
+    import report
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\nbefore\n{report.BEGIN}\nold table\n{report.END}\nafter\n")
+    report.update_readme(readme, "| new | table |\n")
+    assert readme.read_text() == f"# title\nbefore\n{report.BEGIN}\n| new | table |\n{report.END}\nafter\n"
+    readme.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="markers"):
+        report.update_readme(readme, "x")
+    assert readme.read_text() == "no markers\n"  # nothing written on error
