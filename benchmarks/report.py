@@ -207,7 +207,9 @@ def rows_herd(cpu, gpu):
 
 def profile_section():
     """Tables from the profiling experiments (benchmarks/experiments/*.py), when present."""
-    lines = []
+    lines = ["", "**Profiling that led to the flat state vector** (measured before `simulate` "
+             "integrated one flat vector, i.e. with the ~30-leaf `State` pytree as the baseline; "
+             "the tables above are after the change):"]
     prof = load("profile_solve_variants", "cpu")
     if prof:
         lines += ["", "**Where a solve's time goes** (CPU; `benchmarks/experiments/solve_variants.py`: copies of "
@@ -227,7 +229,7 @@ def profile_section():
     fl = load("profile_simulate_flat", "cpu")
     if fl:
         r = fl["results"]
-        lines += ["", "**Proposed: integrate a flat state vector** (`benchmarks/experiments/simulate_flat.py`, "
+        lines += ["", "**Flat state vector (adopted in `simulate`)** (`benchmarks/experiments/simulate_flat.py`, "
                   "min CPU time; same steps, max relative difference of all saved states "
                   f"{r['agreement']['max_rel_diff_all_saved_states']:.1e}):", "",
                   "| workload | State pytree (current) | flat vector | speed-up |", "|---|---:|---:|---:|"]
