@@ -1,5 +1,6 @@
 """Slow checks (`pytest -m slow`): parameter recovery with NUTS and simulation-based
-calibration on model-generated data. See docs/fitting.md for the coverage measured."""
+calibration on model-generated data. docs/fitting.md (Calibration) records the coverage
+measured (9 of 12 intervals, 2026-11-21)."""
 
 import numpy as np
 import pytest
