@@ -31,11 +31,8 @@ import common  # noqa: E402
 NAME = "herd"
 ALL_LACTATIONS = 288
 DATASET = "milkman"
-# the parameters of the hierarchical smoke test (tests/test_inference_hierarchical.py) ...
+# the parameters of the hierarchical smoke test (tests/test_inference_hierarchical.py)
 ESTIMATE = ("lactose_vmax_mmol_h", "secreted_fat_g_l")
-# ... and a fallback whose cow nominal values lie inside the table's bounds (used, and
-# recorded in the JSON, if the first set cannot be built)
-FALLBACK_ESTIMATE = ("secreted_fat_g_l", "cell_proliferation_per_h", "cell_apoptosis_basal_per_h")
 
 
 def _skip(reason, exc=None):
@@ -92,20 +89,11 @@ def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> 
     days = days or (2 if quick else (305 if common.on_accelerator() else 30))
     sizes = sizes or ([2] if quick else [1, 4, 16, 64, 144, ALL_LACTATIONS])
     rows = {}
-    fallback_reason = None
     for n in sizes:
         rep = repeats or (1 if quick else (3 if n <= 64 else 2))
         t = time.perf_counter()
         data = _synthetic_cohort(n, days) if quick else cohort_from_dataset(DATASET, n, days)
-        try:
-            hm = HierarchicalModel(data, estimate, species="cow")
-        except ValueError as e:
-            if tuple(estimate) == FALLBACK_ESTIMATE:
-                raise
-            fallback_reason = f"{tuple(estimate)} rejected: {e}; used {FALLBACK_ESTIMATE}"
-            print(f"[herd] {fallback_reason}", flush=True)
-            estimate = FALLBACK_ESTIMATE
-            hm = HierarchicalModel(data, estimate, species="cow")
+        hm = HierarchicalModel(data, estimate, species="cow")
         build_s = time.perf_counter() - t
         vg, z0 = potential_value_and_grad(hm)
         t = time.perf_counter()
@@ -124,7 +112,6 @@ def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> 
               f"gradient (first call {first:.1f} s)", flush=True)
     return dict(settings=dict(quick=quick, sizes=sizes, days=days,
                               dataset="synthetic records (quick mode)" if quick else DATASET, estimate=list(estimate),
-                              estimate_fallback=fallback_reason,
                               solver="tsit5 rtol=atol=1e-4 (HierarchicalModel default)",
                               timed="jax.value_and_grad of numpyro potential_fn at init values"),
                 sizes=rows)

@@ -207,9 +207,10 @@ def rows_herd(cpu, gpu):
 
 def profile_section():
     """Tables from the profiling experiments (benchmarks/experiments/*.py), when present."""
-    lines = ["", "**Profiling that led to the flat state vector** (measured before `simulate` "
-             "integrated one flat vector, i.e. with the ~30-leaf `State` pytree as the baseline; "
-             "the tables above are after the change):"]
+    header = ["", "**Profiling that led to the flat state vector** (measured before `simulate` "
+              "integrated one flat vector, i.e. with the ~30-leaf `State` pytree as the baseline; "
+              "the tables above are after the change):"]
+    lines = []
     prof = load("profile_solve_variants", "cpu")
     if prof:
         lines += ["", "**Where a solve's time goes** (CPU; `benchmarks/experiments/solve_variants.py`: copies of "
@@ -254,7 +255,7 @@ def profile_section():
             cells = [f"{am['vmap'][f'ravel={ravel},n={n}']['us_per_subject_step']:.1f} us"
                      for n in (1, 10, 100) if f"ravel={ravel},n={n}" in am["vmap"]]
             lines.append(f"| {'flat vector' if ravel else 'State pytree'} | " + " | ".join(cells) + " |")
-    return lines
+    return header + lines if lines else []
 
 
 def render() -> str:

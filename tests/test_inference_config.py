@@ -173,11 +173,13 @@ def test_species_bounds_drive_priors_and_checks():
 
     ps = PriorSet.from_table(["lactose_vmax_mmol_h", "storage_capacity_ml"], species="cow")
     np.testing.assert_allclose(np.asarray(ps.u_to_theta(ps.m)), [130.0, 15000.0], rtol=1e-12)
-    lo, hi = ps.bounds_of(1)
-    assert (lo, hi) == (species_spec("storage_capacity_ml", "cow").lower,
-                        species_spec("storage_capacity_ml", "cow").upper) and hi > 10 * PARAMETERS["storage_capacity_ml"].upper
+    cow_storage = species_spec("storage_capacity_ml", "cow")
+    assert ps.bounds_of(1) == (cow_storage.lower, cow_storage.upper)
+    assert cow_storage.upper > 10 * PARAMETERS["storage_capacity_ml"].upper
+    assert ps.bounds_of(0) == (20.0, 400.0)
+    lower, upper = np.array([ps.bounds_of(i) for i in range(ps.k)]).T
     theta = np.asarray(ps.z_to_theta(jnp.array([[-30.0, -30.0], [30.0, 30.0]])))
-    assert np.all(theta[0] >= [20.0, lo]) and np.all(theta[1] <= [400.0, hi])
+    assert np.all(theta[0] >= lower) and np.all(theta[1] <= upper)
     check_within_bounds({"storage_capacity_ml": 15000.0}, "cow")
     with pytest.raises(ValueError, match="storage_capacity_ml=15000"):
         check_within_bounds({"storage_capacity_ml": 15000.0}, "human")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lactojax.datasets import list_datasets, load_dataset
+from lactojax.datasets import list_datasets
 from lactojax.inference.density import LogDensity
 from lactojax.inference.problem import FitProblem, design_inputs, load_rows, split_rows
 from lactojax.inference.priors import PriorSet
@@ -87,20 +87,15 @@ def test_nominal_human_likelihood_and_gradient_finite_on_every_dataset(human_pro
 
 @pytest.fixture(scope="module")
 def cow_cohort():
-    from lactojax.datasets import design_for
-    from lactojax.inference.hierarchical import build_cohort, cow_inputs
+    from lactojax.inference.hierarchical import build_cohort, dataset_cow_inputs, dataset_records
 
     tables, inputs = [], {}
     for name in COW_DATASETS:
-        ds = load_dataset(name)
-        t = ds.fit_rows()
+        t = dataset_records(name)
         t = t[t["t_end_h"] <= COW_DAYS * 24.0]
         subject = t["subject"].value_counts().index[0]  # the lactation with most early records
-        t = t[t["subject"] == subject].assign(subject=f"{name}:{subject}", value=lambda d: d["value_model"])
-        tables.append(t)
-        design = design_for(name)
-        inputs[f"{name}:{subject}"] = cow_inputs(COW_DAYS, design.milking_clock_h or (5.0, 17.0),
-                                                 design.birth_clock_h or 12.0, design.n_glands)
+        tables.append(t[t["subject"] == subject].assign(subject=f"{name}:{subject}"))
+        inputs[f"{name}:{subject}"] = dataset_cow_inputs(name, COW_DAYS)
     table = pd.concat(tables, ignore_index=True)
     return build_cohort(table, inputs), len(table)
 

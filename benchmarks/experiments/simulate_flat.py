@@ -1,6 +1,7 @@
-"""Proposed change to `lactojax.simulate._solve`, as a drop-in experiment: integrate the
-state as ONE flat float vector (`jax.flatten_util.ravel_pytree`) and unflatten the saved
-outputs, instead of handing diffrax the State pytree (~30 leaves).
+"""The change adopted in `lactojax.simulate._solve` (2026-11-21): integrate the state as ONE
+flat float vector (`jax.flatten_util.ravel_pytree`) and unflatten the saved outputs, instead
+of handing diffrax the State pytree (~30 leaves). This experiment keeps a copy of the
+previous pytree solve (`simulate_pytree`) so that the comparison can be re-run.
 
 Why: diffrax applies every per-step operation (the 7 Runge-Kutta stage combinations, the
 error norm, the dense-output interpolation for each SaveAt) leaf by leaf; on the XLA CPU
@@ -9,7 +10,7 @@ the same size (experiments/overhead.py): ~87 us of solver overhead per step with
 vs ~16 us with one flat vector. Same steps, same numbers (the error norm is the RMS over
 all components either way).
 
-`python benchmarks/experiments/simulate_flat.py` compares simulate vs simulate_flat:
+`python benchmarks/experiments/simulate_flat.py` compares simulate_pytree vs simulate:
 forward time, reverse-mode gradient time, vmap over 100 subjects, and max difference of
 every saved state. Writes benchmarks/results/profile_simulate_flat_<backend>.json.
 """
@@ -25,7 +26,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -36,8 +36,8 @@ from lactojax.solver import SolverSettings
 from lactojax.state import initial_state
 
 
-def _solve_flat(params, inputs, settings, y0):
-    """== lactojax.simulate._solve, except for the four lines marked FLAT."""
+def _solve_pytree(params, inputs, settings, y0):
+    """== lactojax.simulate._solve before the flat-vector change (diffrax gets the State)."""
     horizon = inputs.horizon_h
     ts = output_grid(inputs, settings)
     feeds = inputs.feeds
@@ -46,22 +46,19 @@ def _solve_flat(params, inputs, settings, y0):
                                   diffrax.SubSaveAt(ts=clip(feeds.end_h))])
     controller = diffrax.ClipStepSizeController(diffrax.PIDController(rtol=settings.rtol, atol=settings.atol),
                                                 jump_ts=inputs.jump_times())
-    flat0, unravel = ravel_pytree(y0)  # FLAT
-    term = diffrax.ODETerm(lambda t, y, args: ravel_pytree(vector_field(t, unravel(y), args))[0])  # FLAT
-    sol = diffrax.diffeqsolve(term, settings.make_solver(), t0=0.0, t1=horizon, dt0=settings.dt0_h, y0=flat0,
-                              args=(params, inputs), saveat=saveat, stepsize_controller=controller,
-                              max_steps=settings.max_steps, adjoint=settings.make_adjoint(), throw=settings.throw)
-    grid, starts, ends = (jax.vmap(unravel)(ys) for ys in sol.ys)  # FLAT
-    kw = dict(ts=ts, states=grid, feed_start=starts, feed_end=ends,
-              success=sol.result == diffrax.RESULTS.successful, num_steps=sol.stats["num_steps"])
-    if "save_every_h" in getattr(Trajectory, "__dataclass_fields__", {}):
-        kw["save_every_h"] = settings.save_every_h
-    return Trajectory(**kw)
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(vector_field), settings.make_solver(), t0=0.0, t1=horizon,
+                              dt0=settings.dt0_h, y0=y0, args=(params, inputs), saveat=saveat,
+                              stepsize_controller=controller, max_steps=settings.max_steps,
+                              adjoint=settings.make_adjoint(), throw=settings.throw)
+    grid, starts, ends = sol.ys
+    return Trajectory(ts=ts, states=grid, feed_start=starts, feed_end=ends,
+                      success=sol.result == diffrax.RESULTS.successful, num_steps=sol.stats["num_steps"],
+                      save_every_h=settings.save_every_h)
 
 
 @eqx.filter_jit
-def simulate_flat(params, inputs, settings: SolverSettings = SolverSettings()):
-    return _solve_flat(params, inputs, settings, initial_state(params, inputs))
+def simulate_pytree(params, inputs, settings: SolverSettings = SolverSettings()):
+    return _solve_pytree(params, inputs, settings, initial_state(params, inputs))
 
 
 def _best_cpu(fn, *args, repeats=5):
@@ -86,15 +83,15 @@ def main():
     p = Params.nominal()
     inputs = make_inputs(regular_feeds(30, 10), 30)
     out = {}
-    a = simulate(p, inputs)
-    b = simulate_flat(p, inputs)
+    a = simulate_pytree(p, inputs)
+    b = simulate(p, inputs)
     leaves_a, leaves_b = jax.tree.leaves((a.states, a.feed_start, a.feed_end)), jax.tree.leaves((b.states, b.feed_start, b.feed_end))
     rel = max(float(jnp.max(jnp.abs(x - y) / (jnp.abs(x) + 1e-9))) for x, y in zip(leaves_a, leaves_b))
     out["agreement"] = dict(steps_pytree=int(a.num_steps), steps_flat=int(b.num_steps), max_rel_diff_all_saved_states=rel)
     print(out["agreement"], flush=True)
 
     # forward, interleaved
-    fa, fb = jax.jit(lambda p: simulate(p, inputs)), jax.jit(lambda p: simulate_flat(p, inputs))
+    fa, fb = jax.jit(lambda p: simulate_pytree(p, inputs)), jax.jit(lambda p: simulate(p, inputs))
     res = {}
     for name, fn in (("pytree", fa), ("flat", fb), ("pytree_again", fa), ("flat_again", fb)):
         res[name] = _best_cpu(fn, p)
@@ -104,14 +101,14 @@ def main():
     # reverse-mode gradient of the synthetic 30-day log-likelihood (benchmark 2), both ways
     import lactojax.simulate as sim_mod
 
-    loglik, grads, _, z0, _ = synthetic_problem(30, modes=("reverse",))
-    g_pytree = next(iter(grads.values()))
+    loglik_f, grads_f, _, z0, _ = synthetic_problem(30, modes=("reverse",))
+    g_flat = next(iter(grads_f.values()))
     orig = sim_mod.simulate
-    # rebuild the problem with simulate_flat patched in (synthetic_problem imports it at call time)
-    sim_mod.simulate = simulate_flat
+    # rebuild the problem with simulate_pytree patched in (synthetic_problem imports it at call time)
+    sim_mod.simulate = simulate_pytree
     try:
-        loglik_f, grads_f, _, _, _ = synthetic_problem(30, modes=("reverse",))
-        g_flat = next(iter(grads_f.values()))
+        loglik, grads, _, _, _ = synthetic_problem(30, modes=("reverse",))
+        g_pytree = next(iter(grads.values()))
         z = jnp.asarray(z0)
         gv_p, gv_f = g_pytree(z), g_flat(z)
         gd = float(jnp.max(jnp.abs(gv_p[1] - gv_f[1])) / jnp.max(jnp.abs(gv_p[1])))
@@ -127,8 +124,8 @@ def main():
     # vmap over 100 subjects (cohort benchmark's subjects)
     bank, _ = schedule_bank(30, 32)
     bp, bi = subject_batch(bank, 32, p, np.arange(100))
-    va = jax.jit(jax.vmap(lambda p, i: simulate(p, i).states.systemic.infant_intake[-1]))
-    vb = jax.jit(jax.vmap(lambda p, i: simulate_flat(p, i).states.systemic.infant_intake[-1]))
+    va = jax.jit(jax.vmap(lambda p, i: simulate_pytree(p, i).states.systemic.infant_intake[-1]))
+    vb = jax.jit(jax.vmap(lambda p, i: simulate(p, i).states.systemic.infant_intake[-1]))
     vres = {}
     for name, fn in (("pytree", va), ("flat", vb)):
         vres[name] = _best_cpu(fn, bp, bi, repeats=2)

@@ -157,21 +157,32 @@ def build_cohort(table: pd.DataFrame, inputs_by_subject: dict[str, Inputs]) -> C
                       pd.DataFrame(used), sum(reasons.values()), dict(reasons))
 
 
+def dataset_records(name: str) -> pd.DataFrame:
+    """The fit rows of a cow dataset with `value` in model units (input of `build_cohort`)."""
+    from lactojax.datasets import load_dataset
+
+    t = load_dataset(name).fit_rows()
+    return t.assign(value=t["value_model"])
+
+
+def dataset_cow_inputs(name: str, days: float) -> Inputs:
+    """`cow_inputs` at a cow dataset's recorded milking design (clock times, calving time,
+    glands; lactojax.datasets.design)."""
+    from lactojax.datasets import design_for
+
+    design = design_for(name)
+    return cow_inputs(days, design.milking_clock_h or (5.0, 17.0), design.birth_clock_h or 12.0,
+                      design.n_glands)
+
+
 def cohort_from_dataset(name: str, n_subjects: int, days: float, subjects: Sequence[str] | None = None
                         ) -> CohortData:
     """The first `n_subjects` lactations of a cow dataset (e.g. "milkman"), records up to
     `days` after calving, milked at the dataset design's clock times."""
-    from lactojax.datasets import design_for, load_dataset
-
-    ds = load_dataset(name)
-    design = design_for(name)
-    t = ds.fit_rows() if hasattr(ds, "fit_rows") else ds.table
-    t = t.rename(columns={"value_model": "value_m"})
-    t = t.assign(value=t["value_m"])
+    t = dataset_records(name)
     chosen = list(subjects) if subjects else list(pd.unique(t["subject"]))[:n_subjects]
-    inputs = {s: cow_inputs(days, design.milking_clock_h or (5.0, 17.0),
-                            design.birth_clock_h or 12.0, design.n_glands) for s in chosen}
-    return build_cohort(t[t["subject"].isin(chosen)], inputs)
+    inputs = dataset_cow_inputs(name, days)
+    return build_cohort(t[t["subject"].isin(chosen)], {s: inputs for s in chosen})
 
 
 class HierarchicalModel:
@@ -287,4 +298,5 @@ def run_hierarchical_nuts(hm: HierarchicalModel, chains: int = 1, warmup: int = 
 
 
 __all__ = ["CohortData", "HierarchicalModel", "build_cohort", "cohort_from_dataset", "cow_inputs",
+           "dataset_cow_inputs", "dataset_records",
            "run_hierarchical_nuts"]

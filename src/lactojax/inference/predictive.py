@@ -12,6 +12,7 @@ Draws whose solve fails are left out; their count is in `df.attrs["failed_draws"
 from __future__ import annotations
 
 import json
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +21,7 @@ import pandas as pd
 
 from lactojax import observation as obs
 from lactojax.inputs import Inputs
-from lactojax.parameters import Params
+from lactojax.parameters import PARAMETERS, Params
 from lactojax.simulate import simulate
 from lactojax.solver import SolverSettings
 
@@ -47,10 +48,6 @@ def _complete_base(base: dict, species: str, source: str) -> dict:
     """A fit's fixed parameter values, checked against today's parameter table: parameters
     added to the table after the fit take the species' nominal value (with a warning);
     parameters the table no longer has are an error."""
-    import warnings
-
-    from lactojax.parameters import PARAMETERS
-
     unknown = sorted(set(base) - set(PARAMETERS))
     if unknown:
         raise ValueError(f"{source}: the fit uses parameter(s) {unknown} that this version of "

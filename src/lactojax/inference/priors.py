@@ -63,7 +63,7 @@ class PriorSet(eqx.Module):
     a: jnp.ndarray  # lower bound of u (may be -inf only for unbounded families)
     b: jnp.ndarray
     # (lower, upper) of theta per parameter: the table's, or the species' own
-    theta_bounds: tuple[tuple[float, float], ...] = eqx.field(static=True, default=())
+    theta_bounds: tuple[tuple[float, float], ...] = eqx.field(static=True)
 
     @classmethod
     def from_table(
@@ -100,10 +100,7 @@ class PriorSet(eqx.Module):
 
     def bounds_of(self, i: int) -> tuple[float, float]:
         """(lower, upper) of parameter i on its own scale."""
-        if self.theta_bounds:
-            return self.theta_bounds[i]
-        spec = PARAMETERS[self.names[i]]
-        return spec.lower, spec.upper
+        return self.theta_bounds[i]
 
     @property
     def k(self) -> int:
@@ -124,7 +121,7 @@ class PriorSet(eqx.Module):
 
     def u_to_theta(self, u):
         out = []
-        for i, (fam, name) in enumerate(zip(self.family, self.names)):
+        for i, fam in enumerate(self.family):
             ui = u[..., i]
             if fam == "lognormal":
                 t = jnp.exp(ui)
