@@ -109,6 +109,28 @@ def test_map_finds_the_known_optimum(truth_problem):
     assert np.all((lo < TRUTH) & (TRUTH < hi))
 
 
+def test_map_screening_starts_from_the_best_screened_points(truth_problem):
+    """screen=N: the starts are the best of the prior centre and N space-filling points,
+    which lie inside +-SCREEN_SD prior sd (and the bounds) on the u-scale."""
+    from lactojax.inference.map import SCREEN_SD, screening_points
+
+    problem, ld, _ = truth_problem
+    prior = problem.prior
+    pts = screening_points(prior, 16, seed=5)
+    u = np.asarray(prior.z_to_u(jnp.asarray(pts))[0])
+    m, s = np.asarray(prior.m), np.asarray(prior.s)
+    assert np.all(np.abs(u - m) <= SCREEN_SD * s + 1e-9)
+    assert np.all((u >= np.asarray(prior.a)) & (u <= np.asarray(prior.b)))
+    assert np.all(np.ptp(u, axis=0) > SCREEN_SD * s)  # spread, not clustered at the centre
+    res = find_map(ld, starts=4, steps=1, learning_rate=1e-9, seed=5, screen=15, verbose=False)
+    cand = np.concatenate([np.asarray(prior.nominal_z())[None], screening_points(prior, 15, 5)])
+    v, _ = ld.value_and_grad_many(cand)
+    best4 = cand[np.argsort(-v)[:4]]
+    np.testing.assert_allclose([r["z_start"] for r in res.starts], best4, atol=1e-12)
+    assert res.report()["screening"]["n_points"] == 16
+    assert res.report()["screening"]["best_logp"] == pytest.approx(np.max(v))
+
+
 def test_solver_failure_gives_minus_infinity_and_zero_gradient(truth_problem):
     problem, _, _ = truth_problem
     failing = dataclasses.replace(problem, settings=problem.settings.replace(max_steps=50))

@@ -149,6 +149,29 @@ def test_shipped_fit_configs_validate():
         load_config(p)
 
 
+def test_first_month_config_adds_the_established_lactation_rows_to_the_default_fit():
+    """fits/human_first_month.toml: the default fit's rows plus those inside 31 days
+    (1-month intake and production, later sodium/potassium, 1-month prolactin)."""
+    from pathlib import Path
+
+    from lactojax.inference.problem import problem_from_config
+
+    fits = Path(__file__).resolve().parents[1] / "fits"
+    default = problem_from_config(load_config(fits / "human_default.toml"))
+    month = problem_from_config(load_config(fits / "human_first_month.toml"))
+    key = ["dataset", "observable", "t_start_h", "t_end_h"]
+    d_rows = set(map(tuple, default.rows[key].to_numpy().tolist()))
+    m_rows = set(map(tuple, month.rows[key].to_numpy().tolist()))
+    assert d_rows < m_rows
+    added = month.rows[[tuple(r) not in d_rows for r in month.rows[key].to_numpy().tolist()]]
+    assert {"cox1996", "dewey_lonnerdal1983", "chonnam1982", "saint1984"} <= set(added.dataset)
+    assert added.t_end_h.max() == 720.0 and added.t_start_h.min() >= 120.0
+    # what is still beyond the horizon is listed, with the reason
+    assert (month.excluded.reason.str.contains("beyond the fit horizon")).all() or \
+        month.excluded.reason.str.contains("no mapping").any()
+    assert len(month.rows) + len(month.excluded) == len(default.rows) + len(default.excluded)
+
+
 def test_old_fit_base_values_follow_the_current_parameter_table():
     """A posterior made before a parameter was added still loads (nominal value, warning);
     one naming a parameter the table no longer has is an error naming it."""

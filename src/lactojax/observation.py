@@ -156,19 +156,78 @@ def per_session(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, j
     return out
 
 
-def crossing_time(ts: jnp.ndarray, y: jnp.ndarray, level) -> jnp.ndarray:
-    """First time y rises through `level`, linearly interpolated (differentiable in y).
-    Returns the last grid time if it never does."""
+def _hermite(s, y0, m0, y1, m1):
+    """Cubic Hermite interpolant on a unit cell (m0, m1: slopes per cell)."""
+    s2, s3 = s * s, s * s * s
+    return (2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * m0 + (3 * s2 - 2 * s3) * y1 + (s3 - s2) * m1
+
+
+def _hermite_slope(s, y0, m0, y1, m1):
+    s2 = s * s
+    return (6 * s2 - 6 * s) * (y0 - y1) + (3 * s2 - 4 * s + 1) * m0 + (3 * s2 - 2 * s) * m1
+
+
+def crossing_time(ts: jnp.ndarray, y: jnp.ndarray, level, method: str = "cubic") -> jnp.ndarray:
+    """First time y rises through `level` on the grid ts, hours (differentiable in y).
+
+    The crossing cell ends at the first grid point at or above `level`. Inside it, method
+    "cubic" (default) solves a cubic Hermite interpolant of y (slopes by central
+    differences) for the level, so the time is continuously differentiable in the samples:
+    when a parameter moves the crossing through a grid point its derivative does not jump
+    (a linear interpolant's does, which puts kinks in a fit's log-density). "linear"
+    interpolates linearly. Returns ts[0] if y starts at or above `level`, and the last grid
+    time if it never reaches it.
+    """
+    if method not in ("cubic", "linear"):
+        raise ValueError(f"crossing_time: method={method!r}; expected 'cubic' or 'linear'")
+    n = ts.shape[0]
     above = y >= level
-    i = jnp.clip(jnp.argmax(above), 1, ts.shape[0] - 1)
+    i = jnp.clip(jnp.argmax(above), 1, n - 1)
     never = ~jnp.any(above)
     y0, y1 = y[i - 1], y[i]
-    frac = jnp.clip((level - y0) / jnp.where(y1 - y0 == 0, 1.0, y1 - y0), 0.0, 1.0)
+    dy = y1 - y0
+    frac = jnp.clip((level - y0) / jnp.where(dy == 0, 1.0, dy), 0.0, 1.0)
+    if method == "cubic":
+        # slopes per cell by central differences, one-sided at the grid's ends
+        m0 = jnp.where(i >= 2, 0.5 * (y1 - y[jnp.maximum(i - 2, 0)]), dy)
+        m1 = jnp.where(i <= n - 2, 0.5 * (y[jnp.minimum(i + 1, n - 1)] - y0), dy)
+        cell = (y0, m0, y1, m1)
+
+        def newton(s, c, lev):
+            d = _hermite_slope(s, *c)
+            d = jnp.where(jnp.abs(d) < 1e-12, 1e-12, d)
+            return jnp.clip(s - (_hermite(s, *c) - lev) / d, 0.0, 1.0)
+
+        # Newton from the linear guess without gradients, then one differentiable step:
+        # at the root its derivative is the implicit one, -(dp/dtheta) / (dp/ds).
+        c_ng = jax.lax.stop_gradient(cell)
+        lev_ng = jax.lax.stop_gradient(level)
+        s = jax.lax.stop_gradient(frac)
+        for _ in range(5):
+            s = newton(s, c_ng, lev_ng)
+        frac = newton(s, cell, level)
     t = ts[i - 1] + frac * (ts[i] - ts[i - 1])
     return jnp.where(never, ts[-1], jnp.where(above[0], ts[0], t))
 
 
-def event_times(traj: Trajectory, params: Params, inputs: Inputs, reference_day: int = 7) -> dict[str, jnp.ndarray]:
+def _window_mean(ts: jnp.ndarray, cumulative: jnp.ndarray, half: int) -> jnp.ndarray:
+    """(cumulative(t + w) - cumulative(t - w)) / 2w at each grid time, w = `half` grid
+    points, the window cut at the grid's ends: the mean rate over a centred window."""
+    n = ts.shape[0]
+    k = jnp.arange(n)
+    lo, hi = jnp.clip(k - half, 0, n - 1), jnp.clip(k + half, 0, n - 1)
+    return (cumulative[hi] - cumulative[lo]) / (ts[hi] - ts[lo])
+
+
+def centered_mean(ts: jnp.ndarray, y: jnp.ndarray, half: int) -> jnp.ndarray:
+    """Mean of y (T,) over a centred window of +-`half` grid points at each grid time
+    (trapezoid rule; the window is cut at the grid's ends)."""
+    cum = jnp.concatenate([jnp.zeros(1), jnp.cumsum(0.5 * (y[1:] + y[:-1]) * jnp.diff(ts))])
+    return _window_mean(ts, cum, half)
+
+
+def event_times(traj: Trajectory, params: Params, inputs: Inputs, reference_day: int = 7,
+                smoothing_h: float = 24.0) -> dict[str, jnp.ndarray]:
     """Lactogenesis II marker times, hours after delivery, relative to the level reached on
     `reference_day` (mean over that day):
     - lactogenesis_II_onset: total synthesis rate reaches 25 % of the reference;
@@ -176,19 +235,37 @@ def event_times(traj: Trajectory, params: Params, inputs: Inputs, reference_day:
     - lactose_transition_end: pooled milk lactose reaches 95 % of the reference;
     - citrate_transition_start / _end: pooled milk citrate reaches 20 % / 90 %;
     - sodium_below_20: pooled milk sodium first falls below 20 mmol/L.
+
+    Each signal is first averaged over a centred window of `smoothing_h` hours (24 h by
+    default; 0 uses the raw hourly signal). The markers describe the sustained rise, not
+    where a feed or the night interval happens to put it: on the raw signal a marker time
+    is a wiggly function of the parameters (each feed makes a small plateau), which
+    roughens a fit's log-density. Crossings use `crossing_time` (cubic, C1).
     """
     h = hourly(traj, params, inputs)
     per_day = traj.points_per_day
+    ts = traj.ts
     ref = lambda x: jnp.mean(x[reference_day * per_day : (reference_day + 1) * per_day])
     synth = jnp.sum(h["synthesis_rate_ml_h"], axis=-1)
     lac, cit, na = h["milk_lactose"], h["milk_citrate"], h["milk_sodium"]
-    ts = traj.ts
+    levels = {
+        "lactogenesis_II_onset": 0.25 * ref(synth),
+        "milk_coming_in_perceived": 0.5 * ref(synth),
+        "lactose_transition_end": 0.95 * ref(lac),
+        "citrate_transition_start": 0.2 * ref(cit),
+        "citrate_transition_end": 0.9 * ref(cit),
+    }
+    half = int(round(0.5 * smoothing_h * per_day / 24.0))
+    if half > 0:
+        # the synthesis rate's window mean is exact from the cumulative synthesized volume
+        synth = _window_mean(ts, jnp.sum(traj.states.glands.synthesized, axis=-1), half)
+        lac, cit, na = (centered_mean(ts, x, half) for x in (lac, cit, na))
     return {
-        "lactogenesis_II_onset": crossing_time(ts, synth, 0.25 * ref(synth)),
-        "milk_coming_in_perceived": crossing_time(ts, synth, 0.5 * ref(synth)),
-        "lactose_transition_end": crossing_time(ts, lac, 0.95 * ref(lac)),
-        "citrate_transition_start": crossing_time(ts, cit, 0.2 * ref(cit)),
-        "citrate_transition_end": crossing_time(ts, cit, 0.9 * ref(cit)),
+        "lactogenesis_II_onset": crossing_time(ts, synth, levels["lactogenesis_II_onset"]),
+        "milk_coming_in_perceived": crossing_time(ts, synth, levels["milk_coming_in_perceived"]),
+        "lactose_transition_end": crossing_time(ts, lac, levels["lactose_transition_end"]),
+        "citrate_transition_start": crossing_time(ts, cit, levels["citrate_transition_start"]),
+        "citrate_transition_end": crossing_time(ts, cit, levels["citrate_transition_end"]),
         "sodium_below_20": crossing_time(ts, -na, -20.0),
     }
 
@@ -202,6 +279,8 @@ def mass_balance_error(traj: Trajectory, params: Params, inputs: Inputs) -> jnp.
 
 __all__ = [
     "State",
+    "centered_mean",
+    "crossing_time",
     "daily",
     "event_times",
     "gland_concentrations",

@@ -24,8 +24,11 @@ full configuration with every default filled in (written next to the fit's outpu
     [parameters.fixed]                 # name = value (overrides the nominal value)
     [parameters.prior]                 # optional: name = {loc = value, scale = s}
 
-    [solver]   rtol, atol, solver, max_steps, gradient ("reverse" | "forward")
-    [map]      starts, steps, learning_rate
+    [solver]   rtol, atol, solver, max_steps, gradient ("reverse" | "forward"),
+               checkpoints (reverse mode: solver steps kept for the backward pass; 0 lets
+               diffrax choose, = max_steps keeps every step: no recomputation, more memory)
+    [map]      starts, steps, learning_rate, screen (0: prior draws as starts; N: the best
+               starts among N space-filling screening points, see inference.map)
     [nuts]     chains, warmup, draws, max_tree_depth, target_accept, chain_method,
                dense_mass, adapt_mass_matrix
     [svi]      guide ("normal" | "mvn" | "lowrank"), steps, learning_rate, draws, rank
@@ -72,8 +75,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_steps": 50_000,
         "gradient": "reverse",
         "save_every_h": 1.0,
+        "checkpoints": 0,
     },
-    "map": {"starts": 4, "steps": 150, "learning_rate": 0.05},
+    "map": {"starts": 4, "steps": 150, "learning_rate": 0.05, "screen": 0},
     "nuts": {
         "chains": 4,
         "warmup": 150,
@@ -98,7 +102,8 @@ _TYPES = {
     ("parameters", "estimate"): list, ("parameters", "fixed"): dict, ("parameters", "prior"): dict,
     ("solver", "solver"): str, ("solver", "rtol"): (int, float), ("solver", "atol"): (int, float),
     ("solver", "max_steps"): int, ("solver", "gradient"): str, ("solver", "save_every_h"): (int, float),
-    ("map", "starts"): int, ("map", "steps"): int, ("map", "learning_rate"): (int, float),
+    ("solver", "checkpoints"): int,
+    ("map", "starts"): int, ("map", "steps"): int, ("map", "screen"): int, ("map", "learning_rate"): (int, float),
     ("nuts", "chains"): int, ("nuts", "warmup"): int, ("nuts", "draws"): int,
     ("nuts", "max_tree_depth"): int, ("nuts", "target_accept"): (int, float),
     ("nuts", "chain_method"): str, ("nuts", "dense_mass"): bool,
@@ -209,10 +214,14 @@ def validate(raw: dict, source: str = "<config>") -> dict:
         raise _err(source, "solver.gradient", "expected 'reverse' or 'forward'")
     if s["max_steps"] < 100:
         raise _err(source, "solver.max_steps", "must be >= 100")
+    if not 0 <= s["checkpoints"] <= s["max_steps"]:
+        raise _err(source, "solver.checkpoints", "must be between 0 (diffrax's choice) and max_steps")
 
     for key in ("starts", "steps"):
         if cfg["map"][key] < 1:
             raise _err(source, f"map.{key}", "must be >= 1")
+    if cfg["map"]["screen"] < 0:
+        raise _err(source, "map.screen", "must be >= 0 (0: no screening)")
     n = cfg["nuts"]
     for key in ("chains", "draws", "max_tree_depth"):
         if n[key] < 1:

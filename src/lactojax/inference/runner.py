@@ -59,7 +59,7 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
     m = cfg["map"]
     t0 = time.perf_counter()
     map_res = find_map(ld, starts=m["starts"], steps=m["steps"], learning_rate=m["learning_rate"],
-                       seed=f["seed"], verbose=progress)
+                       seed=f["seed"], screen=m["screen"], verbose=progress)
     timings["map_s"] = time.perf_counter() - t0
     log(f"MAP: log-density {map_res.logp:.2f}, converged={map_res.converged}, "
         f"{map_res.n_at_best}/{len(map_res.starts)} starts at the best optimum, Hessian "
@@ -69,6 +69,7 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
         log(f"  {name} = {val:.4g}")
 
     stats = None
+    warmup_step_sizes = None
     key = jax.random.PRNGKey(f["seed"] + 17)
     t0 = time.perf_counter()
     if method == "nuts":
@@ -89,6 +90,7 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
                        adapt_mass_matrix=n["adapt_mass_matrix"], progress_bar=progress)
         z, theta, stats = res.z, res.theta, res.stats
         timings["nuts_s"] = res.wall_s
+        warmup_step_sizes = res.warmup_step_sizes
     elif method == "svi":
         s = cfg["svi"]
         res = run_svi(ld, map_res.z, guide=s["guide"], steps=s["steps"],
@@ -145,6 +147,8 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
         "rows_excluded": int(len(problem.excluded)),
         "mean_solver_steps": float(np.mean(steps)),
     })
+    if warmup_step_sizes is not None:
+        diag["warmup_step_sizes"] = [float(x) for x in warmup_step_sizes]
     timings["total_s"] = time.perf_counter() - t_start
     diag["timings"] = timings
     out.write_json(os.path.join(out_dir, "diagnostics.json"), diag)
