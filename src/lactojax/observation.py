@@ -245,29 +245,31 @@ def event_times(traj: Trajectory, params: Params, inputs: Inputs, reference_day:
     h = hourly(traj, params, inputs)
     per_day = traj.points_per_day
     ts = traj.ts
-    ref = lambda x: jnp.mean(x[reference_day * per_day : (reference_day + 1) * per_day])
-    synth = jnp.sum(h["synthesis_rate_ml_h"], axis=-1)
-    lac, cit, na = h["milk_lactose"], h["milk_citrate"], h["milk_sodium"]
-    levels = {
-        "lactogenesis_II_onset": 0.25 * ref(synth),
-        "milk_coming_in_perceived": 0.5 * ref(synth),
-        "lactose_transition_end": 0.95 * ref(lac),
-        "citrate_transition_start": 0.2 * ref(cit),
-        "citrate_transition_end": 0.9 * ref(cit),
+    raw = {
+        "synthesis": jnp.sum(h["synthesis_rate_ml_h"], axis=-1),
+        "lactose": h["milk_lactose"],
+        "citrate": h["milk_citrate"],
     }
+    # marker -> (signal, fraction of the signal's mean over the reference day)
+    markers = {
+        "lactogenesis_II_onset": ("synthesis", 0.25),
+        "milk_coming_in_perceived": ("synthesis", 0.5),
+        "lactose_transition_end": ("lactose", 0.95),
+        "citrate_transition_start": ("citrate", 0.2),
+        "citrate_transition_end": ("citrate", 0.9),
+    }
+    ref_day = slice(reference_day * per_day, (reference_day + 1) * per_day)
+    ref = {k: jnp.mean(x[ref_day]) for k, x in raw.items()}
+    signals = dict(raw, sodium=h["milk_sodium"])
     half = int(round(0.5 * smoothing_h * per_day / 24.0))
     if half > 0:
         # the synthesis rate's window mean is exact from the cumulative synthesized volume
-        synth = _window_mean(ts, jnp.sum(traj.states.glands.synthesized, axis=-1), half)
-        lac, cit, na = (centered_mean(ts, x, half) for x in (lac, cit, na))
-    return {
-        "lactogenesis_II_onset": crossing_time(ts, synth, levels["lactogenesis_II_onset"]),
-        "milk_coming_in_perceived": crossing_time(ts, synth, levels["milk_coming_in_perceived"]),
-        "lactose_transition_end": crossing_time(ts, lac, levels["lactose_transition_end"]),
-        "citrate_transition_start": crossing_time(ts, cit, levels["citrate_transition_start"]),
-        "citrate_transition_end": crossing_time(ts, cit, levels["citrate_transition_end"]),
-        "sodium_below_20": crossing_time(ts, -na, -20.0),
-    }
+        cumulative = jnp.sum(traj.states.glands.synthesized, axis=-1)
+        signals = {k: _window_mean(ts, cumulative, half) if k == "synthesis" else centered_mean(ts, x, half)
+                   for k, x in signals.items()}
+    out = {name: crossing_time(ts, signals[sig], frac * ref[sig]) for name, (sig, frac) in markers.items()}
+    out["sodium_below_20"] = crossing_time(ts, -signals["sodium"], -20.0)
+    return out
 
 
 def mass_balance_error(traj: Trajectory, params: Params, inputs: Inputs) -> jnp.ndarray:

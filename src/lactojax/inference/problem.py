@@ -253,7 +253,7 @@ def solver_settings(solver_cfg: dict) -> SolverSettings:
         max_steps=int(solver_cfg["max_steps"]),
         save_every_h=float(solver_cfg["save_every_h"]),
         adjoint="forward" if solver_cfg["gradient"] == "forward" else "recursive_checkpoint",
-        checkpoints=int(solver_cfg.get("checkpoints", 0)) or None,
+        checkpoints=int(solver_cfg["checkpoints"]) or None,
         throw=False,
     )
 
