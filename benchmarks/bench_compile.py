@@ -17,6 +17,7 @@ Writes benchmarks/results/compile_<backend>.json.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -42,11 +43,13 @@ def child(target: str, days: int) -> dict:
     jax.config.update("jax_enable_compilation_cache", False)
     import jax.numpy as jnp
 
-    import lactojax  # noqa: F401
+    import lactojax
+
+    lactojax.enable_x64()
 
     if target.endswith("_flat"):
         sys.path.insert(0, str(HERE / "experiments"))
-        import lactojax.simulate as sim_mod
+        sim_mod = importlib.import_module("lactojax.simulate")  # the module (lactojax.simulate is the function)
         from simulate_flat import simulate_flat
 
         sim_mod.simulate = simulate_flat

@@ -20,7 +20,11 @@ import threading
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
+
+# Benchmarks measure the float64 model; importing lactojax leaves JAX's precision alone.
+jax.config.update("jax_enable_x64", True)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(os.environ.get("LACTOJAX_BENCH_RESULTS", ROOT / "benchmarks" / "results"))

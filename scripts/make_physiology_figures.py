@@ -64,6 +64,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-doc", action="store_true", help="figures only")
     args = ap.parse_args(argv)
 
+    import lactojax
+
+    lactojax.enable_x64()  # the model needs float64; importing lactojax does not switch it on
     from lactojax.scenarios import SCENARIOS, get, run_many
     from lactojax.scenarios.output import plot
 

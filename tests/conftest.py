@@ -2,7 +2,10 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import jax  # noqa: E402
 
-# The project requires float64 (stiff ODEs over months).
-jax.config.update("jax_enable_x64", True)
+def pytest_configure(config):
+    """The suite runs the float64 model: switch it on once per test process (importing
+    lactojax leaves JAX's precision alone; tests that need x64 off use a subprocess)."""
+    import lactojax
+
+    lactojax.enable_x64()

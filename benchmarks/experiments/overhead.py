@@ -20,7 +20,10 @@ from jax.flatten_util import ravel_pytree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import lactojax  # noqa: F401
+import lactojax
+
+lactojax.enable_x64()  # float64 model; importing lactojax does not switch it on
+
 from lactojax.dynamics import drive as drive_mod
 from lactojax.dynamics.vector_field import vector_field
 from lactojax.inputs import make_inputs, regular_feeds

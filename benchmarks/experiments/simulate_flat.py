@@ -17,6 +17,7 @@ every saved state. Writes benchmarks/results/profile_simulate_flat_<backend>.jso
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -29,7 +30,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lactojax  # noqa: F401
+import lactojax
+
+lactojax.enable_x64()  # float64 model; importing lactojax does not switch it on
+
 from lactojax.dynamics.vector_field import vector_field
 from lactojax.simulate import Trajectory, output_grid, simulate
 from lactojax.solver import SolverSettings
@@ -99,7 +103,7 @@ def main():
     print(out["forward_30d"], flush=True)
 
     # reverse-mode gradient of the synthetic 30-day log-likelihood (benchmark 2), both ways
-    import lactojax.simulate as sim_mod
+    sim_mod = importlib.import_module("lactojax.simulate")  # the module (lactojax.simulate is the function)
 
     loglik_f, grads_f, _, z0, _ = synthetic_problem(30, modes=("reverse",))
     g_flat = next(iter(grads_f.values()))

@@ -37,7 +37,10 @@ from jax.flatten_util import ravel_pytree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lactojax  # noqa: F401  (enables float64)
+import lactojax
+
+lactojax.enable_x64()  # float64 model; importing lactojax does not switch it on
+
 from lactojax.dynamics import drive as drive_mod
 from lactojax.dynamics.vector_field import vector_field
 from lactojax.inputs import make_inputs, regular_feeds

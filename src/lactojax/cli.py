@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 from lactojax import commands
+from lactojax.precision import enable_compilation_cache, enable_x64
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,9 +32,31 @@ class UserInputError(Exception):
     """Bad input from the user: printed as one clear message, exit status 2."""
 
 
+def _configure_process(command: str) -> None:
+    """Process-wide settings of a `lactojax` run, made here and never at import.
+
+    - float64 (the model is stiff and spans hours to months) and JAX's persistent
+      compilation cache (`$JAX_COMPILATION_CACHE_DIR`, else ~/.cache/lactojax/jax).
+    - `fit` only: `EQX_ON_ERROR=nan`. equinox reads this variable once, when it is first
+      imported, and diffrax offers no per-call switch for its own runtime checks (the
+      `saveat.ts` / `dt0` checks ignore `throw=False`): under the default `raise` each
+      check is a host callback in the compiled log-density gradient, and JAX never writes
+      executables with host callbacks to the persistent cache. The fit's log-density
+      already maps any failed solve to -inf, so NaN from a check ends in the same guard.
+      Only set when equinox is not yet imported (a fresh `lactojax fit` process): when
+      `main` is called in a process that already uses equinox the setting could not take
+      effect, so it is left alone. No command module imports equinox at import time.
+    """
+    if command == "fit" and "equinox" not in sys.modules:
+        os.environ.setdefault("EQX_ON_ERROR", "nan")
+    enable_x64()
+    enable_compilation_cache()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _configure_process(args.command)
     try:
         return int(args.func(args) or 0)
     except UserInputError as err:

@@ -11,6 +11,7 @@ from jax.flatten_util import ravel_pytree
 from lactojax.dynamics.vector_field import vector_field
 from lactojax.inputs import Inputs
 from lactojax.parameters import Params
+from lactojax.precision import require_x64
 from lactojax.solver import SolverSettings
 from lactojax.state import State, initial_state
 
@@ -90,6 +91,10 @@ def _solve(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) 
 
 
 @eqx.filter_jit
+def _simulate(params: Params, inputs: Inputs, settings: SolverSettings) -> Trajectory:
+    return _solve(params, inputs, settings, initial_state(params, inputs))
+
+
 def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSettings()) -> Trajectory:
     """Solve the model from delivery (t = 0) to `inputs.horizon_h`.
 
@@ -97,5 +102,9 @@ def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSe
     a leading axis of `params` and/or `inputs` (see `lactojax.inputs.stack_inputs`). The
     solver never steps over a feed boundary or a course boundary (`Inputs.jump_times`).
     With `settings.throw=False` a failed solve returns `success=False` instead of raising.
+    Needs float64 (`lactojax.enable_x64()`); raises `lactojax.Float64Error` otherwise.
     """
-    return _solve(params, inputs, settings, initial_state(params, inputs))
+    # Python-level check, before tracing: a float32 solve of this stiff model fails or
+    # drifts without saying why.
+    require_x64("lactojax.simulate")
+    return _simulate(params, inputs, settings)

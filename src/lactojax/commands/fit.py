@@ -5,12 +5,8 @@ from __future__ import annotations
 import os
 import time
 
-# Inside a fit every solver failure is already turned into -inf by the log-density, so
-# equinox's runtime checks may return NaN (caught by the same guard) instead of raising
-# through a host callback. This also lets JAX cache the compiled gradients on disk
-# (executables with host callbacks are never cached). Set before equinox is imported.
-os.environ.setdefault("EQX_ON_ERROR", "nan")
-
+# EQX_ON_ERROR=nan for this command is set by `lactojax.cli.main` (see
+# `_configure_process`), not here: importing this module changes no process state.
 from lactojax.cli import UserInputError
 
 
