@@ -164,7 +164,7 @@ def _xi_range(n):
     return 2.0 * ndtri((n - 0.375) / (n + 0.25))
 
 
-def _eta_iqr(n):
+def iqr_over_sd(n):
     """Wan et al. 2014, eq. 13: E[IQR]/SD of a normal sample of size n,
     2 * Phi^-1((0.75 n - 0.125) / (n + 0.25))."""
     n = jnp.asarray(n, dtype=jnp.result_type(float))
@@ -186,7 +186,7 @@ def mean_sd_from_median_range(median, low, high, n):
 def mean_sd_from_median_iqr(median, q1, q3, n):
     """(mean, SD) from median, quartiles and n (Wan et al. 2014, scenario S3):
     mean = (q1 + median + q3)/3, SD = (q3 - q1) / (2 Phi^-1((0.75 n - 0.125)/(n + 0.25)))."""
-    return (q1 + median + q3) / 3.0, (q3 - q1) / _eta_iqr(n)
+    return (q1 + median + q3) / 3.0, (q3 - q1) / iqr_over_sd(n)
 
 
 def mean_sd_from_interval(low, high):

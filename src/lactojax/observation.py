@@ -102,7 +102,8 @@ def daily(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nda
 
     milk_intake_ml: taken by the infant(s); milk_removed_ml: by infant and pump;
     production_gland_ml (D, G): milk secreted by each gland; concentrations: daily mean of
-    the stored milk; prolactin basal / peak: daily min / max of plasma prolactin.
+    the stored milk; prolactin basal / peak: daily min / max of plasma prolactin (their
+    ratio: prolactin_fold_rise). Units and names: `lactojax.observables.REGISTRY`.
     """
     s, g = traj.states.systemic, traj.states.glands
     per_day = traj.points_per_day
@@ -132,6 +133,9 @@ def daily(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nda
     for k in ("lactose", "protein", "fat"):
         out[f"milk_{k}_g_l"] = mean(h[f"milk_{k}"])
     out["milk_na_k_ratio"] = mean(h["milk_na_k_ratio"])
+    # as published: one gland's mean production, and the suckling rise of prolactin
+    out["production_per_gland_ml"] = out["production_ml"] / g.synthesized.shape[-1]
+    out["prolactin_fold_rise"] = out["prolactin_peak_ng_ml"] / jnp.maximum(out["prolactin_basal_ng_ml"], 1e-12)
     return out
 
 

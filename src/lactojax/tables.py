@@ -6,47 +6,18 @@ import numpy as np
 import pandas as pd
 
 from lactojax import observation as obs
+from lactojax.observables import daily_columns
 from lactojax.inputs import Inputs
 from lactojax.parameters import Params
 from lactojax.simulate import Trajectory
 
-# The CLI's guaranteed columns come first, in this order.
-CORE_COLUMNS = (
-    "day",
-    "milk_intake_ml",
-    "milk_sodium_mmol_l",
-    "milk_lactose_g_l",
-    "milk_protein_g_l",
-    "milk_fat_g_l",
-    "prolactin_basal_ng_ml",
-)
-EXTRA_COLUMNS = (
-    "milk_removed_ml",
-    "production_ml",
-    "milk_potassium_mmol_l",
-    "milk_chloride_mmol_l",
-    "milk_citrate_mmol_l",
-    "milk_na_k_ratio",
-    "prolactin_peak_ng_ml",
-    "oxytocin_peak_pg_ml",
-    "progesterone_ng_ml",
-    "fever_max_c",
-    "somatic_cell_count_k_ml",
-)
-
 
 def daily_table(traj: Trajectory, params: Params, inputs: Inputs) -> pd.DataFrame:
-    """One row per whole day after delivery; per-gland columns are suffixed `_gland_<i>`
-    (production_gland_<i>_ml, fullness_max_gland_<i>, sodium_gland_<i>_mmol_l)."""
-    d = {k: np.asarray(v) for k, v in obs.daily(traj, params, inputs).items()}
-    cols = {k: d[k] for k in CORE_COLUMNS + EXTRA_COLUMNS}
-    for i in range(d["production_gland_ml"].shape[1]):
-        cols[f"production_gland_{i}_ml"] = d["production_gland_ml"][:, i]
-        cols[f"removed_gland_{i}_ml"] = d["removed_gland_ml"][:, i]
-        cols[f"fullness_max_gland_{i}"] = d["fullness_max"][:, i]
-        cols[f"sodium_gland_{i}_mmol_l"] = d["gland_sodium_mmol_l"][:, i]
-    df = pd.DataFrame(cols)
-    df["day"] = df["day"].astype(int)
+    """One row per whole day after delivery: the registry's table columns
+    (`lactojax.observables`), per-gland ones suffixed `_gland_<i>` (production_gland_<i>_ml,
+    fullness_max_gland_<i>, sodium_gland_<i>_mmol_l)."""
+    d = obs.daily(traj, params, inputs)
+    df = pd.DataFrame({"day": np.asarray(d["day"]).astype(int), **daily_columns(d)})
     return df
 
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from lactojax import likelihoods as lk
 from lactojax.datasets import exclusions
@@ -96,14 +96,11 @@ def subject_names(dataset) -> list[str]:
     return sorted(pd.unique(_subject_labels(dataset.table)).tolist())
 
 
-def _xi_range(n):
-    """NumPy twin of likelihoods._xi_range (Wan et al. 2014, eq. 7)."""
-    return 2.0 * ndtri((n - 0.375) / (n + 0.25))
-
-
-def _eta_iqr(n):
-    """NumPy twin of likelihoods._eta_iqr (Wan et al. 2014, eq. 13)."""
-    return 2.0 * ndtri((0.75 * n - 0.125) / (n + 0.25))
+def individual_kind(observables) -> np.ndarray:
+    """Likelihood kind of individual records of each observable (its vocabulary family:
+    log-normal, Student-t or log-Student-t); -1 for observables with no individual family."""
+    family = observable_property(observables, "individual_likelihood")
+    return np.array([_INDIVIDUAL_KIND.get(f, -1) for f in family], dtype=np.int32)
 
 
 def fit_table(dataset, include_flags: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -176,8 +173,9 @@ def fit_table(dataset, include_flags: tuple[str, ...] = ()) -> pd.DataFrame:
     # range with a mean
     rng = stype == "range"
     n_ok = n_known & (n >= 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd_wan = (hi - lo) / _xi_range(np.where(n_ok, n, 2.0))
+    # Wan et al. 2014 ratios from the JAX likelihood module (one implementation), in float64
+    with np.errstate(invalid="ignore", divide="ignore"), jax.enable_x64(True):
+        sd_wan = np.asarray(lk.sd_from_range(lo, hi, np.where(n_ok, n, 2.0)))
     sd_hozo = (hi - lo) / 4.0
     set_(is_mean & rng & n_ok, sd_wan, sd_wan / np.sqrt(n_eff),
          "SD from range (Wan 2014)", approx=True)
@@ -193,8 +191,8 @@ def fit_table(dataset, include_flags: tuple[str, ...] = ()) -> pd.DataFrame:
          mean_val=mean_mr)
     # IQR (with mean or median)
     iqr = stype == "IQR"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd_iqr = (hi - lo) / _eta_iqr(np.where(n_ok, n, 2.0))
+    with np.errstate(invalid="ignore", divide="ignore"), jax.enable_x64(True):
+        sd_iqr = (hi - lo) / np.asarray(lk.iqr_over_sd(np.where(n_ok, n, 2.0)))
     sd_iqr = np.where(n_ok, sd_iqr, (hi - lo) / 1.349)
     mean_iqr = np.where(is_median, (lo + v + hi) / 3.0, v)
     set_(iqr, sd_iqr, sd_iqr / np.sqrt(n_eff),

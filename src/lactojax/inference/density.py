@@ -1,156 +1,253 @@
-"""`LogDensity`: the one log-density of a `FitProblem`, its gradient and its predictions.
+"""`log_density(problem, x)`: the one log-density of a `FitProblem`, used by MAP, NUTS and
+SVI, for group and hierarchical models alike.
 
-MAP (optax), NUTS (numpyro, `potential_fn = -logp`) and SVI (numpyro model with a single
-`factor`) all call `LogDensity.logp`. Guarantees:
+The unconstrained vector x is, for model="group", z in R^k (the prior's scale,
+`PriorSet`); for model="hierarchical" it is (mu, log tau, eta) with k + k + S k entries,
+non-centred:
+
+    mu ~ prior of the parameter table (density on z, bounds respected)
+    tau_j ~ HalfNormal(tau_scale)          population spread of parameter j (z-scale)
+    eta_ij ~ Normal(0, 1)                  subject i
+    z_ij = mu_j + tau_j eta_ij,  theta_ij = T_j(z_ij)   (always inside the bounds)
+
+(the log tau Jacobian is included: the same density numpyro builds from these sites).
+Subjects are simulated together (`simulate` vmapped over the subject axis of the inputs).
+
+Guarantees (the guard, written once in `_value_and_grad`):
 - the value is finite or -inf (a solver failure, a non-finite prediction or an
   out-of-support point), never NaN, and no exception is raised inside a trace;
 - the gradient is finite: where the value is -inf, or the gradient itself is not finite,
-  it is set to zero (a custom VJP), so a failed solve cannot poison optimiser or sampler
-  state;
-- the gradient is computed once per evaluation, by reverse mode through the solver
-  (diffrax RecursiveCheckpointAdjoint) or by forward mode (`gradient = "forward"`:
-  jacfwd with diffrax ForwardMode), as configured.
+  it is set to zero (`log_density` has a custom VJP), so a failed solve cannot poison
+  optimiser or sampler state;
+- the gradient is computed once per evaluation, by reverse mode through the solver or by
+  forward mode when the solver's adjoint is "forward" (jacfwd with diffrax ForwardMode).
+
+The jitted entry points (`value_and_grad_many`, `evaluate_draws`) take the problem as an
+argument: a problem with the same shapes and other values (an SBC replicate, another
+mother with the same design) reuses the compiled code. `TRACES` counts their traces.
 """
 
 from __future__ import annotations
 
+import collections
+import math
+
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from lactojax import likelihoods as lk
+from lactojax import observables as ob
 from lactojax import observation as obs
-from lactojax.inference.problem import DAILY_SERIES, EVENT_REFERENCE_DAY, EVENTS, PARAM_ROWS, FitProblem
+from lactojax.inference.problem import (
+    EVENT_REFERENCE_DAY,
+    FIT_DAILY,
+    FIT_EVENTS,
+    FIT_PARAMS,
+    SESSION_KEYS,
+    FitProblem,
+)
 from lactojax.simulate import simulate
 
-
-def daily_features(traj, params, inputs) -> jnp.ndarray:
-    """(len(DAILY_SERIES), days) daily series used by the row map."""
-    d = obs.daily(traj, params, inputs)
-    n_glands = d["production_gland_ml"].shape[-1]
-    series = dict(d)
-    series["production_per_gland_ml"] = d["production_ml"] / n_glands
-    series["prolactin_fold_rise"] = d["prolactin_peak_ng_ml"] / jnp.maximum(d["prolactin_basal_ng_ml"], 1e-12)
-    return jnp.stack([series[k] for k in DAILY_SERIES])
+TRACES: collections.Counter = collections.Counter()  # traces of each jitted entry point
+INITIAL_TAU = 0.1  # hierarchical: population spread of the starting point (z-scale)
+_HALF_NORMAL_CONST = 0.5 * math.log(2.0 / math.pi)
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
-class LogDensity:
-    """Jitted log-density, gradients and predictions of a `FitProblem` (see module doc)."""
-
-    def __init__(self, problem: FitProblem, batch: int | None = None):
-        self.problem = problem
-        # One vmapped batch size for every gradient evaluation outside NUTS (MAP starts,
-        # finite-difference Hessians, line searches): one compilation serves them all.
-        self.batch = int(batch or 4)
-        pr = problem
-        rm = pr.row_map
-        w_daily = jnp.asarray(rm.w_daily)
-        w_event = jnp.asarray(rm.w_event)
-        w_param = jnp.asarray(rm.w_param)
-        arrays = pr.arrays
-        noise = lk.NoiseModel(sigma=jnp.asarray(pr.noise_sigma), df=4.0)
-        prior = pr.prior
-        settings = pr.settings
-        inputs = pr.inputs
-        base = pr.base
-        names = pr.names
-        needs_events = rm.needs_events
-
-        def predict(z):
-            theta = prior.z_to_theta(z)
-            params = base.with_vector(names, theta)
-            traj = simulate(params, inputs, settings)
-            feats = daily_features(traj, params, inputs)
-            pred = w_daily @ feats.reshape(-1)
-            if needs_events:
-                ev = obs.event_times(traj, params, inputs, reference_day=EVENT_REFERENCE_DAY)
-                pred = pred + w_event @ jnp.stack([ev[e] for e in EVENTS])
-            pred = pred + w_param @ jnp.stack([params[n] for n in PARAM_ROWS])
-            ok = traj.success & jnp.all(jnp.isfinite(pred))
-            return pred, ok, traj.num_steps
-
-        def loglik_terms(z):
-            pred, ok, steps = predict(z)
-            safe_pred = jnp.where(ok, pred, 1.0)
-            terms = lk.dataset_loglik_terms(safe_pred, arrays, noise)
-            terms = jnp.where(ok, terms, -jnp.inf)
-            return terms, pred, ok, steps
-
-        def raw_logp(z):
-            terms, _, ok, _ = loglik_terms(z)
-            lp = prior.log_prob_z(z) + jnp.sum(terms)
-            good = ok & jnp.isfinite(lp)
-            return jnp.where(good, lp, -jnp.inf)
-
-        if pr.gradient == "forward":
-            def value_and_grad(z):
-                g, v = jax.jacfwd(lambda x: (raw_logp(x), raw_logp(x)), has_aux=True)(z)
-                return v, g
-        else:
-            value_and_grad = jax.value_and_grad(raw_logp)
-
-        def guarded_value_and_grad(z):
-            v, g = value_and_grad(z)
-            good = jnp.isfinite(v) & jnp.all(jnp.isfinite(g))
-            v = jnp.where(good, v, -jnp.inf)
-            g = jnp.where(good, g, 0.0)
-            return v, g
-
-        @jax.custom_vjp
-        def logp(z):
-            return raw_logp(z)
-
-        def logp_fwd(z):
-            v, g = guarded_value_and_grad(z)
-            return v, g
-
-        def logp_bwd(g, ct):
-            return (ct * g,)
-
-        logp.defvjp(logp_fwd, logp_bwd)
-
-        self._raw_logp = raw_logp
-        self.logp = logp
-        self.potential = lambda z: -logp(z)
-        self.predict = predict
-        self.loglik_terms = loglik_terms
-        self.value_and_grad = jax.jit(guarded_value_and_grad)
-        self.value_and_grad_batch = jax.jit(jax.vmap(guarded_value_and_grad))
-        self.logp_batch = jax.jit(jax.vmap(raw_logp))
-        self.terms_batch = jax.jit(jax.vmap(loglik_terms))
-
-    # --- convenience -----------------------------------------------------------------
-    def _padded(self, fn, z, batch):
-        z = np.asarray(z, dtype=float).reshape(-1, self.problem.k)
-        n = z.shape[0]
-        outs = []
-        for i in range(0, n, batch):
-            chunk = z[i : i + batch]
-            pad = batch - chunk.shape[0]
-            if pad:
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-            res = fn(jnp.asarray(chunk))
-            res = res if isinstance(res, (tuple, list)) else (res,)
-            outs.append([np.asarray(x)[: batch - pad] for x in res])
-        return [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
-
-    def value_and_grad_many(self, z):
-        """(values (n,), gradients (n, k)) for the rows of z, in padded batches of
-        `self.batch` (a single compilation)."""
-        v, g = self._padded(self.value_and_grad_batch, z, self.batch)
-        return v, g
-
-    def theta(self, z) -> np.ndarray:
-        return np.asarray(self.problem.prior.z_to_theta(jnp.asarray(z)))
-
-    def z_of_theta(self, theta) -> jnp.ndarray:
-        return self.problem.prior.theta_to_z(jnp.asarray(theta, dtype=float))
-
-    def evaluate_draws(self, z_draws, batch: int = 64):
-        """Per-row log-likelihood terms, predictions, success flags and solver steps for
-        each row of z_draws (n, k), in vmapped batches (padded to a fixed size so one
-        compilation serves every batch)."""
-        return self._padded(self.terms_batch, z_draws, batch)
+def subject_features(problem: FitProblem, theta, inputs):
+    """One subject's feature vector (the registry outputs the rows read, in the order of
+    `problem.feature_offsets`), the solver's success flag and its step count."""
+    params = problem.base.with_vector(problem.names, theta)
+    traj = simulate(params, inputs, problem.settings)
+    n_days = int(round(inputs.horizon_h / 24.0))
+    n_sessions = inputs.feeds.start_h.shape[-1]
+    readers = problem.readers
+    if ob.DAILY in readers:
+        d = obs.daily(traj, params, inputs)
+        daily = jnp.stack([d[o.source_key] for o in FIT_DAILY]).reshape(-1)
+    else:
+        daily = jnp.zeros(len(FIT_DAILY) * n_days)
+    if ob.EVENT in readers:
+        ev = obs.event_times(traj, params, inputs, reference_day=EVENT_REFERENCE_DAY)
+        events = jnp.stack([ev[o.source_key] for o in FIT_EVENTS])
+    else:
+        events = jnp.zeros(len(FIT_EVENTS))
+    pars = jnp.stack([params[o.source_key] for o in FIT_PARAMS])
+    if ob.SESSION in readers:
+        ps = obs.per_session(traj, params, inputs)
+        sessions = jnp.stack([ps[key] for key in SESSION_KEYS]).reshape(-1)
+    else:
+        sessions = jnp.zeros(len(SESSION_KEYS) * n_sessions)
+    return jnp.concatenate([daily, events, pars, sessions]), traj.success, traj.num_steps
 
 
-__all__ = ["LogDensity", "daily_features"]
+def predict(problem: FitProblem, z):
+    """Predictions of every row at subject-level z ((k,) group, (S, k) hierarchical);
+    also whether every solve succeeded with finite predictions, and the solver steps."""
+    theta = problem.prior.z_to_theta(z)
+    if problem.model == "group":
+        feats, success, steps = subject_features(problem, theta, problem.inputs)
+    else:
+        feats, success, steps = jax.vmap(lambda t, i: subject_features(problem, t, i))(theta, problem.inputs)
+    rows = problem.rows
+    pred = jnp.sum(feats.reshape(-1)[rows.index] * rows.weight, axis=-1)
+    return pred, jnp.all(success) & jnp.all(jnp.isfinite(pred)), steps
+
+
+def loglik_terms(problem: FitProblem, z):
+    """(per-row log-likelihoods, predictions, ok, solver steps) at subject-level z; every
+    term is -inf when a solve fails."""
+    pred, ok, steps = predict(problem, z)
+    terms = lk.dataset_loglik_terms(jnp.where(ok, pred, 1.0), problem.rows, problem.noise)
+    return jnp.where(ok, terms, -jnp.inf), pred, ok, steps
+
+
+def unpack(problem: FitProblem, x):
+    """x -> (subject-level z, log prior density of x): the one place the unconstrained
+    vector is taken apart (module doc)."""
+    prior = problem.prior
+    if problem.model == "group":
+        return x, prior.log_prob_z(x)
+    k, s = problem.k, problem.n_subjects
+    mu, log_tau, eta = x[..., :k], x[..., k : 2 * k], x[..., 2 * k :].reshape(x.shape[:-1] + (s, k))
+    tau, scale = jnp.exp(log_tau), problem.tau_scale
+    log_prior = (prior.log_prob_z(mu)
+                 + jnp.sum(_HALF_NORMAL_CONST - jnp.log(scale) - 0.5 * (tau / scale) ** 2 + log_tau, -1)
+                 - 0.5 * jnp.sum(eta**2, (-2, -1)) - 0.5 * s * k * _LOG_2PI)
+    return mu[..., None, :] + tau[..., None, :] * eta, log_prior
+
+
+def _log_density_unguarded(problem: FitProblem, x):
+    z, log_prior = unpack(problem, x)
+    terms, _, ok, _ = loglik_terms(problem, z)
+    lp = log_prior + jnp.sum(terms)
+    return jnp.where(ok & jnp.isfinite(lp), lp, -jnp.inf)
+
+
+def _value_and_grad(problem: FitProblem, x):
+    """Value and gradient of the log-density with the solver-failure guard (module doc)."""
+    f = lambda y: _log_density_unguarded(problem, y)  # noqa: E731
+    if problem.settings.adjoint == "forward":
+        g, v = jax.jacfwd(lambda y: (f(y), f(y)), has_aux=True)(x)
+    else:
+        v, g = jax.value_and_grad(f)(x)
+    good = jnp.isfinite(v) & jnp.all(jnp.isfinite(g))
+    return jnp.where(good, v, -jnp.inf), jnp.where(good, g, 0.0)
+
+
+@eqx.filter_custom_vjp
+def _guarded(x, problem):
+    return _log_density_unguarded(problem, x)
+
+
+@_guarded.def_fwd
+def _guarded_fwd(perturbed, x, problem):
+    return _value_and_grad(problem, x)
+
+
+@_guarded.def_bwd
+def _guarded_bwd(grad, ct, perturbed, x, problem):
+    return ct * grad
+
+
+def log_density(problem: FitProblem, x):
+    """Log posterior density (up to a constant) at x (module doc); differentiable, with the
+    guarded gradient. Pure: jit, vmap and grad it freely."""
+    return _guarded(x, problem)
+
+
+@eqx.filter_jit
+def _value_and_grad_batch(problem, xs):
+    TRACES["value_and_grad"] += 1
+    return jax.vmap(lambda x: _value_and_grad(problem, x))(xs)
+
+
+@eqx.filter_jit
+def _evaluate_batch(problem, xs):
+    TRACES["evaluate"] += 1
+    return jax.vmap(lambda x: loglik_terms(problem, unpack(problem, x)[0]))(xs)
+
+
+def _padded(fn, problem, xs, batch):
+    """fn(problem, chunk) over rows of xs in chunks padded to `batch` (one compilation)."""
+    xs = np.asarray(xs, dtype=float).reshape(-1, problem.dim)
+    outs = []
+    for i in range(0, xs.shape[0], batch):
+        chunk = xs[i : i + batch]
+        pad = batch - chunk.shape[0]
+        if pad:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+        outs.append([np.asarray(r)[: batch - pad] for r in fn(problem, jnp.asarray(chunk))])
+    return [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
+
+
+def value_and_grad_many(problem: FitProblem, xs, batch: int = 4):
+    """(values (n,), gradients (n, dim)) at the rows of xs, guarded, in vmapped batches."""
+    return tuple(_padded(_value_and_grad_batch, problem, xs, batch))
+
+
+def evaluate_draws(problem: FitProblem, xs, batch: int = 64):
+    """Per-row log-likelihood terms, predictions, success flags and solver steps at each
+    row of xs (n, dim), in vmapped batches."""
+    return _padded(_evaluate_batch, problem, xs, batch)
+
+
+def posterior_variables(problem: FitProblem, xs) -> dict[str, np.ndarray]:
+    """Draws of x (..., dim) as named variables in model units: `<param>` (group), or
+    `mu_<param>` (population centre), `tau_<param>` (population spread, z-scale) and
+    `<param>` with a trailing subject axis (hierarchical)."""
+    xs = jnp.asarray(xs, dtype=float)
+    prior = problem.prior
+    if problem.model == "group":
+        theta = np.asarray(prior.z_to_theta(xs))
+        return {n: theta[..., i] for i, n in enumerate(problem.names)}
+    k = problem.k
+    mu = np.asarray(prior.z_to_theta(xs[..., :k]))
+    tau = np.exp(np.asarray(xs[..., k : 2 * k]))
+    theta = np.asarray(prior.z_to_theta(unpack(problem, xs)[0]))
+    out = {f"mu_{n}": mu[..., i] for i, n in enumerate(problem.names)}
+    out.update({f"tau_{n}": tau[..., i] for i, n in enumerate(problem.names)})
+    out.update({n: theta[..., i] for i, n in enumerate(problem.names)})
+    return out
+
+
+def embed(problem: FitProblem, z):
+    """x for population-level z (..., k): z itself (group), or mu = z with the initial
+    spread and every subject at the centre (hierarchical)."""
+    z = np.asarray(z, dtype=float)
+    if problem.model == "group":
+        return z
+    extra = np.zeros(z.shape[:-1] + (problem.dim - 2 * problem.k,))
+    return np.concatenate([z, np.full_like(z, np.log(INITIAL_TAU)), extra], axis=-1)
+
+
+def x_of_theta(problem: FitProblem, theta):
+    """x at population-level parameter values theta (..., k) (model units)."""
+    return embed(problem, problem.prior.theta_to_z(jnp.asarray(theta, dtype=float)))
+
+
+def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: bool = True) -> np.ndarray:
+    """Model-generated data for every row at x: the prediction plus noise drawn from the
+    row's likelihood (Gaussian with the row's scale for group rows; log-normal, Gaussian
+    or log-normal with the noise model's sigma for individual rows)."""
+    _, pred, ok, _ = evaluate_draws(problem, np.asarray(x)[None], batch=1)
+    if not bool(ok[0]):
+        raise ValueError("solver failed at the parameters of the synthetic data")
+    pred = pred[0]
+    if not noise:
+        return pred
+    rows = problem.rows
+    kind = np.asarray(rows.kind)
+    eps = rng.standard_normal(pred.shape)
+    sigma = np.asarray(problem.noise.sigma)[np.asarray(rows.obs_code)]
+    log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
+    gaussian = kind <= lk.EVENT_TIME
+    return np.where(gaussian, pred + eps * np.asarray(rows.scale),
+                    np.where(log_scale, pred * np.exp(sigma * eps), pred + sigma * eps))
+
+
+__all__ = ["TRACES", "embed", "evaluate_draws", "log_density", "loglik_terms", "posterior_variables",
+           "predict", "simulate_values", "subject_features", "unpack", "value_and_grad_many",
+           "x_of_theta"]

@@ -1,4 +1,6 @@
-"""Maximum a posteriori (MAP) estimation with optax, multi-start, and a Laplace approximation.
+"""Maximum a posteriori (MAP) estimation with optax, multi-start, and a Laplace approximation,
+on any log-density given as a batched value-and-gradient function
+(`vg(x (n, d)) -> (values (n,), gradients (n, d))`, e.g. `density.value_and_grad_many`).
 
 - Starts: the prior centre plus draws from the prior, all optimised together (the
   log-density and its gradient are vmapped over starts, so on CPU the starts share each
@@ -20,22 +22,24 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from lactojax.inference.density import LogDensity
+log = logging.getLogger(__name__)
 
 SCREEN_SD = 4.0
+ValueAndGrad = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclasses.dataclass
 class MapResult:
-    z: np.ndarray  # (k,) best optimum, unconstrained
-    theta: np.ndarray  # (k,) at the optimum, model units
+    z: np.ndarray  # (d,) best optimum, unconstrained
     logp: float
     grad_norm: float
     hessian: np.ndarray  # (k, k) of logp in z
@@ -69,12 +73,12 @@ class MapResult:
         return self.z[None, :] + eps @ chol.T
 
 
-def fd_hessian(ld: LogDensity, z, h: float = 5e-3):
+def fd_hessian(vg: ValueAndGrad, z, h: float = 5e-3):
     """Hessian of logp at z by central differences of the gradient; also the gradient."""
     k = z.shape[0]
     eye = np.eye(k) * h
     pts = np.concatenate([z[None, :], z[None, :] + eye, z[None, :] - eye])
-    v, g = ld.value_and_grad_many(pts)
+    v, g = vg(pts)
     hess = (g[1 : k + 1] - g[k + 1 :]).T / (2 * h)
     hess = 0.5 * (hess + hess.T)
     return v[0], g[0], hess, bool(np.all(np.isfinite(v)))
@@ -103,45 +107,30 @@ def screening_points(prior, n: int, seed: int = 0) -> np.ndarray:
     return np.asarray(prior.u_to_z(jnp.asarray(lo + q * (hi - lo))))
 
 
+def choose_starts(vg: ValueAndGrad, candidates: np.ndarray, n: int):
+    """The n candidates with the highest log-density (screening), and a report."""
+    v = np.asarray(vg(candidates)[0])
+    order = np.argsort(-np.where(np.isfinite(v), v, -np.inf), kind="stable")
+    log.info("map: screened %d points, starting from the best %d (log-density %s)", len(candidates), n,
+             np.array2string(v[order[:n]], precision=1))
+    return candidates[order[:n]], {"n_points": int(len(candidates)), "best_logp": float(v[order[0]]),
+                                   "n_finite": int(np.sum(np.isfinite(v)))}
+
+
 def find_map(
-    ld: LogDensity,
-    starts: int = 4,
+    vg: ValueAndGrad,
+    z_init: np.ndarray,
     steps: int = 150,
     learning_rate: float = 0.05,
-    seed: int = 0,
     newton_steps: int = 4,
-    z_init: np.ndarray | None = None,
-    screen: int = 0,
-    verbose: bool = True,
+    screening: dict | None = None,
 ) -> MapResult:
-    """Multi-start MAP (see module doc). `z_init` (n, k) replaces the default starts;
-    `screen` > 0 picks the starts from that many screening points (module doc)."""
+    """Multi-start MAP from the rows of `z_init` (n, d) (module doc); `screening` (the
+    report of `choose_starts`, if the starts were screened) is kept in the result."""
     t0 = time.perf_counter()
-    pr = ld.problem
-    k = pr.k
-    key = jax.random.PRNGKey(seed)
-    n_evals = 0
-    screened = None
-    if z_init is not None:
-        z0 = np.atleast_2d(np.asarray(z_init, dtype=float))
-    elif screen > 0:
-        cand = np.concatenate([np.asarray(pr.prior.nominal_z())[None],
-                               screening_points(pr.prior, screen, seed)])
-        v_cand, _ = ld.value_and_grad_many(cand)
-        n_evals += len(cand)
-        order = np.argsort(-np.where(np.isfinite(v_cand), v_cand, -np.inf), kind="stable")
-        z0 = cand[order[:starts]]
-        screened = {"n_points": int(len(cand)), "best_logp": float(v_cand[order[0]]),
-                    "n_finite": int(np.sum(np.isfinite(v_cand)))}
-        if verbose:
-            print(f"  map: screened {len(cand)} points, starting from the best {starts} "
-                  f"(log-density {np.array2string(v_cand[order[:starts]], precision=1)})",
-                  flush=True)
-    else:
-        z_starts = [np.asarray(pr.prior.nominal_z())]
-        if starts > 1:
-            z_starts.append(np.asarray(pr.prior.sample_z(key, (starts - 1,))))
-        z0 = np.concatenate([np.atleast_2d(x) for x in z_starts])[:starts]
+    z0 = np.atleast_2d(np.asarray(z_init, dtype=float))
+    k = z0.shape[1]
+    n_evals = screening["n_points"] if screening else 0
     n = z0.shape[0]
     sched = optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.05)
     opt = optax.adam(sched)
@@ -153,7 +142,7 @@ def find_map(
         return optax.apply_updates(z, updates), state
 
     def step(z, state):
-        v, g = ld.value_and_grad_many(z)
+        v, g = vg(z)
         z_new, state = update(z, jnp.asarray(g), state)
         return z_new, state, v, g
 
@@ -170,10 +159,10 @@ def find_map(
         best_z = np.where(better[:, None], np.asarray(z), best_z)
         history.append(v)
         z = z_new
-        if verbose and (i % max(1, steps // 5) == 0 or i == steps - 1):
-            print(f"  map: step {i + 1}/{steps}, best log-density per start "
-                  f"{np.array2string(best_v, precision=2)}", flush=True)
-    v_last, g_last = ld.value_and_grad_many(best_z)
+        if i % max(1, steps // 5) == 0 or i == steps - 1:
+            log.info("map: step %d/%d, best log-density per start %s", i + 1, steps,
+                     np.array2string(best_v, precision=2))
+    v_last, g_last = vg(best_z)
     n_evals += n
     hist = np.array(history)
     tail = hist[-max(2, steps // 5):]
@@ -196,7 +185,7 @@ def find_map(
     hess = np.zeros((k, k))
     grad = g_last[j]
     for _ in range(max(newton_steps, 1)):
-        v0, grad, hess, ok = fd_hessian(ld, zb)
+        v0, grad, hess, ok = fd_hessian(vg, zb)
         n_evals += 2 * k + 1
         cov, pd = _laplace_cov(hess)
         if not np.isfinite(v0):
@@ -207,13 +196,13 @@ def find_map(
             break
         alphas = np.array([1.0, 0.5, 0.25, 0.1])
         cand = zb[None, :] + alphas[:, None] * direction[None, :]
-        vc, _ = ld.value_and_grad_many(cand)
+        vc, _ = vg(cand)
         n_evals += len(cand)
         if not np.any(np.isfinite(vc)) or np.nanmax(vc) <= vb:
             break
         a = int(np.nanargmax(vc))
         zb = cand[a]
-    v0, grad, hess, ok = fd_hessian(ld, zb)
+    v0, grad, hess, ok = fd_hessian(vg, zb)
     n_evals += 2 * k + 1
     cov, pd = _laplace_cov(hess)
     vb = float(v0)
@@ -226,10 +215,10 @@ def find_map(
     decrement = float(0.5 * grad @ cov @ grad)
     converged = bool(np.isfinite(vb) and decrement < 0.01)
     return MapResult(
-        z=zb, theta=ld.theta(zb), logp=vb, grad_norm=gnorm, hessian=hess, cov=cov,
+        z=zb, logp=vb, grad_norm=gnorm, hessian=hess, cov=cov,
         hessian_pd=pd, starts=start_reports, n_at_best=max(n_best, 1), converged=converged,
-        wall_s=time.perf_counter() - t0, n_gradient_evals=n_evals, screening=screened,
+        wall_s=time.perf_counter() - t0, n_gradient_evals=n_evals, screening=screening,
     )
 
 
-__all__ = ["MapResult", "fd_hessian", "find_map"]
+__all__ = ["MapResult", "choose_starts", "fd_hessian", "find_map", "screening_points"]

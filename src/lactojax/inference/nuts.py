@@ -1,4 +1,5 @@
-"""NUTS with numpyro on the shared log-density (`potential_fn = -logp`).
+"""NUTS with numpyro on a log-density given as a potential (`potential_fn(x) = -log p(x)`,
+e.g. `lambda x: -density.log_density(problem, x)`).
 
 Chains run with `chain_method="vectorized"` by default: one compiled program advances every
 chain, so on CPU the chains share each solver step (the solver's per-step overhead is
@@ -21,13 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.infer import MCMC, NUTS
-
-from lactojax.inference.density import LogDensity
 
 EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy",
                 "adapt_state.step_size")
@@ -35,8 +35,7 @@ EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_en
 
 @dataclasses.dataclass
 class NutsResult:
-    z: np.ndarray  # (chains, draws, k)
-    theta: np.ndarray  # (chains, draws, k)
+    z: np.ndarray  # (chains, draws, d)
     stats: dict[str, np.ndarray]  # (chains, draws) each
     wall_s: float
     n_gradient_evals: int
@@ -45,7 +44,7 @@ class NutsResult:
 
 
 def run_nuts(
-    ld: LogDensity,
+    potential_fn: Callable,
     init_z: np.ndarray,
     chains: int = 4,
     warmup: int = 150,
@@ -59,17 +58,17 @@ def run_nuts(
     adapt_mass_matrix: bool = True,
     progress_bar: bool = True,
 ) -> NutsResult:
-    """Run NUTS; `init_z` is (chains, k) (or (k,) broadcast to every chain)."""
+    """Run NUTS; `init_z` is (chains, d) (or (d,) broadcast to every chain)."""
     t0 = time.perf_counter()
-    k = ld.problem.k
     init_z = np.asarray(init_z, dtype=float)
+    k = init_z.shape[-1]
     if init_z.ndim == 1:
         init_z = np.repeat(init_z[None, :], chains, axis=0)
     imm = None
     if inverse_mass_matrix is not None:
         imm = jnp.asarray(inverse_mass_matrix if dense_mass else np.diag(inverse_mass_matrix))
     kernel = NUTS(
-        potential_fn=ld.potential,
+        potential_fn=potential_fn,
         dense_mass=dense_mass,
         inverse_mass_matrix=imm,
         adapt_mass_matrix=adapt_mass_matrix,
@@ -93,10 +92,9 @@ def run_nuts(
     z = np.asarray(mcmc.get_samples(group_by_chain=True)).reshape(chains, draws, k)
     extra = mcmc.get_extra_fields(group_by_chain=True)
     stats = {name.split(".")[-1]: np.asarray(v).reshape(chains, draws) for name, v in extra.items()}
-    theta = np.asarray(ld.problem.prior.z_to_theta(jnp.asarray(z)))
     # gradient evaluations: leapfrog steps of the kept draws (warmup not recorded by numpyro)
     n_grad = int(np.sum(stats["num_steps"]))
-    return NutsResult(z=z, theta=theta, stats=stats, wall_s=time.perf_counter() - t0,
+    return NutsResult(z=z, stats=stats, wall_s=time.perf_counter() - t0,
                       n_gradient_evals=n_grad, init_z=init_z, warmup_step_sizes=warmup_step_sizes)
 
 

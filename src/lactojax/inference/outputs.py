@@ -1,14 +1,17 @@
-"""Fit outputs: ArviZ InferenceData, summary table, posterior predictive plot, provenance.
+"""Fit outputs: ArviZ InferenceData, summary table, posterior predictive plot, provenance,
+and `write_fit(result, out_dir)`, which writes every output file:
 
-Files written by `write_outputs(out_dir, ...)`:
-- posterior.nc: InferenceData with groups posterior (one variable per estimated parameter,
-  model units), sample_stats (diverging, energy, lp, n_steps, tree_depth, acceptance_rate,
-  step_size; NUTS only), observed_data (y: one value per data row), constant_data (scale,
-  window, row labels), posterior_predictive (y: replicated data = prediction + noise at the
-  row's likelihood scale; y_mean: the model prediction), log_likelihood (y: per-row
-  log-likelihood). Attributes carry the resolved configuration, the base parameter values,
-  the design and the git revision, so `posterior_predictive_daily` can rebuild the model.
-- summary.csv: parameter, unit, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail.
+- posterior.nc: InferenceData with groups posterior (model units: one variable per
+  estimated parameter for a group fit; `mu_<param>`, `tau_<param>` and `<param>` with a
+  `subject` dimension for a hierarchical fit), sample_stats (diverging, energy, lp,
+  n_steps, tree_depth, acceptance_rate, step_size; NUTS only), observed_data (y: one
+  value per data row), constant_data (scale, window, row labels), posterior_predictive
+  (y: replicated data = prediction + noise at the row's scale; y_mean: the model
+  prediction), log_likelihood (y: per-row log-likelihood). Attributes (`FitAttrs`, the one
+  schema) carry the resolved configuration, the base parameter values, the design and the
+  git revision, so `predictive.posterior_predictive_daily` can rebuild the model.
+- summary.csv: parameter, unit, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail
+  (population parameters mu_/tau_ for a hierarchical fit).
 - ppc.png: posterior predictive (median, 90% band) against each datum, by observable.
 - config.toml (resolved configuration), provenance.json (package versions, platform,
   devices, git revision and dirty flag, command line, wall times), diagnostics.json
@@ -18,6 +21,7 @@ Files written by `write_outputs(out_dir, ...)`:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -74,18 +78,52 @@ def provenance(extra: dict | None = None) -> dict:
     return info
 
 
-def build_idata(problem, theta, terms, pred, stats=None, seed: int = 0, attrs: dict | None = None):
-    """InferenceData from draws. theta: (chains, draws, k); terms, pred: (chains, draws, rows)."""
+@dataclasses.dataclass(frozen=True)
+class FitAttrs:
+    """The attributes a fit stores in posterior.nc (as `lactojax_<field>`, JSON for
+    non-strings): what is needed to rebuild its model."""
+
+    species: str
+    estimated: tuple[str, ...]
+    base_params: dict
+    method: str = ""
+    model: str = "group"
+    design: dict = dataclasses.field(default_factory=dict)
+    config: str = ""
+    git_revision: str = ""
+
+    def to_attrs(self) -> dict[str, str]:
+        return {f"lactojax_{k}": v if isinstance(v, str) else json.dumps(list(v) if isinstance(v, tuple) else v)
+                for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_idata(cls, idata, source: str) -> "FitAttrs":
+        """Read back; a file written before a field existed gets its default (species:
+        human); one without the estimated names or base values is not a lactojax fit."""
+        attrs = idata.posterior.attrs
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = attrs.get(f"lactojax_{f.name}")
+            if raw is None:
+                if f.name in ("estimated", "base_params"):
+                    raise ValueError(f"{source}: not a lactojax fit (missing attribute "
+                                     f"'lactojax_{f.name}')")
+                values[f.name] = "human" if f.name == "species" else None
+                continue
+            values[f.name] = raw if f.type == "str" else json.loads(raw)
+        values["estimated"] = tuple(values["estimated"])
+        return cls(**{k: v for k, v in values.items() if v is not None})
+
+
+def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, attrs: FitAttrs | None = None):
+    """InferenceData from draws. variables: name -> (chains, draws[, subjects]) in model
+    units (`density.posterior_variables`); terms, pred: (chains, draws, rows)."""
     import arviz as az
 
-    chains, draws, _ = theta.shape
-    rows = problem.rows
-    posterior = {n: theta[..., i] for i, n in enumerate(problem.names)}
+    rows = data.rows
     scale = rows["scale"].to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
     y_rep = pred + rng.standard_normal(pred.shape) * scale
-    coords = {"row": np.arange(len(rows))}
-    dims = {"y": ["row"], "y_mean": ["row"]}
     constant = {
         "scale": scale,
         "t_start_h": rows["t_start_h"].to_numpy(dtype=float),
@@ -93,21 +131,25 @@ def build_idata(problem, theta, terms, pred, stats=None, seed: int = 0, attrs: d
         "dataset": rows["dataset"].to_numpy(dtype=str),
         "observable": rows["observable"].to_numpy(dtype=str),
     }
+    dims = {"y": ["row"], "y_mean": ["row"], **{k: ["row"] for k in constant}}
+    dims.update({k: ["subject"] for k, v in variables.items() if np.ndim(v) == 3})
+    coords = {"row": np.arange(len(rows))}
+    if data.subjects:
+        coords["subject"] = np.asarray(data.subjects, dtype=str)
     kw = dict(
-        posterior=posterior,
+        posterior=variables,
         observed_data={"y": rows["value"].to_numpy(dtype=float)},
         constant_data=constant,
         posterior_predictive={"y": y_rep, "y_mean": pred},
         log_likelihood={"y": terms},
         coords=coords,
-        dims={**dims, **{k: ["row"] for k in constant}},
+        dims=dims,
     )
     if stats is not None:
         kw["sample_stats"] = stats
     idata = az.from_dict(**kw)
-    attrs = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in (attrs or {}).items()}
     for group in ("posterior", "observed_data"):
-        getattr(idata, group).attrs.update(attrs)
+        getattr(idata, group).attrs.update(attrs.to_attrs() if attrs else {})
     return idata
 
 
@@ -148,9 +190,9 @@ def summary_table(idata, names, units) -> pd.DataFrame:
     return df[SUMMARY_COLUMNS]
 
 
-def rows_with_predictions(problem, pred) -> pd.DataFrame:
+def rows_with_predictions(data, pred) -> pd.DataFrame:
     flat = pred.reshape(-1, pred.shape[-1])
-    df = problem.rows[["dataset", "observable", "t_start_h", "t_end_h", "value", "scale",
+    df = data.rows[["dataset", "observable", "t_start_h", "t_end_h", "value", "scale",
                        "kind_name", "spread_method"]].copy()
     with np.errstate(all="ignore"):
         df["pred_median"] = np.nanmedian(flat, axis=0)
@@ -159,7 +201,7 @@ def rows_with_predictions(problem, pred) -> pd.DataFrame:
     return df
 
 
-def plot_ppc(problem, pred, path, title: str = "") -> None:
+def plot_ppc(data, pred, path, title: str = "") -> None:
     """One panel per observable: each datum (+-1.96 SE) and the posterior predictive of the
     model's mean (median, 5-95%) at the window's midpoint (days; event times by name)."""
     import matplotlib
@@ -167,7 +209,7 @@ def plot_ppc(problem, pred, path, title: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    df = rows_with_predictions(problem, pred)
+    df = rows_with_predictions(data, pred)
     observables = list(dict.fromkeys(df["observable"]))
     events = [o for o in observables if df.loc[df["observable"] == o, "kind_name"].iloc[0] == "event_time"]
     panels = [o for o in observables if o not in events] + (["event times"] if events else [])
@@ -227,7 +269,29 @@ def write_json(path, obj) -> None:
         fh.write("\n")
 
 
+def write_fit(result, out_dir) -> None:
+    """Write every output file of a `runner.FitResult` into out_dir (module doc)."""
+    os.makedirs(out_dir, exist_ok=True)
+    data, idata = result.data, result.idata
+    path_nc = os.path.join(out_dir, "posterior.nc")
+    if os.path.exists(path_nc):
+        os.remove(path_nc)
+    idata.to_netcdf(path_nc)
+    result.summary.to_csv(os.path.join(out_dir, "summary.csv"), index=False, float_format="%.6g")
+    pred = np.asarray(idata.posterior_predictive["y_mean"])
+    plot_ppc(data, pred, os.path.join(out_dir, "ppc.png"),
+             title=f"{data.label}: {result.method}, posterior predictive vs data")
+    rows_with_predictions(data, pred).to_csv(os.path.join(out_dir, "data_rows.csv"), index=False,
+                                             float_format="%.6g")
+    data.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
+    with open(os.path.join(out_dir, "config.toml"), "w") as fh:
+        fh.write(result.config_toml)
+    write_json(os.path.join(out_dir, "diagnostics.json"), result.diagnostics)
+    write_json(os.path.join(out_dir, "provenance.json"), provenance({"timings": result.diagnostics["timings"]}))
+
+
 __all__ = [
+    "FitAttrs",
     "SUMMARY_COLUMNS",
     "build_idata",
     "git_revision",
@@ -237,5 +301,6 @@ __all__ = [
     "rows_with_predictions",
     "sample_stats_from_nuts",
     "summary_table",
+    "write_fit",
     "write_json",
 ]

@@ -1,17 +1,18 @@
 """Posterior predictive simulation of any scenario under a fitted posterior.
 
 `posterior_predictive_daily(posterior_nc_path, inputs)` reads a fit's posterior.nc
-(InferenceData written by `lactojax fit`), rebuilds the model parameters of each posterior
-draw (estimated parameters from the draw, every other parameter from the fit's base values
-stored in the file), simulates `inputs` for each draw (vmapped) and returns, for every
-column of the daily table (`lactojax.tables.daily_table`), the posterior median and the 5%
-and 95% quantiles: `<col>_median`, `<col>_p05`, `<col>_p95`, plus `day`.
+(InferenceData written by `lactojax fit`; attributes `outputs.FitAttrs`), rebuilds the
+model parameters of each posterior draw (estimated parameters from the draw - the
+population centre `mu_<param>` of a hierarchical fit - every other parameter from the
+fit's base values stored in the file), simulates `inputs` for each draw (vmapped) and
+returns, for every column of the daily table (`lactojax.observables.daily_columns`), the
+posterior median and the 5% and 95% quantiles: `<col>_median`, `<col>_p05`, `<col>_p95`,
+plus `day`.
 Draws whose solve fails are left out; their count is in `df.attrs["failed_draws"]`.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import jax
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from lactojax import observation as obs
+from lactojax.inference.outputs import FitAttrs
+from lactojax.observables import daily_columns
 from lactojax.inputs import Inputs
 from lactojax.parameters import PARAMETERS, Params
 from lactojax.simulate import simulate
@@ -33,14 +36,11 @@ def load_posterior(posterior_nc_path: str):
     import arviz as az
 
     idata = az.from_netcdf(posterior_nc_path)
-    attrs = idata.posterior.attrs
-    try:
-        names = json.loads(attrs["lactojax_estimated"])
-        base = json.loads(attrs["lactojax_base_params"])
-    except KeyError as err:
-        raise ValueError(f"{posterior_nc_path}: not a lactojax fit (missing attribute {err})") from None
-    base = _complete_base(base, attrs.get("lactojax_species", "human"), posterior_nc_path)
-    draws = np.stack([np.asarray(idata.posterior[n]).reshape(-1) for n in names], axis=-1)
+    attrs = FitAttrs.from_idata(idata, posterior_nc_path)
+    names = list(attrs.estimated)
+    base = _complete_base(attrs.base_params, attrs.species, posterior_nc_path)
+    var = (lambda n: f"mu_{n}") if attrs.model == "hierarchical" else (lambda n: n)  # noqa: E731
+    draws = np.stack([np.asarray(idata.posterior[var(n)]).reshape(-1) for n in names], axis=-1)
     return names, draws, base, idata
 
 
@@ -72,20 +72,6 @@ def posterior_params(posterior_nc_path: str, draws: int | None = 100, seed: int 
     for i, name in enumerate(names):
         values[name] = theta[:, i]
     return Params({k: jnp.asarray(v, dtype=float) for k, v in values.items()}), names, theta
-
-
-def _daily_columns(d: dict) -> dict[str, np.ndarray]:
-    """The columns of `lactojax.tables.daily_table`, from a batched `obs.daily` dict
-    (leading axis = draws)."""
-    from lactojax.tables import CORE_COLUMNS, EXTRA_COLUMNS
-
-    cols = {k: np.asarray(d[k]) for k in CORE_COLUMNS + EXTRA_COLUMNS if k != "day"}
-    for i in range(d["production_gland_ml"].shape[-1]):
-        cols[f"production_gland_{i}_ml"] = np.asarray(d["production_gland_ml"][..., i])
-        cols[f"removed_gland_{i}_ml"] = np.asarray(d["removed_gland_ml"][..., i])
-        cols[f"fullness_max_gland_{i}"] = np.asarray(d["fullness_max"][..., i])
-        cols[f"sodium_gland_{i}_mmol_l"] = np.asarray(d["gland_sodium_mmol_l"][..., i])
-    return cols
 
 
 def posterior_predictive_daily(
@@ -120,7 +106,7 @@ def posterior_predictive_daily(
             p = jax.tree.map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), p)
         d, ok = run(p)
         keep = slice(0, batch - pad)
-        chunks.append(_daily_columns(jax.tree.map(lambda x: np.asarray(x)[keep], d)))
+        chunks.append(daily_columns(jax.tree.map(lambda x: np.asarray(x)[keep], d)))
         oks.append(np.asarray(ok)[keep])
     ok = np.concatenate(oks)
     cols = {k: np.concatenate([c[k] for c in chunks])[ok] for k in chunks[0]}

@@ -1,96 +1,145 @@
-"""The fit problem and its single log-density, shared by MAP, NUTS and SVI.
+"""The fit problem: data, design and priors as one pytree (`FitProblem`), built from data
+rows through the observation registry (`lactojax.observables`).
 
-    z (unconstrained, k) -> theta (bounded, `PriorSet`) -> Params (estimated + fixed)
-      -> simulate(throw=False) -> predictions for each data row (`RowMap`)
-      -> lactojax.likelihoods.dataset_loglik_terms -> sum + log prior(z)
+    x (unconstrained) -> z per subject -> theta (bounded, `PriorSet`) -> Params
+      -> simulate(throw=False) -> features (registry outputs) -> one prediction per row
+      -> lactojax.likelihoods.dataset_loglik_terms (lactojax.inference.density)
 
-A solver failure (or any non-finite prediction) makes the log-density -inf, never NaN and
-never an exception; its gradient is then zero (`LogDensity.logp` sanitises it), so Adam,
-NUTS and SVI all see a rejected point rather than a poisoned one.
+`FitProblem` is an equinox Module: its array leaves are the data (values, scales,
+likelihood kinds, the row -> feature maps), the inputs, the base parameters and the prior;
+only names, solver settings and the model kind are static. Two problems with the same
+shapes share compiled code (an SBC replicate, another mother with the same design). The
+host-side tables (rows used, rows excluded with their reason) travel beside it in
+`FitData`.
 
-Mapping data rows to predictions (docs/fitting.md):
-- volumes per 24 h (milk_intake_24h, milk_production_24h, ..._per_gland): mean of the daily
-  value over the whole days inside [t_start, t_end); a point time t (t_start == t_end) is
-  the 24 h ending at t (day ceil(t/24) - 1);
-- milk concentrations: mean of the daily mean pooled concentration over the same days;
-- plasma_prolactin_basal / _peak_feed, plasma_oxytocin_peak_feed: daily min / max;
-  prolactin_suckling_fold_rise: daily max / min;
-- storage_capacity_per_gland: the parameter storage_capacity_ml (no simulation);
-- event times: `observation.event_times` (reference day 7).
-Rows whose window is not inside the simulated horizon, or whose observable has no mapping,
-are excluded and listed with a reason in `FitProblem.excluded`.
+model = "group": one simulated mother for published group summaries. model =
+"hierarchical": one simulation per subject (vmapped) with subject-level parameters around
+population means (lactojax.inference.density, module doc).
+
+Mapping rows to predictions (docs/fitting.md), by the registry's reader of the row's
+observable (`observables.BY_DATA_NAME`):
+- DAILY: mean of the daily value over the whole days inside [t_start, t_end); a point time
+  t (t_start == t_end) is the 24 h ending at t (day ceil(t/24) - 1);
+- EVENT: `observation.event_times` (reference day 7); PARAM: the parameter itself;
+- SESSION: the session starting nearest the row's t_end_h (within 1 h);
+- SESSION_RATE: the sessions starting in [t_start, t_end), summed, per day.
+A row is pred = sum_m weight[r, m] * features[index[r, m]] over its subject's features.
+Rows whose window is not inside the simulated horizon, or whose observable has no output
+in the registry, are excluded and listed with a reason (`FitData.excluded`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-import jax
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from lactojax import likelihoods as lk
-from lactojax import observation as obs
-from lactojax.datasets import ObservationArrays, fit_table, load_dataset
+from lactojax import observables as ob
+from lactojax.datasets import fit_table, load_dataset
+from lactojax.datasets.arrays import individual_kind
 from lactojax.datasets.vocabulary import CODES, default_noise_sigma
 from lactojax.inference.priors import PriorSet
-from lactojax.inputs import Inputs, make_inputs, regular_feeds
+from lactojax.inputs import Inputs, make_inputs, milkings, regular_feeds, stack_inputs
 from lactojax.parameters import Params
-from lactojax.simulate import simulate
 from lactojax.solver import SolverSettings
 
 EVENT_REFERENCE_DAY = 7
+SESSION_TOLERANCE_H = 1.0  # a per-session record is matched to a session starting this close
+# a daily-yield row averages the sessions in its window: up to a fortnight of 3x milking
+MAX_SESSIONS_PER_ROW = 48
 
-# observable -> (source, key). source: "daily" series key, "event" name, "param" name.
-DAILY_SERIES = (
-    "milk_intake_ml",
-    "production_ml",
-    "production_per_gland_ml",
-    "milk_removed_ml",
-    "milk_sodium_mmol_l",
-    "milk_potassium_mmol_l",
-    "milk_chloride_mmol_l",
-    "milk_citrate_mmol_l",
-    "milk_lactose_g_l",
-    "milk_protein_g_l",
-    "milk_fat_g_l",
-    "prolactin_basal_ng_ml",
-    "prolactin_peak_ng_ml",
-    "oxytocin_peak_pg_ml",
-    "prolactin_fold_rise",
-)
-EVENTS = (
-    "lactogenesis_II_onset",
-    "milk_coming_in_perceived",
-    "lactose_transition_end",
-    "citrate_transition_start",
-    "citrate_transition_end",
-    "sodium_below_20",
-)
-PARAM_ROWS = ("storage_capacity_ml",)
+# feature blocks of one subject, in this order (`feature_offsets`)
+FIT_DAILY = ob.fitted(ob.DAILY)
+FIT_EVENTS = ob.fitted(ob.EVENT)
+FIT_PARAMS = ob.fitted(ob.PARAM)
+SESSION_KEYS = tuple(dict.fromkeys(o.source_key for o in ob.fitted(ob.SESSION) + ob.fitted(ob.SESSION_RATE)))
 
-OBSERVABLE_MAP: dict[str, tuple[str, str]] = {
-    "milk_intake_24h": ("daily", "milk_intake_ml"),
-    "milk_production_24h": ("daily", "production_ml"),
-    "milk_production_24h_per_gland": ("daily", "production_per_gland_ml"),
-    "milk_sodium": ("daily", "milk_sodium_mmol_l"),
-    "milk_potassium": ("daily", "milk_potassium_mmol_l"),
-    "milk_chloride": ("daily", "milk_chloride_mmol_l"),
-    "milk_citrate": ("daily", "milk_citrate_mmol_l"),
-    "milk_lactose": ("daily", "milk_lactose_g_l"),
-    "milk_protein": ("daily", "milk_protein_g_l"),
-    "milk_fat": ("daily", "milk_fat_g_l"),
-    "plasma_prolactin_basal": ("daily", "prolactin_basal_ng_ml"),
-    "plasma_prolactin_peak_feed": ("daily", "prolactin_peak_ng_ml"),
-    "plasma_oxytocin_peak_feed": ("daily", "oxytocin_peak_pg_ml"),
-    "prolactin_suckling_fold_rise": ("daily", "prolactin_fold_rise"),
-    "storage_capacity_per_gland": ("param", "storage_capacity_ml"),
-    **{e: ("event", e) for e in EVENTS if e != "sodium_below_20"},
-}
 
+def feature_offsets(n_days: int, n_sessions: int) -> dict[str, int]:
+    """Start of each reader's block in a subject's feature vector, and its length ("end")."""
+    sizes = ((ob.DAILY, len(FIT_DAILY) * n_days), (ob.EVENT, len(FIT_EVENTS)),
+             (ob.PARAM, len(FIT_PARAMS)), (ob.SESSION, len(SESSION_KEYS) * n_sessions))
+    out, at = {}, 0
+    for reader, size in sizes:
+        out[reader] = at
+        at += size
+    out["end"] = at
+    return out
+
+
+class RowData(eqx.Module):
+    """One entry per data row (all subjects): what `likelihoods.dataset_loglik_terms`
+    reads, and the rows' map onto the subjects' features."""
+
+    value: jnp.ndarray  # model units
+    scale: jnp.ndarray  # SE of a group mean (1 for individual rows: noise model)
+    sd: jnp.ndarray  # between-subject SD
+    kind: jnp.ndarray  # likelihood kind (likelihoods.GROUP_MEAN, ...)
+    obs_code: jnp.ndarray  # vocabulary code (noise scale of individual rows)
+    index: jnp.ndarray  # (R, M) into the flattened (subjects x features) vector
+    weight: jnp.ndarray  # (R, M)
+
+
+class FitProblem(eqx.Module):
+    """Everything the log-density needs (module doc). inputs: the design (a leading
+    subject axis for model="hierarchical"); base: Params with the fixed values."""
+
+    prior: PriorSet
+    base: Params
+    inputs: Inputs
+    rows: RowData
+    noise: lk.NoiseModel
+    tau_scale: jnp.ndarray  # hierarchical: HalfNormal scale of the population spreads (z-scale)
+    names: tuple[str, ...] = eqx.field(static=True)
+    settings: SolverSettings = eqx.field(static=True)
+    model: str = eqx.field(static=True, default="group")
+    readers: tuple[str, ...] = eqx.field(static=True, default=(ob.DAILY,))
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_subjects(self) -> int:
+        return int(self.inputs.feeds.start_h.shape[0]) if self.model == "hierarchical" else 1
+
+    @property
+    def dim(self) -> int:
+        """Length of the unconstrained vector x: z (group); mu, log tau, eta (hierarchical)."""
+        return self.k if self.model == "group" else self.k * (2 + self.n_subjects)
+
+    def with_values(self, values) -> "FitProblem":
+        """The same problem (same shapes: no new compilation) with other observed values."""
+        return eqx.tree_at(lambda p: p.rows.value, self, jnp.asarray(values, dtype=float))
+
+
+@dataclasses.dataclass
+class FitData:
+    """A `FitProblem` with its host-side tables: rows (one per datum used, in the order of
+    `problem.rows`) and excluded (rows not used, with a reason), plus labels for outputs."""
+
+    problem: FitProblem
+    rows: pd.DataFrame
+    excluded: pd.DataFrame
+    species: str = "human"
+    label: str = "fit"
+    design: dict = dataclasses.field(default_factory=dict)
+    subjects: tuple[str, ...] = ()
+
+    def with_values(self, values) -> "FitData":
+        rows = self.rows.assign(value=np.asarray(values, dtype=float))
+        return dataclasses.replace(self, problem=self.problem.with_values(values), rows=rows)
+
+
+# --------------------------------------------------------------------------------------
+# rows -> feature maps
+# --------------------------------------------------------------------------------------
 
 def row_days(t0: float, t1: float) -> list[int]:
     """Whole days d (hours [24 d, 24 d + 24)) that a row's window covers (module doc)."""
@@ -105,212 +154,226 @@ def row_days(t0: float, t1: float) -> list[int]:
     return list(range(int(math.floor(t0 / 24.0)), int(math.ceil(t1 / 24.0 - eps))))
 
 
-@dataclasses.dataclass(frozen=True)
-class RowMap:
-    """Linear map from model features to one prediction per row:
-    pred = W_daily . vec(S) + W_event . events + W_param . params, where S (series, days)
-    stacks `DAILY_SERIES`."""
-
-    w_daily: np.ndarray  # (R, n_series * n_days)
-    w_event: np.ndarray  # (R, n_events)
-    w_param: np.ndarray  # (R, n_param_rows)
-    n_days: int
-    needs_events: bool
-
-
-def build_row_map(rows: pd.DataFrame, n_days: int) -> RowMap:
-    r = len(rows)
-    ns = len(DAILY_SERIES)
-    wd = np.zeros((r, ns * n_days))
-    we = np.zeros((r, len(EVENTS)))
-    wp = np.zeros((r, len(PARAM_ROWS)))
-    for i, row in enumerate(rows.itertuples(index=False)):
-        source, key = OBSERVABLE_MAP[row.observable]
-        if source == "daily":
-            s = DAILY_SERIES.index(key)
-            days = row_days(row.t_start_h, row.t_end_h)
-            for d in days:
-                wd[i, s * n_days + d] = 1.0 / len(days)
-        elif source == "event":
-            we[i, EVENTS.index(key)] = 1.0
-        else:
-            wp[i, PARAM_ROWS.index(key)] = 1.0
-    return RowMap(wd, we, wp, n_days, bool(np.any(we)))
-
-
-def _exclusion_reason(row, horizon_h: float) -> str | None:
-    if row.observable not in OBSERVABLE_MAP:
+def map_row(row, inputs: Inputs, readers: Sequence[str]):
+    """(feature indices, weights) of one row for one subject's `inputs`, or the reason the
+    row cannot be used (a str)."""
+    o = ob.BY_DATA_NAME.get(row.observable)
+    if o is None or o.reader not in readers:
         return f"{row.observable}: no mapping from the model's outputs in the fit problem"
-    source, _ = OBSERVABLE_MAP[row.observable]
-    if source == "param":
-        return None
-    if source == "event":
-        if horizon_h < 24.0 * (EVENT_REFERENCE_DAY + 1):
+    horizon = inputs.horizon_h
+    n_days = int(round(horizon / 24.0))
+    starts = np.asarray(inputs.feeds.start_h)
+    off = feature_offsets(n_days, starts.shape[-1])
+    if o.reader == ob.PARAM:
+        return np.array([off[ob.PARAM] + FIT_PARAMS.index(o)]), np.ones(1)
+    if o.reader == ob.EVENT:
+        if horizon < 24.0 * (EVENT_REFERENCE_DAY + 1):
             return (f"event times need the reference day {EVENT_REFERENCE_DAY} inside the "
                     f"horizon ({24 * (EVENT_REFERENCE_DAY + 1):g} h)")
-        return None
-    if row.gland >= 0:
-        return "per-gland rows are not mapped (the simulated mother is symmetric)"
-    days = row_days(row.t_start_h, row.t_end_h)
-    if 24.0 * (max(days) + 1) > horizon_h + 1e-6:
-        return f"window beyond the fit horizon ({horizon_h:g} h)"
-    return None
+        return np.array([off[ob.EVENT] + FIT_EVENTS.index(o)]), np.ones(1)
+    beyond = f"window beyond the fit horizon ({horizon:g} h)"
+    if o.reader == ob.DAILY:
+        if getattr(row, "gland", -1) >= 0:
+            return "per-gland rows are not mapped (the simulated mother is symmetric)"
+        days = row_days(row.t_start_h, row.t_end_h)
+        if 24.0 * (max(days) + 1) > horizon + 1e-6:
+            return beyond
+        base = off[ob.DAILY] + FIT_DAILY.index(o) * n_days
+        return base + np.asarray(days), np.full(len(days), 1.0 / len(days))
+    if row.t_end_h > horizon:
+        return beyond
+    base = off[ob.SESSION] + SESSION_KEYS.index(o.source_key) * starts.shape[-1]
+    if o.reader == ob.SESSION_RATE:
+        idx = np.flatnonzero((starts >= row.t_start_h) & (starts < row.t_end_h))
+        if idx.size == 0:
+            return f"{row.observable}: no milking session in the window"
+        if idx.size > MAX_SESSIONS_PER_ROW:
+            return f"{row.observable}: window holds > {MAX_SESSIONS_PER_ROW} sessions"
+        return base + idx, np.full(idx.size, 24.0 / (row.t_end_h - row.t_start_h))
+    j = int(np.argmin(np.abs(starts - row.t_end_h)))
+    if abs(starts[j] - row.t_end_h) > SESSION_TOLERANCE_H:
+        return f"{row.observable}: no milking session within {SESSION_TOLERANCE_H:g} h of the record"
+    return np.array([base + j]), np.ones(1)
 
 
-@dataclasses.dataclass
-class FitProblem:
-    """Everything the log-density needs, built from a configuration or by hand.
+def _build(table: pd.DataFrame, inputs_of: Sequence[Inputs], subject_of: np.ndarray,
+           readers: Sequence[str]):
+    """Map every row of `table` (row i belongs to subject subject_of[i]); returns the rows
+    used, the rows excluded (with reason), and padded (index, weight) arrays."""
+    n_features = [feature_offsets(int(round(i.horizon_h / 24.0)), i.feeds.start_h.shape[-1])["end"]
+                  for i in inputs_of]
+    maps, reasons = [], []
+    for row, s in zip(table.itertuples(index=False), subject_of):
+        m = map_row(row, inputs_of[s], readers)
+        if isinstance(m, str):
+            reasons.append(m)
+            maps.append(None)
+        else:
+            reasons.append(None)
+            maps.append((m[0] + s * n_features[s], m[1]))
+    keep = np.array([m is not None for m in maps], dtype=bool)
+    used = [m for m in maps if m is not None]
+    width = max([1] + [idx.size for idx, _ in used])
+    index = np.zeros((len(used), width), dtype=np.int32)
+    weight = np.zeros((len(used), width))
+    for r, (idx, w) in enumerate(used):
+        index[r, : idx.size] = idx
+        weight[r, : idx.size] = w
+    excluded = table.loc[~keep].copy()
+    excluded["reason"] = [x for x in reasons if x is not None]
+    return table.loc[keep].reset_index(drop=True), excluded.reset_index(drop=True), index, weight
 
-    names: estimated parameters; prior: their priors; base: Params holding the fixed values;
-    inputs: the simulated design; settings: solver settings (throw=False);
-    rows: one row per datum used (dataset, observable, window, value, scale, kind, ...);
-    excluded: rows not used, with reasons.
-    """
 
-    names: tuple[str, ...]
-    prior: PriorSet
-    base: Params
-    inputs: Inputs
-    settings: SolverSettings
-    rows: pd.DataFrame
-    excluded: pd.DataFrame
-    noise_sigma: np.ndarray
-    gradient: str = "reverse"
-    species: str = "human"
-    label: str = "fit"
+def _row_data(rows: pd.DataFrame, index, weight) -> RowData:
+    col = lambda name, dtype=float: jnp.asarray(rows[name].to_numpy(dtype=dtype))  # noqa: E731
+    return RowData(value=col("value"), scale=col("scale"), sd=col("sd"), kind=col("kind", np.int32),
+                   obs_code=col("obs_code", np.int32), index=jnp.asarray(index),
+                   weight=jnp.asarray(weight))
 
-    def __post_init__(self):
-        n_days = int(round(self.inputs.horizon_h / 24.0))
-        self.row_map = build_row_map(self.rows, n_days)
-        r = self.rows
-        self.arrays = ObservationArrays(
-            obs_code=jnp.asarray(r["obs_code"].to_numpy(dtype=np.int32)),
-            t_start_h=jnp.asarray(r["t_start_h"].to_numpy(dtype=float)),
-            t_end_h=jnp.asarray(r["t_end_h"].to_numpy(dtype=float)),
-            gland=jnp.asarray(r["gland"].to_numpy(dtype=np.int32)),
-            value=jnp.asarray(r["value"].to_numpy(dtype=float)),
-            kind=jnp.asarray(r["kind"].to_numpy(dtype=np.int32)),
-            scale=jnp.asarray(r["scale"].to_numpy(dtype=float)),
-            sd=jnp.asarray(r["sd"].to_numpy(dtype=float)),
-            n=jnp.asarray(r["n"].to_numpy(dtype=float)),
-            subject=jnp.zeros(len(r), dtype=jnp.int32),
-            row=jnp.arange(len(r)),
-        )
 
-    @property
-    def k(self) -> int:
-        return len(self.names)
+def _readers(rows: pd.DataFrame) -> tuple[str, ...]:
+    found = {ob.BY_DATA_NAME[o].reader for o in rows["observable"]}
+    return tuple(sorted({ob.SESSION if r == ob.SESSION_RATE else r for r in found}))
 
-    def with_values(self, values) -> "FitProblem":
-        """The same problem with other observed values (e.g. simulated data)."""
-        rows = self.rows.copy()
-        rows["value"] = np.asarray(values, dtype=float)
-        return dataclasses.replace(self, rows=rows)
 
-    def params_of(self, theta) -> Params:
-        return self.base.with_vector(self.names, theta)
+def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, base: Params,
+                  inputs: Inputs, settings: SolverSettings, noise_sigma=None, species: str = "human",
+                  label: str = "fit", design: Mapping | None = None) -> FitData:
+    """A group-summary fit: every row of `table` (a `load_rows` / `synthetic_rows` table)
+    predicted by one simulated mother. Rows that cannot be mapped go to `excluded`."""
+    rows, excluded, index, weight = _build(table, [inputs], np.zeros(len(table), dtype=int),
+                                           (ob.DAILY, ob.EVENT, ob.PARAM))
+    problem = FitProblem(
+        prior=prior, base=base, inputs=inputs, rows=_row_data(rows, index, weight),
+        noise=lk.NoiseModel(jnp.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)),
+        tau_scale=jnp.asarray(0.0), names=tuple(names), settings=settings.replace(throw=False),
+        model="group", readers=_readers(rows) if len(rows) else (ob.DAILY,))
+    return FitData(problem, rows, excluded, species, label, dict(design or {}))
+
+
+def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, Inputs],
+                         names: Sequence[str], species: str = "cow", fixed: Mapping | None = None,
+                         settings: SolverSettings | None = None, tau_scale: float = 0.3,
+                         noise_sigma=None, prior: Mapping | None = None, label: str = "cohort",
+                         design: Mapping | None = None) -> FitData:
+    """A population fit of individual records: `table` has columns subject, observable,
+    t_start_h, t_end_h, value (model units); each subject is simulated with its own
+    inputs (one horizon and schedule shape for all). Records use the vocabulary's
+    individual likelihood with the default noise scales."""
+    subjects = list(inputs_by_subject)
+    table = table[table["subject"].isin(subjects)].reset_index(drop=True)
+    observable = table["observable"].to_numpy(dtype=object)
+    code = np.array([CODES.get(o, 0) for o in observable], dtype=np.int32)
+    sigma = np.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)
+    kind = individual_kind(observable)
+    table = table.assign(
+        dataset=table.get("dataset", label), obs_code=code, kind=kind,
+        kind_name=[lk.KIND_NAMES.get(int(k), "") for k in kind],
+        # for plots and y_rep: the noise scale in model units (log-scale rows: sigma x value)
+        scale=np.where(kind == lk.IND_STUDENT_T, 1.0, table["value"].to_numpy(dtype=float)) * sigma[code],
+        sd=0.0, spread_method="noise model", gland=-1)
+    subject_of = pd.Index(subjects).get_indexer(table["subject"])
+    inputs = [inputs_by_subject[s] for s in subjects]
+    rows, excluded, index, weight = _build(table, inputs, subject_of, ob.READERS)
+    base = Params.nominal(species, **dict(fixed or {}))
+    priors = PriorSet.from_table(names, dict(prior or {}), {n: float(base[n]) for n in names},
+                                 species=species)
+    # the likelihood reads kind/obs_code/value; scale and sd are unused for individual rows
+    data = _row_data(rows.assign(scale=1.0), index, weight)
+    problem = FitProblem(
+        prior=priors, base=base, inputs=stack_inputs(inputs), rows=data,
+        noise=lk.NoiseModel(jnp.asarray(sigma)), tau_scale=jnp.asarray(float(tau_scale)),
+        names=tuple(names),
+        settings=(settings or SolverSettings(rtol=1e-4, atol=1e-4)).replace(throw=False),
+        model="hierarchical", readers=_readers(rows) if len(rows) else (ob.SESSION,))
+    return FitData(problem, rows, excluded, species, label, dict(design or {}), tuple(subjects))
 
 
 # --------------------------------------------------------------------------------------
-# building from a configuration
+# data tables and designs
 # --------------------------------------------------------------------------------------
 
-def design_inputs(design: dict, horizon_days: float) -> Inputs:
-    feeds = regular_feeds(
-        horizon_days,
-        design["feeds_per_day"],
-        n_glands=design["n_glands"],
-        duration_min=design["feed_duration_min"],
-        both_sides=design["both_sides"],
-        night_feeds=design["night_feeds"],
-    )
+def design_inputs(design: Mapping, horizon_days: float) -> Inputs:
+    """A mother's schedule: regular feeds (design keys feeds_per_day, n_glands,
+    feed_duration_min, both_sides, night_feeds)."""
+    feeds = regular_feeds(horizon_days, design["feeds_per_day"], n_glands=design["n_glands"],
+                          duration_min=design["feed_duration_min"], both_sides=design["both_sides"],
+                          night_feeds=design["night_feeds"])
     return make_inputs(feeds, horizon_days)
 
 
+def cow_inputs(days: float, clock_h: Sequence[float] = (5.0, 14.5), calving_clock_h: float = 12.0,
+               n_glands: int = 4) -> Inputs:
+    """Twice-a-day machine milking of all quarters (dataset design conventions)."""
+    return make_inputs(milkings(days, clock_times_h=clock_h, n_glands=n_glands,
+                                calving_clock_h=calving_clock_h), days)
+
+
+def dataset_cow_inputs(name: str, days: float) -> Inputs:
+    """`cow_inputs` at a cow dataset's recorded milking design (clock times, calving time,
+    glands; lactojax.datasets.design)."""
+    from lactojax.datasets import design_for
+
+    design = design_for(name)
+    return cow_inputs(days, design.milking_clock_h or (5.0, 17.0), design.birth_clock_h or 12.0,
+                      design.n_glands)
+
+
+def dataset_records(name: str) -> pd.DataFrame:
+    """The individual records of a cow dataset with `value` in model units."""
+    t = load_dataset(name).fit_rows()
+    return t.assign(value=t["value_model"], dataset=name)
+
+
+def dataset_cohort(datasets: Sequence[str], n_subjects: int, days: float):
+    """(records, inputs by subject) of the first `n_subjects` lactations of each cow
+    dataset (file order), subjects named "<dataset>:<subject>", each milked at its
+    dataset's recorded design: the input of `hierarchical_problem`."""
+    tables, inputs = [], {}
+    for name in datasets:
+        t = dataset_records(name)
+        chosen = list(pd.unique(t["subject"]))[: int(n_subjects)]
+        t = t[t["subject"].isin(chosen)]
+        tables.append(t.assign(subject=name + ":" + t["subject"].astype(str)))
+        design = dataset_cow_inputs(name, days)
+        inputs.update({f"{name}:{c}": design for c in chosen})
+    return pd.concat(tables, ignore_index=True), inputs
+
+
 def load_rows(datasets: Sequence[str], include_flags: Sequence[str] = ()) -> pd.DataFrame:
+    """The fit tables (`datasets.fit_table`) of group-summary datasets, stacked."""
     frames = []
     for name in datasets:
-        ds = load_dataset(name)
-        ft = fit_table(ds, tuple(include_flags)).reset_index(names="source_index")
+        ft = fit_table(load_dataset(name), tuple(include_flags)).reset_index(names="source_index")
         ft.insert(0, "dataset", name)
         frames.append(ft)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def split_rows(table: pd.DataFrame, horizon_h: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    reasons = [_exclusion_reason(r, horizon_h) for r in table.itertuples(index=False)]
-    mask = np.array([x is None for x in reasons], dtype=bool)
-    excluded = table.loc[~mask].copy()
-    excluded["reason"] = [x for x in reasons if x is not None]
-    return table.loc[mask].reset_index(drop=True), excluded.reset_index(drop=True)
-
-
-def solver_settings(solver_cfg: dict) -> SolverSettings:
-    return SolverSettings(
-        solver=solver_cfg["solver"],
-        rtol=float(solver_cfg["rtol"]),
-        atol=float(solver_cfg["atol"]),
-        max_steps=int(solver_cfg["max_steps"]),
-        save_every_h=float(solver_cfg["save_every_h"]),
-        adjoint="forward" if solver_cfg["gradient"] == "forward" else "recursive_checkpoint",
-        checkpoints=int(solver_cfg["checkpoints"]) or None,
-        throw=False,
-    )
-
-
-def problem_from_config(cfg: dict) -> FitProblem:
-    f, p = cfg["fit"], cfg["parameters"]
-    horizon_days = float(f["horizon_days"])
-    table = load_rows(f["datasets"], f["include_flags"])
-    rows, excluded = split_rows(table, horizon_days * 24.0)
-    if len(rows) == 0:
-        raise ValueError(f"{cfg.get('_source', 'config')}: no data row falls inside the fit "
-                         f"horizon of {horizon_days:g} days")
-    base = Params.nominal(f["species"], **p["fixed"])
-    nominal = {n: float(base[n]) for n in p["estimate"]}
-    prior = PriorSet.from_table(p["estimate"], p["prior"], nominal, species=f["species"])
-    return FitProblem(
-        names=tuple(p["estimate"]),
-        prior=prior,
-        base=base,
-        inputs=design_inputs(cfg["design"], horizon_days),
-        settings=solver_settings(cfg["solver"]),
-        rows=rows,
-        excluded=excluded,
-        noise_sigma=default_noise_sigma(),
-        gradient=cfg["solver"]["gradient"],
-        species=f["species"],
-        label=f["name"],
-    )
-
-
-def synthetic_rows(spec: Sequence[tuple[str, float, float]], rel_se: float = 0.05,
-                   min_se: dict[str, float] | None = None) -> pd.DataFrame:
+def synthetic_rows(spec: Sequence[tuple[str, float, float]], rel_se: float = 0.05) -> pd.DataFrame:
     """A row table for model-generated data: (observable, t_start_h, t_end_h) per row,
-    Gaussian group-mean rows with SE = rel_se x (a placeholder value of 1; call
-    `with_synthetic_values` to fill values and scales). Labelled dataset 'synthetic'."""
-    rows = []
-    for observable, t0, t1 in spec:
-        rows.append(dict(dataset="synthetic", source_index=len(rows), observable=observable,
-                         obs_code=CODES[observable], statistic="mean", kind=lk.GROUP_MEAN,
-                         kind_name="group_mean", value=np.nan, scale=1.0, sd=1.0, n=1.0,
-                         spread_method=f"synthetic: SE = {rel_se:g} x value",
-                         t_start_h=float(t0), t_end_h=float(t1), gland=-1,
-                         subject_label="synthetic"))
-    return pd.DataFrame(rows)
+    Gaussian group-mean rows with a placeholder value and scale of 1 (fill them with
+    `density.simulate_values`). Labelled dataset 'synthetic'."""
+    return pd.DataFrame([
+        dict(dataset="synthetic", source_index=i, observable=o, obs_code=CODES[o], statistic="mean",
+             kind=lk.GROUP_MEAN, kind_name="group_mean", value=np.nan, scale=1.0, sd=1.0, n=1.0,
+             spread_method=f"synthetic: SE = {rel_se:g} x value", t_start_h=float(t0),
+             t_end_h=float(t1), gland=-1, subject_label="synthetic")
+        for i, (o, t0, t1) in enumerate(spec)])
 
 
-__all__ = [
-    "DAILY_SERIES",
-    "EVENTS",
-    "FitProblem",
-    "OBSERVABLE_MAP",
-    "build_row_map",
-    "design_inputs",
-    "load_rows",
-    "problem_from_config",
-    "row_days",
-    "solver_settings",
-    "split_rows",
-    "synthetic_rows",
-]
+def __getattr__(name):  # the configuration adapter lives in lactojax.inference.adapter
+    if name == "problem_from_config":
+        from lactojax.inference.adapter import problem_from_config
+
+        return problem_from_config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# data observable -> (reader, registry output), for listings and tests
+OBSERVABLE_MAP: dict[str, tuple[str, str]] = {d: (o.reader, o.name) for d, o in ob.BY_DATA_NAME.items()}
+
+__all__ = ["EVENT_REFERENCE_DAY", "FitData", "FitProblem", "OBSERVABLE_MAP", "RowData",
+           "cow_inputs", "dataset_cohort", "dataset_cow_inputs", "dataset_records", "design_inputs",
+           "feature_offsets", "group_problem", "hierarchical_problem", "load_rows", "map_row",
+           "row_days", "synthetic_rows"]

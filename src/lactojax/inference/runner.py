@@ -1,31 +1,71 @@
-"""`run_fit(cfg, out_dir)`: configuration -> problem -> MAP -> NUTS / SVI -> outputs."""
+"""`fit(data, settings)`: problem -> MAP -> NUTS / SVI / Laplace draws -> `FitResult`.
+
+Every method runs on `density.log_density` of the same `FitProblem` (group or
+hierarchical): MAP always (the optimum, its Laplace approximation and the NUTS start),
+then the method's draws, then the predictions and per-row log-likelihoods of every draw.
+The result is a value; `outputs.write_fit(result, out_dir)` writes the files.
+
+`settings` is read by attribute: `settings.fit.method` ("map" | "nuts" | "svi") and
+`.seed`, `settings.map` (starts, steps, learning_rate, screen), `settings.nuts` (chains,
+warmup, draws, max_tree_depth, target_accept, chain_method, dense_mass,
+adapt_mass_matrix, init_from_map), `settings.svi` (guide, steps, learning_rate, draws,
+rank) and `settings.outputs.predictive_draws` (`adapter.settings_from_config`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import os
+import functools
+import logging
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from lactojax.inference import density
 from lactojax.inference import outputs as out
-from lactojax.inference.config import to_toml
-from lactojax.inference.density import LogDensity
-from lactojax.inference.map import find_map
+from lactojax.inference.map import MapResult, choose_starts, find_map, screening_points
 from lactojax.inference.nuts import run_nuts
-from lactojax.inference.problem import problem_from_config
+from lactojax.inference.problem import FitData, FitProblem
 from lactojax.inference.svi import run_svi
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class FitRun:
-    out_dir: str
+class FitResult:
+    """A finished fit: the data it used, the InferenceData, the summary table, the
+    diagnostics (with the MAP report and timings) and the MAP optimum itself."""
+
+    data: FitData
     method: str
+    idata: object  # arviz.InferenceData
     summary: object  # pandas DataFrame
     diagnostics: dict
-    idata: object
+    map: MapResult
+    config_toml: str = ""
+
+    @property
+    def map_variables(self) -> dict[str, np.ndarray]:
+        return density.posterior_variables(self.data.problem, self.map.z)
+
+
+def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rate: float = 0.05,
+            seed: int = 0, screen: int = 0, batch: int | None = None) -> MapResult:
+    """Multi-start MAP of a problem. Starts: the prior centre plus prior draws, or with
+    `screen` > 0 the best `starts` of the prior centre and `screen` space-filling points
+    (population level for a hierarchical model; inference.map)."""
+    vg = functools.partial(density.value_and_grad_many, problem, batch=batch or max(4, starts))
+    prior = problem.prior
+    centre = np.asarray(prior.nominal_z())[None]
+    screening = None
+    if screen > 0:
+        cand = density.embed(problem, np.concatenate([centre, screening_points(prior, screen, seed)]))
+        z0, screening = choose_starts(vg, cand, starts)
+    else:
+        draws = np.asarray(prior.sample_z(jax.random.PRNGKey(seed), (starts - 1,))) if starts > 1 else centre[:0]
+        z0 = density.embed(problem, np.concatenate([centre, draws]))[:starts]
+    return find_map(vg, z0, steps=steps, learning_rate=learning_rate, screening=screening)
 
 
 def _diagnostics(summary, stats) -> dict:
@@ -42,118 +82,88 @@ def _diagnostics(summary, stats) -> dict:
     return d
 
 
-def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun:
+def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") -> FitResult:
+    """Fit `data.problem` by `settings.fit.method` (module doc)."""
     t_start = time.perf_counter()
+    problem = data.problem
+    method, seed = settings.fit.method, settings.fit.seed
     timings = {}
-    os.makedirs(out_dir, exist_ok=True)
-    f = cfg["fit"]
-    method = f["method"]
-    problem = problem_from_config(cfg)
-    ld = LogDensity(problem, batch=max(4, cfg["map"]["starts"]))
-    log(f"lactojax fit {f['name']}: method {method}, {problem.k} estimated parameters "
-        f"({', '.join(problem.names)}), {len(problem.rows)} data rows used, "
-        f"{len(problem.excluded)} excluded (see excluded_rows.csv), horizon "
-        f"{problem.inputs.horizon_h / 24:g} days, JAX backend {jax.default_backend()}")
-
-    # --- MAP (always: the optimum, its Laplace approximation and the NUTS init) ---------
-    m = cfg["map"]
+    m = settings.map
     t0 = time.perf_counter()
-    map_res = find_map(ld, starts=m["starts"], steps=m["steps"], learning_rate=m["learning_rate"],
-                       seed=f["seed"], screen=m["screen"], verbose=progress)
+    map_res = map_fit(problem, starts=m.starts, steps=m.steps, learning_rate=m.learning_rate, seed=seed,
+                      screen=m.screen)
     timings["map_s"] = time.perf_counter() - t0
-    log(f"MAP: log-density {map_res.logp:.2f}, converged={map_res.converged}, "
-        f"{map_res.n_at_best}/{len(map_res.starts)} starts at the best optimum, Hessian "
-        f"{'positive definite' if map_res.hessian_pd else 'NOT positive definite (floored)'}; "
-        f"{timings['map_s']:.0f} s")
-    for name, val in zip(problem.names, map_res.theta):
-        log(f"  {name} = {val:.4g}")
+    log.info("MAP: log-density %.2f, converged=%s; %.0f s", map_res.logp, map_res.converged, timings["map_s"])
 
-    stats = None
-    warmup_step_sizes = None
-    key = jax.random.PRNGKey(f["seed"] + 17)
+    stats = warmup_step_sizes = None
+    key = jax.random.PRNGKey(seed + 17)
     t0 = time.perf_counter()
     if method == "nuts":
-        n = cfg["nuts"]
-        if n["init_from_map"]:
-            init = map_res.laplace_draws(key, n["chains"])
+        n = settings.nuts
+        if n.init_from_map:
+            init = map_res.laplace_draws(key, n.chains)
             # draws that fail (-inf) fall back to the optimum itself
-            ok = np.isfinite(ld.value_and_grad_many(init)[0])
+            ok = np.isfinite(density.value_and_grad_many(problem, init, batch=max(4, m.starts))[0])
             init[~ok] = map_res.z
             imm = map_res.cov
         else:
-            init = np.asarray(problem.prior.sample_z(key, (n["chains"],)))
+            init = density.embed(problem, np.asarray(problem.prior.sample_z(key, (n.chains,))))
             imm = None
-        res = run_nuts(ld, init, chains=n["chains"], warmup=n["warmup"], draws=n["draws"],
-                       seed=f["seed"], max_tree_depth=n["max_tree_depth"],
-                       target_accept=n["target_accept"], chain_method=n["chain_method"],
-                       dense_mass=n["dense_mass"], inverse_mass_matrix=imm,
-                       adapt_mass_matrix=n["adapt_mass_matrix"], progress_bar=progress)
-        z, theta, stats = res.z, res.theta, res.stats
+        res = run_nuts(lambda x: -density.log_density(problem, x), init, chains=n.chains, warmup=n.warmup,
+                       draws=n.draws, seed=seed, max_tree_depth=n.max_tree_depth,
+                       target_accept=n.target_accept, chain_method=n.chain_method,
+                       dense_mass=n.dense_mass, inverse_mass_matrix=imm,
+                       adapt_mass_matrix=n.adapt_mass_matrix, progress_bar=progress)
+        x, stats, warmup_step_sizes = res.z, res.stats, res.warmup_step_sizes
         timings["nuts_s"] = res.wall_s
-        warmup_step_sizes = res.warmup_step_sizes
     elif method == "svi":
-        s = cfg["svi"]
-        res = run_svi(ld, map_res.z, guide=s["guide"], steps=s["steps"],
-                      learning_rate=s["learning_rate"], draws=s["draws"], seed=f["seed"],
-                      rank=s["rank"], progress_bar=progress)
-        z, theta = res.z[None], res.theta[None]
+        s = settings.svi
+        res = run_svi(functools.partial(density.log_density, problem), map_res.z, guide=s.guide,
+                      steps=s.steps, learning_rate=s.learning_rate, draws=s.draws, seed=seed,
+                      rank=s.rank, progress_bar=progress)
+        x = res.z[None]
         timings["svi_s"] = res.wall_s
     else:
-        nd = cfg["outputs"]["predictive_draws"]
-        z = map_res.laplace_draws(key, nd)[None]
-        theta = np.asarray(problem.prior.z_to_theta(jnp.asarray(z)))
+        x = map_res.laplace_draws(key, settings.outputs.predictive_draws)[None]
         timings["laplace_draws_s"] = time.perf_counter() - t0
 
     # --- predictions and per-row log-likelihoods for every draw -------------------------
     t0 = time.perf_counter()
-    chains, draws, k = z.shape
-    terms, pred, ok, steps = ld.evaluate_draws(z.reshape(-1, k))
-    terms = terms.reshape(chains, draws, -1)
-    pred = pred.reshape(chains, draws, -1)
+    chains, draws, dim = x.shape
+    terms, pred, ok, steps = density.evaluate_draws(problem, x.reshape(-1, dim))
+    terms, pred = terms.reshape(chains, draws, -1), pred.reshape(chains, draws, -1)
     timings["predictive_s"] = time.perf_counter() - t0
-    n_failed = int(np.sum(~ok))
 
-    attrs = {
-        "lactojax_config": to_toml(cfg),
-        "lactojax_species": problem.species,
-        "lactojax_estimated": list(problem.names),
-        "lactojax_base_params": {k_: float(v) for k_, v in problem.base.values.items()},
-        "lactojax_design": cfg["design"],
-        "lactojax_method": method,
-        "lactojax_git_revision": str(out.git_revision()["revision"]),
-    }
+    attrs = out.FitAttrs(
+        species=data.species, estimated=problem.names,
+        base_params={k: float(v) for k, v in problem.base.values.items()}, method=method,
+        model=problem.model, design=data.design, config=config_toml,
+        git_revision=str(out.git_revision()["revision"]))
     sstats = out.sample_stats_from_nuts(stats) if stats is not None else None
-    idata = out.build_idata(problem, theta, terms, pred, sstats, seed=f["seed"], attrs=attrs)
-    path_nc = os.path.join(out_dir, "posterior.nc")
-    if os.path.exists(path_nc):
-        os.remove(path_nc)
-    idata.to_netcdf(path_nc)
-    summary = out.summary_table(idata, problem.names, problem.prior.units())
-    summary.to_csv(os.path.join(out_dir, "summary.csv"), index=False, float_format="%.6g")
-    out.plot_ppc(problem, pred, os.path.join(out_dir, "ppc.png"),
-                 title=f"{f['name']}: {method}, posterior predictive vs data")
-    out.rows_with_predictions(problem, pred).to_csv(os.path.join(out_dir, "data_rows.csv"),
-                                                    index=False, float_format="%.6g")
-    problem.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
-    with open(os.path.join(out_dir, "config.toml"), "w") as fh:
-        fh.write(f"# resolved configuration of {cfg.get('_source', 'fit')}\n")
-        fh.write(to_toml(cfg))
+    idata = out.build_idata(data, density.posterior_variables(problem, x), terms, pred, sstats, seed=seed,
+                            attrs=attrs)
+    if problem.model == "group":
+        names, units = problem.names, problem.prior.units()
+    else:  # population level: centres (model units) and spreads (z-scale)
+        names = [f"{p}_{n}" for p in ("mu", "tau") for n in problem.names]
+        units = list(problem.prior.units()) + ["sd of z"] * problem.k
+    summary = out.summary_table(idata, names, units)
     diag = _diagnostics(summary, stats)
     diag.update({
         "method": method,
-        "draws_failed_solver": n_failed,
+        "model": problem.model,
+        "draws_failed_solver": int(np.sum(~ok)),
         "map": map_res.report(),
-        "rows_used": int(len(problem.rows)),
-        "rows_excluded": int(len(problem.excluded)),
+        "rows_used": int(len(data.rows)),
+        "rows_excluded": int(len(data.excluded)),
         "mean_solver_steps": float(np.mean(steps)),
     })
     if warmup_step_sizes is not None:
-        diag["warmup_step_sizes"] = [float(x) for x in warmup_step_sizes]
+        diag["warmup_step_sizes"] = [float(v) for v in warmup_step_sizes]
     timings["total_s"] = time.perf_counter() - t_start
     diag["timings"] = timings
-    out.write_json(os.path.join(out_dir, "diagnostics.json"), diag)
-    out.write_json(os.path.join(out_dir, "provenance.json"), out.provenance({"timings": timings}))
-    return FitRun(out_dir=out_dir, method=method, summary=summary, diagnostics=diag, idata=idata)
+    return FitResult(data=data, method=method, idata=idata, summary=summary, diagnostics=diag, map=map_res,
+                     config_toml=config_toml)
 
 
-__all__ = ["FitRun", "run_fit"]
+__all__ = ["FitResult", "fit", "map_fit"]

@@ -1,8 +1,8 @@
-"""Stochastic variational inference (numpyro) on the shared log-density: quick approximate fits.
+"""Stochastic variational inference (numpyro) on a log-density function: quick approximate fits.
 
-The numpyro model has one improper-flat site `z` (the unconstrained parameter vector) and
-one `factor` holding `LogDensity.logp(z)`, so the target is exactly the density MAP and
-NUTS use. Guides: "normal" (AutoNormal, mean-field), "mvn" (AutoMultivariateNormal, full
+The numpyro model has one improper-flat site `z` (the unconstrained vector) and one
+`factor` holding `log_density(z)` (e.g. `partial(density.log_density, problem)`), so the
+target is exactly the density MAP and NUTS use. Guides: "normal" (AutoNormal, mean-field), "mvn" (AutoMultivariateNormal, full
 covariance), "lowrank" (AutoLowRankMultivariateNormal of a given rank).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -22,29 +23,24 @@ from numpyro.infer import SVI, Trace_ELBO
 from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal
 from numpyro.infer.initialization import init_to_value
 
-from lactojax.inference.density import LogDensity
-
 
 @dataclasses.dataclass
 class SviResult:
-    z: np.ndarray  # (draws, k) draws from the fitted guide
-    theta: np.ndarray  # (draws, k)
+    z: np.ndarray  # (draws, d) draws from the fitted guide
     losses: np.ndarray  # (steps,) negative ELBO
     wall_s: float
 
 
-def numpyro_model(ld: LogDensity):
-    k = ld.problem.k
-
+def numpyro_model(log_density: Callable, d: int):
     def model():
-        z = numpyro.sample("z", dist.ImproperUniform(constraints.real_vector, (), (k,)))
-        numpyro.factor("log_density", ld.logp(z))
+        z = numpyro.sample("z", dist.ImproperUniform(constraints.real_vector, (), (d,)))
+        numpyro.factor("log_density", log_density(z))
 
     return model
 
 
 def run_svi(
-    ld: LogDensity,
+    log_density: Callable,
     init_z: np.ndarray,
     guide: str = "mvn",
     steps: int = 1000,
@@ -56,7 +52,7 @@ def run_svi(
     progress_bar: bool = True,
 ) -> SviResult:
     t0 = time.perf_counter()
-    model = numpyro_model(ld)
+    model = numpyro_model(log_density, np.shape(init_z)[-1])
     init = init_to_value(values={"z": jnp.asarray(init_z, dtype=float)})
     if guide == "normal":
         g = AutoNormal(model, init_loc_fn=init, init_scale=0.05)
@@ -70,8 +66,7 @@ def run_svi(
     res = svi.run(jax.random.PRNGKey(seed), steps, progress_bar=progress_bar)
     key = jax.random.PRNGKey(seed + 1)
     z = np.asarray(g.sample_posterior(key, res.params, sample_shape=(draws,))["z"])
-    theta = np.asarray(ld.problem.prior.z_to_theta(jnp.asarray(z)))
-    return SviResult(z=z, theta=theta, losses=np.asarray(res.losses), wall_s=time.perf_counter() - t0)
+    return SviResult(z=z, losses=np.asarray(res.losses), wall_s=time.perf_counter() - t0)
 
 
 __all__ = ["SviResult", "numpyro_model", "run_svi"]
