@@ -5,17 +5,18 @@ by the model at known parameters (labelled dataset "synthetic").
 """
 
 import dataclasses
+import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lactojax.datasets.vocabulary import default_noise_sigma
-from lactojax.inference.density import LogDensity
-from lactojax.inference.map import find_map
+from lactojax.inference import density
 from lactojax.inference.priors import PriorSet
-from lactojax.inference.problem import FitProblem, design_inputs, synthetic_rows
+from lactojax.inference.problem import design_inputs, group_problem, synthetic_rows
+from lactojax.inference.runner import map_fit
 from lactojax.parameters import Params
 from lactojax.solver import SolverSettings
 
@@ -30,35 +31,34 @@ DESIGN = dict(feeds_per_day=10, feed_duration_min=15, n_glands=2, both_sides=Tru
 
 
 def make_problem(settings=None, rel_se=0.03):
-    rows = synthetic_rows(SPEC)
-    return FitProblem(
-        names=NAMES,
+    data = group_problem(
+        synthetic_rows(SPEC), NAMES,
         # wide priors (s = 3 on the log scale, truncated to the bounds): the posterior mode is
         # the maximum-likelihood point, which for noise-free data is the truth
-        prior=PriorSet.from_table(NAMES, {n: {"scale": 3.0} for n in NAMES}),
-        base=Params.nominal("human"),
-        inputs=design_inputs(DESIGN, 3),
-        settings=settings or SolverSettings(rtol=1e-4, atol=1e-4, throw=False),
-        rows=rows,
-        excluded=rows.iloc[:0],
-        noise_sigma=default_noise_sigma(),
-        label="synthetic",
-    ), rel_se
+        PriorSet.from_table(NAMES, {n: {"scale": 3.0} for n in NAMES}),
+        Params.nominal("human"), design_inputs(DESIGN, 3),
+        settings or SolverSettings(rtol=1e-4, atol=1e-4, throw=False), label="synthetic")
+    return data.problem, rel_se
+
+
+def with_data(problem, values, scale):
+    """The same problem with other values and scales (same shapes)."""
+    return eqx.tree_at(lambda p: (p.rows.value, p.rows.scale, p.rows.sd), problem,
+                       (jnp.asarray(values), jnp.asarray(scale), jnp.asarray(scale)))
+
+
+def vg(problem):
+    return functools.partial(density.value_and_grad_many, problem)
 
 
 @pytest.fixture(scope="module")
 def truth_problem():
     problem, rel_se = make_problem()
-    ld = LogDensity(problem)
-    pred, ok, _ = jax.jit(ld.predict)(problem.prior.theta_to_z(jnp.asarray(TRUTH)))
+    pred, ok, _ = jax.jit(density.predict)(problem, problem.prior.theta_to_z(jnp.asarray(TRUTH)))
     assert bool(ok)
     pred = np.asarray(pred)
-    rows = problem.rows.copy()
-    rows["value"] = pred
-    rows["scale"] = rel_se * pred
-    rows["sd"] = rows["scale"]
-    problem = dataclasses.replace(problem, rows=rows)
-    return problem, LogDensity(problem), pred
+    problem = with_data(problem, pred, rel_se * pred)
+    return problem, vg(problem), pred
 
 
 def test_prediction_rows_follow_the_daily_observation_model(truth_problem):
@@ -66,7 +66,7 @@ def test_prediction_rows_follow_the_daily_observation_model(truth_problem):
     from lactojax.simulate import simulate
 
     problem, _, pred = truth_problem
-    p = problem.params_of(jnp.asarray(TRUTH))
+    p = problem.base.with_vector(problem.names, jnp.asarray(TRUTH))
     d = obs.daily(simulate(p, problem.inputs, problem.settings), p, problem.inputs)
     np.testing.assert_allclose(pred[:3], np.asarray(d["milk_intake_ml"])[:3], rtol=1e-10)
     np.testing.assert_allclose(pred[3:6], np.asarray(d["milk_sodium_mmol_l"])[:3], rtol=1e-10)
@@ -76,14 +76,14 @@ def test_prediction_rows_follow_the_daily_observation_model(truth_problem):
 def test_gradient_matches_finite_differences(truth_problem):
     problem, ld, _ = truth_problem
     z = problem.prior.theta_to_z(jnp.asarray([12.0, 9.0]))
-    v, g = ld.value_and_grad_many(np.asarray(z)[None])
+    v, g = ld(np.asarray(z)[None])
     h = 1e-4
     fd = []
     for i in range(problem.k):
         e = np.zeros(problem.k)
         e[i] = h
-        vp, _ = ld.value_and_grad_many(np.asarray(z + e)[None])
-        vm, _ = ld.value_and_grad_many(np.asarray(z - e)[None])
+        vp, _ = ld(np.asarray(z + e)[None])
+        vm, _ = ld(np.asarray(z - e)[None])
         fd.append((vp[0] - vm[0]) / (2 * h))
     np.testing.assert_allclose(g[0], fd, rtol=2e-3, atol=1e-2)
 
@@ -91,19 +91,21 @@ def test_gradient_matches_finite_differences(truth_problem):
 def test_map_finds_the_known_optimum(truth_problem):
     """Noise-free model-generated data and wide priors: the optimum is the truth."""
     problem, ld, _ = truth_problem
-    res = find_map(ld, starts=4, steps=60, learning_rate=0.1, seed=3, verbose=False)
+    res = map_fit(problem, starts=4, steps=60, learning_rate=0.1, seed=3)
     assert res.converged and res.hessian_pd
+    theta = density.posterior_variables(problem, res.z)
+    theta = np.array([theta[n] for n in NAMES])
     sd = np.sqrt(np.diag(res.cov))
-    rel = np.abs(res.theta - TRUTH) / TRUTH
+    rel = np.abs(theta - TRUTH) / TRUTH
     # within a quarter of a posterior SD of the truth (tj_tau_h is the weaker-identified one)
     dz = np.abs(res.z - np.asarray(problem.prior.theta_to_z(jnp.asarray(TRUTH))))
-    assert np.all(dz < 0.25 * sd), (res.theta, TRUTH, dz, sd)
-    assert rel[0] < 0.01, (res.theta, TRUTH)
+    assert np.all(dz < 0.25 * sd), (theta, TRUTH, dz, sd)
+    assert rel[0] < 0.01, (theta, TRUTH)
     assert res.n_at_best >= 2  # several starts reach the same optimum
     rep = res.report()
     assert {"logp", "grad_norm", "converged", "starts"} <= set(rep)
     # Laplace draws stay inside the bounds and centre on the optimum
-    draws = ld.theta(res.laplace_draws(jax.random.PRNGKey(0), 400))
+    draws = np.asarray(problem.prior.z_to_theta(res.laplace_draws(jax.random.PRNGKey(0), 400)))
     assert np.all(draws[:, 0] >= 1) and np.all(draws[:, 0] <= 40)
     lo, hi = np.percentile(draws, [5, 95], axis=0)
     assert np.all((lo < TRUTH) & (TRUTH < hi))
@@ -124,9 +126,9 @@ def test_map_screening_starts_from_the_best_screened_points(truth_problem):
     lo = np.maximum(m - SCREEN_SD * s, np.asarray(prior.a))
     hi = np.minimum(m + SCREEN_SD * s, np.asarray(prior.b))
     assert np.all(np.ptp(u, axis=0) > 0.7 * (hi - lo))  # spread over the box, not clustered
-    res = find_map(ld, starts=4, steps=1, learning_rate=1e-9, seed=5, screen=15, verbose=False)
+    res = map_fit(problem, starts=4, steps=1, learning_rate=1e-9, seed=5, screen=15)
     cand = np.concatenate([np.asarray(prior.nominal_z())[None], screening_points(prior, 15, 5)])
-    v, _ = ld.value_and_grad_many(cand)
+    v, _ = ld(cand)
     best4 = cand[np.argsort(-v)[:4]]
     np.testing.assert_allclose([r["z_start"] for r in res.starts], best4, atol=1e-12)
     assert res.report()["screening"]["n_points"] == 16
@@ -136,18 +138,37 @@ def test_map_screening_starts_from_the_best_screened_points(truth_problem):
 def test_solver_failure_gives_minus_infinity_and_zero_gradient(truth_problem):
     problem, _, _ = truth_problem
     failing = dataclasses.replace(problem, settings=problem.settings.replace(max_steps=50))
-    ld = LogDensity(failing)
     z = failing.prior.theta_to_z(jnp.asarray(TRUTH))
-    terms, pred, ok, steps = jax.jit(ld.loglik_terms)(z)
+    terms, pred, ok, steps = jax.jit(density.loglik_terms)(failing, z)
     assert not bool(ok) and int(steps) <= 50
     assert np.all(np.isneginf(np.asarray(terms)))
-    v, g = jax.jit(jax.value_and_grad(ld.logp))(z)  # the path NUTS and SVI differentiate
+    # the path NUTS and SVI differentiate
+    v, g = jax.jit(jax.value_and_grad(density.log_density, argnums=1))(failing, z)
     assert np.isneginf(float(v)) and np.all(np.asarray(g) == 0.0)
+    v, g = density.value_and_grad_many(failing, np.asarray(z)[None])  # the batched path MAP uses
+    assert np.isneginf(v[0]) and np.all(g == 0.0)
 
 
 def test_log_density_is_never_nan_at_extreme_points(truth_problem):
     problem, ld, _ = truth_problem
     pts = np.array([[-30.0, -30.0], [30.0, 30.0], [-30.0, 30.0], [0.0, 0.0]])
-    v, g = ld.value_and_grad_many(pts)
+    v, g = ld(pts)
     assert not np.any(np.isnan(v)) and np.all(np.isfinite(g))
     assert np.all(np.isfinite(v) | np.isneginf(v))
+
+
+def test_problems_with_equal_shapes_share_one_compilation(truth_problem):
+    """Another dataset of the same design (an SBC replicate, another mother) is a new
+    FitProblem with other leaves: the jitted log-density is traced once for both."""
+    problem, _, pred = truth_problem
+    pts = np.asarray(problem.prior.theta_to_z(jnp.asarray([TRUTH, TRUTH * 0.9])))
+    v0, _ = density.value_and_grad_many(problem, pts)  # traced here or by an earlier test
+    terms, _, ok, _ = density.evaluate_draws(problem, pts)
+    before = dict(density.TRACES)
+    assert before["value_and_grad"] >= 1 and before["evaluate"] >= 1  # the counter counts
+    other = with_data(problem, pred * 1.2, 0.05 * pred)
+    v1, _ = density.value_and_grad_many(other, pts)
+    terms1, _, _, _ = density.evaluate_draws(other, pts)
+    assert dict(density.TRACES) == before  # no new trace for `other`
+    assert not np.allclose(v0, v1)  # ... and it really used the other data
+    assert not np.allclose(terms, terms1) and np.all(ok)

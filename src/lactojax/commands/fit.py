@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+import numpy as np
+
 # EQX_ON_ERROR=nan for this command is set by `lactojax.cli.main` (see
 # `_configure_process`), not here: importing this module changes no process state.
 from lactojax.cli import UserInputError
@@ -39,13 +41,39 @@ def run(args) -> int:
     except ConfigError as err:
         raise UserInputError(str(err)) from None
     out_dir = args.out or os.path.join("fits", "results", cfg["fit"]["name"])
-    from lactojax.inference.runner import run_fit
+    import logging
 
+    import jax
+
+    from lactojax.inference.adapter import problem_from_config, resolved_toml, settings_from_config
+    from lactojax.inference.outputs import write_fit
+    from lactojax.inference.runner import fit as run_fit
+
+    if not args.quiet:  # the library logs its progress (MAP steps); show it here
+        logging.basicConfig(level=logging.INFO, format="  %(message)s")
     try:
-        fit = run_fit(cfg, out_dir, progress=not args.quiet,
-                      log=(lambda *a, **k: None) if args.quiet else print)
+        data = problem_from_config(cfg)
+        p = data.problem
+        if not args.quiet:
+            print(f"lactojax fit {data.label}: method {cfg['fit']['method']}, model {p.model}, {p.k} "
+                  f"estimated parameters ({', '.join(p.names)}), {len(data.rows)} data rows used, "
+                  f"{len(data.excluded)} excluded (see excluded_rows.csv), horizon "
+                  f"{float(cfg['fit']['horizon_days']):g} days, JAX backend {jax.default_backend()}",
+                  flush=True)
+        fit = run_fit(data, settings_from_config(cfg), progress=not args.quiet,
+                      config_toml=resolved_toml(cfg))
     except ValueError as err:
         raise UserInputError(str(err)) from None
+    write_fit(fit, out_dir)
+    m = fit.map
+    if not args.quiet:
+        print(f"MAP: log-density {m.logp:.2f}, converged={m.converged}, {m.n_at_best}/{len(m.starts)} "
+              f"starts at the best optimum, Hessian "
+              f"{'positive definite' if m.hessian_pd else 'NOT positive definite (floored)'}; "
+              f"{fit.diagnostics['timings']['map_s']:.0f} s")
+        for name, val in fit.map_variables.items():
+            print(f"  {name} = {np.ravel(val)[0]:.4g}" if np.size(val) == 1 else
+                  f"  {name} = {np.array2string(np.asarray(val), precision=4)}")
     d = fit.diagnostics
     print()
     print(fit.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}"))

@@ -69,12 +69,18 @@ def settings_from_config(cfg: dict):
     return types.SimpleNamespace(**{k: types.SimpleNamespace(**cfg[k]) for k in ("fit", "map", "nuts", "svi", "outputs")})
 
 
+def resolved_toml(cfg: dict) -> str:
+    """The resolved configuration as written to config.toml (and posterior.nc)."""
+    return f"# resolved configuration of {cfg.get('_source', 'fit')}\n" + to_toml(cfg)
+
+
 def fit_from_config(cfg: dict, progress: bool = False):
     """`runner.fit` of a configuration; the result carries the resolved configuration."""
     from lactojax.inference.runner import fit
 
-    toml = f"# resolved configuration of {cfg.get('_source', 'fit')}\n" + to_toml(cfg)
-    return fit(problem_from_config(cfg), settings_from_config(cfg), progress=progress, config_toml=toml)
+    return fit(problem_from_config(cfg), settings_from_config(cfg), progress=progress,
+               config_toml=resolved_toml(cfg))
 
 
-__all__ = ["HIERARCHICAL_DEFAULTS", "fit_from_config", "problem_from_config", "settings_from_config"]
+__all__ = ["HIERARCHICAL_DEFAULTS", "fit_from_config", "problem_from_config", "resolved_toml",
+           "settings_from_config"]
