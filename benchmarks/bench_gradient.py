@@ -159,24 +159,27 @@ def synthetic_problem(days: int, modes=("reverse", "forward")):
 
 def default_fit_problem(quick: bool):
     """The default fit's log-density (lactojax.inference), if the package is available."""
+    import functools
+
+    from lactojax.inference import density, problem_from_config
     from lactojax.inference.config import load_config
-    from lactojax.inference.density import LogDensity
-    from lactojax.inference.problem import problem_from_config
     from lactojax.simulate import simulate
 
     cfg = load_config(common.ROOT / "fits" / "human_default.toml")
     if quick:
         cfg["fit"]["horizon_days"] = 2.0
-    problem = problem_from_config(cfg)
-    dens = LogDensity(problem)
+    data = problem_from_config(cfg)
+    problem = data.problem
     z0 = np.asarray(problem.prior.theta_to_z(jnp.asarray([float(problem.base[n]) for n in problem.names])))
-    grads = {f"{problem.gradient} (LogDensity.value_and_grad, as configured)": dens.value_and_grad}
+    gradient = cfg["solver"]["gradient"]
+    vg = lambda z: tuple(x[0] for x in density.value_and_grad_many(problem, np.asarray(z)[None], batch=1))  # noqa: E731
+    grads = {f"{gradient} (density.value_and_grad_many, as configured)": vg}
     sim = lambda: simulate(problem.base, problem.inputs, problem.settings)
-    meta = dict(source=f"fits/human_default.toml via lactojax.inference (label {problem.label!r})",
+    meta = dict(source=f"fits/human_default.toml via lactojax.inference (label {data.label!r})",
                 days=problem.inputs.horizon_h / 24.0, parameters=list(problem.names), parameter_scale="prior z",
-                n_data=int(len(problem.rows)), rtol=problem.settings.rtol, atol=problem.settings.atol,
-                solver=problem.settings.solver, gradient=problem.gradient)
-    return dens._raw_logp, grads, sim, z0, meta
+                n_data=int(len(data.rows)), rtol=problem.settings.rtol, atol=problem.settings.atol,
+                solver=problem.settings.solver, gradient=gradient)
+    return functools.partial(density.log_density, problem), grads, sim, z0, meta
 
 
 def run(quick: bool = False, problems=("default_fit", "synthetic_30d"), repeats=None, fd_repeats=None) -> dict:

@@ -1,15 +1,16 @@
 """Benchmark 6 - hierarchical dairy fit: time per gradient of the full herd log-density
-(the `milkman` lactations, `lactojax.inference.hierarchical.HierarchicalModel`) against
+(the `milkman` lactations, `lactojax.inference.problem.hierarchical_problem`) against
 the number of lactations included (1 ... all 288), CPU and GPU.
 
-The timed function is what NUTS evaluates at every leapfrog step: the value and gradient
-of numpyro's potential energy of `HierarchicalModel.model` (population means and spreads,
-non-centred subject effects, every subject's records through one vmapped `simulate`), at
-the model's initial values. Records up to `--days` after calving (default: 30 on CPU, the
+The timed function is what NUTS evaluates at every leapfrog step: the guarded value and
+gradient of `density.log_density` of the hierarchical problem (population means and
+spreads, non-centred subject effects, every subject's records through one vmapped
+`simulate`), at the starting point (population at the nominal values, spread 0.1, every
+subject at the centre). Records up to `--days` after calving (default: 30 on CPU, the
 whole 305-day lactation on a GPU), twice-daily milkings as in the dataset design,
-Tsit5 rtol = atol = 1e-4 (the HierarchicalModel default).
+Tsit5 rtol = atol = 1e-4 (the hierarchical_problem default).
 
-When `lactojax.inference.hierarchical` is not importable the JSON says
+When `lactojax.inference` is not importable the JSON says
 'skipped: inference package not available'.
 
   .venv/bin/python benchmarks/bench_herd.py [--quick] [--sizes 1 4 ...] [--days D]
@@ -43,16 +44,16 @@ def _skip(reason, exc=None):
     return out
 
 
-def potential_value_and_grad(hm, seed=0):
-    """Jitted (value, grad) of numpyro's potential energy of hm.model, and its init point."""
+def potential_value_and_grad(problem):
+    """Jitted (value, grad) of the potential -log_density of a problem, and its start point."""
     import jax
-    from numpyro.infer.initialization import init_to_value
-    from numpyro.infer.util import initialize_model
+    import jax.numpy as jnp
+    import numpy as np
 
-    info = initialize_model(jax.random.PRNGKey(seed), hm.model,
-                            init_strategy=init_to_value(values=hm.init_values()))
-    z = info.param_info.z
-    return jax.jit(jax.value_and_grad(info.potential_fn)), z
+    from lactojax.inference import density
+
+    x0 = jnp.asarray(density.embed(problem, np.asarray(problem.prior.nominal_z())))
+    return jax.jit(jax.value_and_grad(lambda x: -density.log_density(problem, x))), x0
 
 
 def _synthetic_cohort(n, days):
@@ -60,14 +61,14 @@ def _synthetic_cohort(n, days):
     import numpy as np
     import pandas as pd
 
-    from lactojax.inference.hierarchical import build_cohort, cow_inputs
+    from lactojax.inference.problem import cow_inputs
 
     inputs = cow_inputs(days)
     starts = np.asarray(inputs.feeds.start_h)
     starts = starts[starts < inputs.horizon_h]
     rows = [dict(subject=f"cow{i}", observable=obs, t_start_h=t - 12, t_end_h=t, value=1.0)
             for i in range(n) for t in starts[1:] for obs in ("milk_yield_per_milking", "fat_pct")]
-    return build_cohort(pd.DataFrame(rows), {f"cow{i}": inputs for i in range(n)})
+    return pd.DataFrame(rows), {f"cow{i}": inputs for i in range(n)}
 
 
 def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> dict:
@@ -75,14 +76,14 @@ def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> 
         import jax
 
         import lactojax.datasets as datasets
-        from lactojax.inference.hierarchical import HierarchicalModel, cohort_from_dataset
+        from lactojax.inference.problem import dataset_cohort, hierarchical_problem
     except ImportError as e:
         return _skip("inference package not available", e)
     import functools
 
     import numpy as np
 
-    # cohort_from_dataset loads the dataset on every call (674k rows): load it once
+    # dataset_cohort loads the dataset on every call (674k rows): load it once
     if not isinstance(datasets.load_dataset, functools._lru_cache_wrapper):
         datasets.load_dataset = functools.lru_cache(maxsize=4)(datasets.load_dataset)
 
@@ -92,10 +93,10 @@ def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> 
     for n in sizes:
         rep = repeats or (1 if quick else (3 if n <= 64 else 2))
         t = time.perf_counter()
-        data = _synthetic_cohort(n, days) if quick else cohort_from_dataset(DATASET, n, days)
-        hm = HierarchicalModel(data, estimate, species="cow")
+        table, inputs = _synthetic_cohort(n, days) if quick else dataset_cohort([DATASET], n, days)
+        data = hierarchical_problem(table, inputs, estimate, species="cow")
         build_s = time.perf_counter() - t
-        vg, z0 = potential_value_and_grad(hm)
+        vg, z0 = potential_value_and_grad(data.problem)
         t = time.perf_counter()
         v, g = jax.block_until_ready(vg(z0))
         first = time.perf_counter() - t
@@ -103,17 +104,17 @@ def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> 
         tm.pop("result")
         n_grad = int(sum(np.size(x) for x in jax.tree.leaves(g)))
         finite = bool(np.isfinite(float(v)) and all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(g)))
-        rows[str(n)] = dict(n_lactations=int(data.n_subjects), n_records=int(np.sum(data.mask)),
+        rows[str(n)] = dict(n_lactations=int(data.problem.n_subjects), n_records=int(len(data.rows)),
                             n_unconstrained_params=n_grad, build_s=build_s, first_call_s=first,
                             wall_s=tm["wall"], cpu_s=tm["cpu"], per_lactation_s=tm["wall"]["median"] / n,
                             potential=float(v), finite=finite,
                             device_peak_mb=common.device_peak_memory_mb(), peak_rss_process_mb=common.peak_rss_mb())
-        print(f"[herd] {n} lactations ({int(np.sum(data.mask))} records): {tm['wall']['median']:.3f} s per "
+        print(f"[herd] {n} lactations ({len(data.rows)} records): {tm['wall']['median']:.3f} s per "
               f"gradient (first call {first:.1f} s)", flush=True)
     return dict(settings=dict(quick=quick, sizes=sizes, days=days,
                               dataset="synthetic records (quick mode)" if quick else DATASET, estimate=list(estimate),
-                              solver="tsit5 rtol=atol=1e-4 (HierarchicalModel default)",
-                              timed="jax.value_and_grad of numpyro potential_fn at init values"),
+                              solver="tsit5 rtol=atol=1e-4 (hierarchical_problem default)",
+                              timed="jax.value_and_grad of -density.log_density at the start point"),
                 sizes=rows)
 
 

@@ -36,11 +36,11 @@ def _skip(reason: str, exc: BaseException | None = None) -> dict:
 
 
 def run(quick=False, repeats=None, config=None) -> dict:
-    """`make fit`'s own code path (lactojax.inference.runner.run_fit) into a temporary
-    directory; quick mode uses fits/tiny_smoke.toml."""
+    """`make fit`'s own code path (lactojax.inference: fit, then write_fit into a temporary
+    directory); quick mode uses fits/tiny_smoke.toml."""
     try:
+        from lactojax.inference import fit_from_config, write_fit
         from lactojax.inference.config import load_config
-        from lactojax.inference.runner import run_fit
     except ImportError as e:
         return _skip("inference package not available", e)
     import tempfile
@@ -52,7 +52,8 @@ def run(quick=False, repeats=None, config=None) -> dict:
     for r in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            fit = run_fit(cfg, tmp, progress=False, log=lambda *a, **k: None)
+            fit = fit_from_config(cfg)
+            write_fit(fit, tmp)
             wall = time.perf_counter() - t0
         diag, tim = fit.diagnostics, fit.diagnostics["timings"]
         nuts_s = tim.get("nuts_s")

@@ -24,14 +24,16 @@ from scipy.integrate import solve_ivp
 import lactojax  # noqa: F401  (float64)
 from lactojax import observation as obs
 from lactojax.dynamics.vector_field import vector_field
+from lactojax.observables import OBSERVABLES
 from lactojax.simulate import Trajectory
 from lactojax.state import initial_state
 
-OBSERVABLES = {  # name in the JSON -> key of obs.daily
-    "daily_intake": "milk_intake_ml",
-    "daily_sodium": "milk_sodium_mmol_l",
-    "daily_lactose": "milk_lactose_g_l",
-    "daily_protein": "milk_protein_g_l",
+# label in the JSON -> daily output of the observation registry (lactojax.observables)
+ACCURACY_OUTPUTS = {
+    "daily_intake": OBSERVABLES["milk_intake_ml"],
+    "daily_sodium": OBSERVABLES["milk_sodium_mmol_l"],
+    "daily_lactose": OBSERVABLES["milk_lactose_g_l"],
+    "daily_protein": OBSERVABLES["milk_protein_g_l"],
 }
 
 
@@ -144,7 +146,7 @@ class ScipyModel:
 
 def daily_observables(traj, params, inputs) -> dict[str, np.ndarray]:
     d = obs.daily(traj, params, inputs)
-    return {name: np.asarray(d[key]) for name, key in OBSERVABLES.items()}
+    return {label: np.asarray(d[o.source_key]) for label, o in ACCURACY_OUTPUTS.items()}
 
 
 def max_rel_errors(test: dict, ref: dict) -> dict[str, float]:

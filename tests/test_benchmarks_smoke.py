@@ -144,7 +144,7 @@ def test_inference_benchmarks_skip_cleanly_without_inference(monkeypatch, result
 @pytest.mark.slow
 def test_herd_benchmark_keys(results_dir):
     """Quick herd benchmark on two synthetic cows (compiles a hierarchical gradient: ~1-2 min)."""
-    pytest.importorskip("lactojax.inference.hierarchical")
+    pytest.importorskip("lactojax.inference.problem")
     import bench_herd
 
     r = _write_and_reload("herd", bench_herd.run(quick=True), results_dir)
@@ -155,7 +155,7 @@ def test_herd_benchmark_keys(results_dir):
 
 @pytest.mark.slow
 def test_nuts_benchmark_keys(results_dir):
-    """Quick NUTS benchmark (fits/tiny_smoke.toml through run_fit: minutes of compilation)."""
+    """Quick NUTS benchmark (fits/tiny_smoke.toml through fit and write_fit: minutes of compilation)."""
     pytest.importorskip("lactojax.inference.runner")
     import bench_nuts
 

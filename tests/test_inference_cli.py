@@ -95,13 +95,14 @@ def test_fit_rejects_bad_config(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_svi_and_map_methods(tmp_path):
+    from lactojax.inference import fit_from_config, write_fit
     from lactojax.inference.config import apply_overrides, load_config
-    from lactojax.inference.runner import run_fit
 
     cfg = load_config(CONFIG)
     for method in ("svi", "map"):
         out = tmp_path / method
-        run = run_fit(apply_overrides(cfg, method=method), str(out), progress=False, log=lambda *a: None)
+        run = fit_from_config(apply_overrides(cfg, method=method))
+        write_fit(run, str(out))
         assert run.method == method and (out / "posterior.nc").exists()
         s = pd.read_csv(out / "summary.csv")
         assert np.all(np.isfinite(s["mean"])) and np.all(s["sd"] > 0)

@@ -1,4 +1,5 @@
-"""Hierarchical population model: smoke run on model-generated records of two cows."""
+"""Hierarchical population model: smoke run on model-generated records of two cows, and
+a hierarchical fit of two milkman lactations end to end (fits/tiny_herd_smoke.toml)."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lactojax.inference.hierarchical import HierarchicalModel, build_cohort, cow_inputs, run_hierarchical_nuts
+from lactojax.inference import density
+from lactojax.inference.nuts import run_nuts
+from lactojax.inference.problem import cow_inputs, hierarchical_problem
 
 # ~2 min of compilation on 2 CPU cores: part of `make test-slow`.
 pytestmark = [pytest.mark.xdist_group("hierarchical"), pytest.mark.slow]
@@ -27,23 +30,40 @@ def _table(inputs):
     return pd.DataFrame(rows)
 
 
+def _x_of_subjects(problem, theta):
+    """x = (mu, log tau, eta) that puts the subjects exactly at theta (S, k)."""
+    z = np.asarray(problem.prior.theta_to_z(jnp.asarray(theta)))
+    mu, tau = z.mean(0), np.maximum(z.std(0), 1e-3)
+    return np.concatenate([mu, np.log(tau), ((z - mu) / tau).ravel()])
+
+
 def test_hierarchical_smoke():
     inputs = cow_inputs(DAYS)
-    data = build_cohort(_table(inputs), {"cow_a": inputs, "cow_b": inputs})
-    assert data.n_subjects == 2 and data.mask.sum() == len(data.rows)
-    hm = HierarchicalModel(data, NAMES, species="cow")
+    table = _table(inputs)
+    data = hierarchical_problem(table, {"cow_a": inputs, "cow_b": inputs}, NAMES, species="cow")
+    p = data.problem
+    assert p.n_subjects == 2 and p.dim == 2 * (2 + 2)
+    assert len(data.rows) == len(table) and data.excluded.empty  # every record maps to a session
     truth = np.array([[240.0, 40.0], [290.0, 46.0]])
-    pred, ok = hm.predict(jnp.asarray(truth))
-    assert bool(jnp.all(ok))
-    yields = np.asarray(pred)[0][np.asarray(data.series[0]) == 0]
+    x = _x_of_subjects(p, truth)
+    np.testing.assert_allclose(np.asarray(p.prior.z_to_theta(density.unpack(p, jnp.asarray(x))[0])), truth,
+                               rtol=1e-9)
+    pred, ok, _ = jax.jit(density.predict)(p, density.unpack(p, jnp.asarray(x))[0])
+    assert bool(ok)
+    yields = np.asarray(pred)[((data.rows["subject"] == "cow_a") &
+                               (data.rows["observable"] == "milk_yield_per_milking")).to_numpy()]
     assert np.all(yields > 1.0)  # kg per milking of a cow
-    syn = hm.synthetic(truth, jax.random.PRNGKey(0))
-    hm = HierarchicalModel(syn, NAMES, species="cow")
-    mcmc = run_hierarchical_nuts(hm, chains=1, warmup=8, draws=8, seed=0, max_tree_depth=3)
-    s = mcmc.get_samples()
-    assert s["theta"].shape == (8, 2, 2)
-    assert np.all(np.isfinite(np.asarray(s["theta"])))
-    assert np.all((s["theta"][..., 0] >= 1.0) & (s["theta"][..., 0] <= 40.0 * 1000))
-    # the log-likelihood of the synthetic data is finite at the truth and the guard holds
-    v, g = jax.value_and_grad(hm.loglik)(hm.prior.theta_to_z(jnp.asarray(truth)))
+    values = density.simulate_values(p, x, np.random.default_rng(0))
+    syn = data.with_values(values).problem
+    init = density.embed(p, np.asarray(p.prior.nominal_z()))
+    res = run_nuts(lambda y: -density.log_density(syn, y), init, chains=1, warmup=8, draws=8, seed=0,
+                   max_tree_depth=3, dense_mass=False, progress_bar=False)
+    theta = density.posterior_variables(syn, res.z)
+    assert theta["lactose_vmax_mmol_h"].shape == (1, 8, 2)  # (chain, draw, subject)
+    assert set(theta) == {f"{q}{n}" for q in ("", "mu_", "tau_") for n in NAMES}
+    for v in theta.values():
+        assert np.all(np.isfinite(v))
+    assert np.all((theta["lactose_vmax_mmol_h"] >= 1.0) & (theta["lactose_vmax_mmol_h"] <= 40.0 * 1000))
+    # the log-density of the synthetic data is finite at the truth and the guard holds
+    v, g = jax.value_and_grad(density.log_density, argnums=1)(syn, jnp.asarray(x))
     assert np.isfinite(float(v)) and np.all(np.isfinite(np.asarray(g)))

@@ -16,10 +16,9 @@ import pandas as pd
 import pytest
 
 from lactojax.datasets import list_datasets
-from lactojax.inference.density import LogDensity
-from lactojax.inference.problem import FitProblem, design_inputs, load_rows, split_rows
+from lactojax.inference import density
+from lactojax.inference.problem import design_inputs, group_problem, load_rows
 from lactojax.inference.priors import PriorSet
-from lactojax.datasets.vocabulary import default_noise_sigma
 from lactojax.parameters import Params
 from lactojax.solver import SolverSettings
 
@@ -40,54 +39,44 @@ def _human_datasets() -> list[str]:
 
 @pytest.fixture(scope="module")
 def human_problem():
-    table = load_rows(_human_datasets())
-    rows, excluded = split_rows(table, HORIZON_DAYS * 24.0)
-    base = Params.nominal("human")
     design = dict(feeds_per_day=10, feed_duration_min=15, n_glands=2, both_sides=True, night_feeds=True)
-    return FitProblem(
-        names=HUMAN_PARAMS,
-        prior=PriorSet.from_table(HUMAN_PARAMS),
-        base=base,
-        inputs=design_inputs(design, HORIZON_DAYS),
-        settings=SolverSettings(rtol=1e-4, atol=1e-4, max_steps=200_000, adjoint="forward",
-                                 throw=False),
-        rows=rows,
-        excluded=excluded,
-        noise_sigma=default_noise_sigma(),
-        label="nominal_all_human",
-    )
+    return group_problem(
+        load_rows(_human_datasets()), HUMAN_PARAMS, PriorSet.from_table(HUMAN_PARAMS), Params.nominal("human"),
+        design_inputs(design, HORIZON_DAYS),
+        SolverSettings(rtol=1e-4, atol=1e-4, max_steps=200_000, adjoint="forward", throw=False),
+        label="nominal_all_human")
 
 
 def test_nominal_human_likelihood_and_gradient_finite_on_every_dataset(human_problem):
-    p = human_problem
+    data = human_problem
+    p = data.problem
     # every human dataset with fit rows contributes rows inside the horizon
     with_rows = sorted(set(load_rows(_human_datasets())["dataset"]))
-    assert sorted(set(p.rows["dataset"])) == with_rows
+    assert sorted(set(data.rows["dataset"])) == with_rows
     # what is left out is listed with a reason, never silently dropped
-    assert p.excluded["reason"].str.len().gt(0).all()
-    assert len(p.rows) + len(p.excluded) == len(load_rows(_human_datasets()))
+    assert data.excluded["reason"].str.len().gt(0).all()
+    assert len(data.rows) + len(data.excluded) == len(load_rows(_human_datasets()))
 
-    density = LogDensity(p)
     z = p.prior.nominal_z()
     np.testing.assert_allclose(np.asarray(p.prior.z_to_theta(z)),
                                [float(p.base[n]) for n in HUMAN_PARAMS], rtol=1e-9)
-    terms_of = lambda z: density.loglik_terms(z)[0]  # noqa: E731
+    terms_of = lambda z: density.loglik_terms(p, z)[0]  # noqa: E731
     # forward mode: the (rows x parameters) Jacobian and the terms in one compiled solve
     jac, terms = jax.jit(jax.jacfwd(lambda z: (terms_of(z), terms_of(z)), has_aux=True))(z)
     terms, jac = np.asarray(terms), np.asarray(jac)
-    assert terms.shape == (len(p.rows),) and jac.shape == (len(p.rows), len(HUMAN_PARAMS))
-    bad = p.rows.loc[~np.isfinite(terms), ["dataset", "observable", "t_start_h"]]
+    assert terms.shape == (len(data.rows),) and jac.shape == (len(data.rows), len(HUMAN_PARAMS))
+    bad = data.rows.loc[~np.isfinite(terms), ["dataset", "observable", "t_start_h"]]
     assert bad.empty, f"non-finite log-likelihood terms:\n{bad}"
-    bad = p.rows.loc[~np.all(np.isfinite(jac), axis=1), ["dataset", "observable", "t_start_h"]]
+    bad = data.rows.loc[~np.all(np.isfinite(jac), axis=1), ["dataset", "observable", "t_start_h"]]
     assert bad.empty, f"non-finite gradients:\n{bad}"
     for name in with_rows:  # every dataset's likelihood depends on the parameters
-        assert np.any(jac[(p.rows["dataset"] == name).to_numpy()] != 0), name
+        assert np.any(jac[(data.rows["dataset"] == name).to_numpy()] != 0), name
     assert np.isfinite(terms.sum() + float(p.prior.log_prob_z(z)))
 
 
 @pytest.fixture(scope="module")
 def cow_cohort():
-    from lactojax.inference.hierarchical import build_cohort, dataset_cow_inputs, dataset_records
+    from lactojax.inference.problem import dataset_cow_inputs, dataset_records, hierarchical_problem
 
     tables, inputs = [], {}
     for name in COW_DATASETS:
@@ -97,27 +86,25 @@ def cow_cohort():
         tables.append(t[t["subject"] == subject].assign(subject=f"{name}:{subject}"))
         inputs[f"{name}:{subject}"] = dataset_cow_inputs(name, COW_DAYS)
     table = pd.concat(tables, ignore_index=True)
-    return build_cohort(table, inputs), len(table)
+    return hierarchical_problem(table, inputs, COW_PARAMS, species="cow"), len(table)
 
 
 def test_nominal_cow_likelihood_and_gradient_finite_on_every_dataset(cow_cohort):
-    from lactojax.inference.hierarchical import HierarchicalModel
-
     data, n_records = cow_cohort
-    used = data.rows
+    p, used = data.problem, data.rows
     # one lactation per dairy dataset, each with records inside the horizon
     assert sorted(used["subject"].str.split(":").str[0].unique()) == sorted(COW_DATASETS)
-    # rows not used (e.g. somatic cell count, body weight) are counted with their reason
-    assert sum(data.exclusion_reasons.values()) == data.excluded
-    assert len(used) + data.excluded == n_records
-    hm = HierarchicalModel(data, COW_PARAMS, species="cow")
-    z = jnp.tile(hm.prior.nominal_z(), (data.n_subjects, 1))
-    np.testing.assert_allclose(np.asarray(hm.prior.z_to_theta(z[0])),
+    # rows not used (e.g. somatic cell count, body weight) are listed with their reason
+    assert data.excluded["reason"].str.len().gt(0).all()
+    assert len(used) + len(data.excluded) == n_records
+    z = jnp.tile(p.prior.nominal_z(), (p.n_subjects, 1))
+    np.testing.assert_allclose(np.asarray(p.prior.z_to_theta(z[0])),
                                [float(Params.nominal("cow")[n]) for n in COW_PARAMS], rtol=1e-9)
-    value, grad = jax.jit(jax.value_and_grad(hm.loglik))(z)
+    loglik = lambda z: jnp.sum(density.loglik_terms(p, z)[0])  # noqa: E731
+    value, grad = jax.jit(jax.value_and_grad(loglik))(z)
     assert np.isfinite(float(value))
     grad = np.asarray(grad)
-    assert grad.shape == (data.n_subjects, len(COW_PARAMS))
+    assert grad.shape == (p.n_subjects, len(COW_PARAMS))
     assert np.all(np.isfinite(grad))
     # each lactation's records inform its own parameters
     assert np.all(np.abs(grad).sum(axis=1) > 0)

@@ -1,7 +1,5 @@
 """`run_nuts` step-size pooling, on a cheap 3-D Gaussian potential (no ODE)."""
 
-import types
-
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -12,18 +10,15 @@ COV = np.array([[1.0, 0.5, 0.0], [0.5, 2.0, 0.3], [0.0, 0.3, 0.5]])
 PREC = np.linalg.inv(COV)
 
 
-def _gaussian_density():
+def _gaussian_potential():
     prec = jnp.asarray(PREC)
-    prior = types.SimpleNamespace(z_to_theta=lambda z: z)
-    problem = types.SimpleNamespace(k=3, prior=prior)
-    return types.SimpleNamespace(problem=problem, potential=lambda z: 0.5 * z @ prec @ z)
+    return lambda z: 0.5 * z @ prec @ z
 
 
 @pytest.mark.parametrize("adapt_mass_matrix", [False, True])
 def test_fixed_mass_matrix_pools_the_chains_step_sizes(adapt_mass_matrix):
-    ld = _gaussian_density()
     init = np.random.default_rng(0).normal(size=(4, 3))
-    res = run_nuts(ld, init, chains=4, warmup=15, draws=40, seed=2, max_tree_depth=3,
+    res = run_nuts(_gaussian_potential(), init, chains=4, warmup=15, draws=40, seed=2, max_tree_depth=3,
                    inverse_mass_matrix=COV, adapt_mass_matrix=adapt_mass_matrix,
                    progress_bar=False)
     assert res.warmup_step_sizes.shape == (4,)
