@@ -93,7 +93,7 @@ def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE) -> 
     for n in sizes:
         rep = repeats or (1 if quick else (3 if n <= 64 else 2))
         t = time.perf_counter()
-        table, inputs = _synthetic_cohort(n, days) if quick else dataset_cohort([DATASET], n, days)
+        table, inputs = _synthetic_cohort(n, days) if quick else dataset_cohort([DATASET], days, max_subjects=n)
         data = hierarchical_problem(table, inputs, estimate, species="cow")
         build_s = time.perf_counter() - t
         vg, z0 = potential_value_and_grad(data.problem)

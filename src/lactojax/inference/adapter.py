@@ -10,8 +10,9 @@ Keys read (section.key: type, default when the section or key may be absent):
 - design.feeds_per_day, feed_duration_min, n_glands, both_sides, night_feeds (group);
 - parameters.estimate, parameters.fixed, parameters.prior;
 - solver.solver, rtol, atol, max_steps, save_every_h, gradient, checkpoints;
-- hierarchical.subjects (int, 4: lactations taken from each dataset, in file order),
-  hierarchical.tau_scale (float, 0.3: HalfNormal scale of the population spreads, z-scale);
+- hierarchical.tau_scale (float, 0.3: HalfNormal scale of the population spreads, z-scale),
+  hierarchical.max_subjects (int or None, None: fit at most this many lactations, first
+  in the data), hierarchical.subjects (list of ids or "<dataset>:<id>", []: all);
 - map, nuts, svi, outputs: every key (see `runner`).
 """
 
@@ -32,7 +33,7 @@ from lactojax.inference.problem import (
 from lactojax.parameters import Params
 from lactojax.solver import SolverSettings
 
-HIERARCHICAL_DEFAULTS = {"subjects": 4, "tau_scale": 0.3}
+HIERARCHICAL_DEFAULTS = {"tau_scale": 0.3, "max_subjects": None, "subjects": ()}
 
 
 def problem_from_config(cfg: dict) -> FitData:
@@ -47,11 +48,11 @@ def problem_from_config(cfg: dict) -> FitData:
         checkpoints=int(s["checkpoints"]) or None, throw=False)
     if f.get("model", "group") == "hierarchical":
         h = {**HIERARCHICAL_DEFAULTS, **cfg.get("hierarchical", {})}
-        table, inputs = dataset_cohort(f["datasets"], int(h["subjects"]), horizon_days)
+        table, inputs = dataset_cohort(f["datasets"], horizon_days, h["max_subjects"], tuple(h["subjects"]))
         data = hierarchical_problem(
             table, inputs, p["estimate"], species=f["species"],
             fixed=p["fixed"], settings=settings, tau_scale=float(h["tau_scale"]), prior=p["prior"],
-            label=f["name"], design={"subjects": int(h["subjects"]), "horizon_days": horizon_days})
+            label=f["name"], design={"subjects": list(inputs), "horizon_days": horizon_days})
     else:
         base = Params.nominal(f["species"], **p["fixed"])
         prior = PriorSet.from_table(p["estimate"], p["prior"], {n: float(base[n]) for n in p["estimate"]},

@@ -325,18 +325,22 @@ def dataset_records(name: str) -> pd.DataFrame:
     return t.assign(value=t["value_model"], dataset=name)
 
 
-def dataset_cohort(datasets: Sequence[str], n_subjects: int, days: float):
-    """(records, inputs by subject) of the first `n_subjects` lactations of each cow
-    dataset (file order), subjects named "<dataset>:<subject>", each milked at its
-    dataset's recorded design: the input of `hierarchical_problem`."""
+def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | None = None,
+                   subjects: Sequence[str] = ()):
+    """(records, inputs by subject) of cow datasets' lactations - those named in `subjects`
+    (ids, or "<dataset>:<id>"; empty: all), at most `max_subjects` of them (first in the
+    data) - named "<dataset>:<id>", each milked at its dataset's recorded design: the input
+    of `hierarchical_problem`."""
     tables, inputs = [], {}
     for name in datasets:
         t = dataset_records(name)
-        chosen = list(pd.unique(t["subject"]))[: int(n_subjects)]
-        t = t[t["subject"].isin(chosen)]
+        ids = [i for i in pd.unique(t["subject"].astype(str))
+               if not subjects or i in subjects or f"{name}:{i}" in subjects]
+        ids = ids[: max(0, max_subjects - len(inputs))] if max_subjects is not None else ids
+        t = t[t["subject"].astype(str).isin(ids)]
         tables.append(t.assign(subject=name + ":" + t["subject"].astype(str)))
         design = dataset_cow_inputs(name, days)
-        inputs.update({f"{name}:{c}": design for c in chosen})
+        inputs.update({f"{name}:{i}": design for i in ids})
     return pd.concat(tables, ignore_index=True), inputs
 
 
