@@ -8,7 +8,7 @@ Targets:
 - gradient: `jax.value_and_grad` of the 30-day synthetic log-likelihood of benchmark 2
   (reverse mode through diffrax, six parameters);
 - default_fit_gradient (when `lactojax.inference` is importable): the default fit's
-  `LogDensity.value_and_grad`.
+  `density.value_and_grad` (jitted).
 
   .venv/bin/python benchmarks/bench_compile.py [--quick] [--repeats N]
 Writes benchmarks/results/compile_<backend>.json.

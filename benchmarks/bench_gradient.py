@@ -4,7 +4,7 @@ to one forward solve, and against central finite differences.
 Two problems:
 - `default_fit` (when `lactojax.inference` is importable): the default fit
   (`fits/human_default.toml`): its datasets, horizon, estimated parameters, solver
-  tolerances and gradient mode, through `lactojax.inference.density.LogDensity`;
+  tolerances and gradient mode, through `lactojax.inference.density.value_and_grad`;
 - `synthetic_30d` (always): model-generated, labelled synthetic daily intake and daily
   sodium over 30 days (10 feeds/day, 2 glands, rtol = atol = 1e-6), log-normal noise
   (sigma 0.1), w.r.t. six parameters [lactose_vmax_mmol_h, storage_capacity_ml,
@@ -172,8 +172,8 @@ def default_fit_problem(quick: bool):
     problem = data.problem
     z0 = np.asarray(problem.prior.theta_to_z(jnp.asarray([float(problem.base[n]) for n in problem.names])))
     gradient = cfg["solver"]["gradient"]
-    vg = lambda z: tuple(x[0] for x in density.value_and_grad_many(problem, np.asarray(z)[None], batch=1))  # noqa: E731
-    grads = {f"{gradient} (density.value_and_grad_many, as configured)": vg}
+    grads = {f"{gradient} (density.value_and_grad, as configured)":
+             jax.jit(functools.partial(density.value_and_grad, problem))}
     sim = lambda: simulate(problem.base, problem.inputs, problem.settings)
     meta = dict(source=f"fits/human_default.toml via lactojax.inference (label {data.label!r})",
                 days=problem.inputs.horizon_h / 24.0, parameters=list(problem.names), parameter_scale="prior z",

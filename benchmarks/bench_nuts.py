@@ -2,7 +2,7 @@
 (whole fit, MAP and NUTS separately; compilation included, as `make fit` pays it), bulk
 and tail ESS and ESS per second for every estimated parameter, divergences, R-hat.
 
-Runs `lactojax.inference.runner.run_fit` (the code `make fit` runs) into a temporary
+Runs `lactojax.inference` fit + write_fit (the code `make fit` runs) into a temporary
 directory; when the inference package is not importable it writes a JSON entry
 'skipped: inference package not available'.
 
@@ -80,14 +80,14 @@ def run(quick=False, repeats=None, config=None) -> dict:
     return dict(settings=dict(config=str(path.relative_to(common.ROOT)), quick=quick, repeats=repeats,
                               horizon_days=cfg["fit"]["horizon_days"], estimate=list(cfg["parameters"]["estimate"]),
                               solver=dict(cfg["solver"]), map=dict(cfg["map"]), nuts=dict(cfg["nuts"]),
-                              code_path="lactojax.inference.runner.run_fit (what `make fit` runs)",
+                              code_path="lactojax.inference.runner.fit + outputs.write_fit (what `make fit` runs)",
                               note="times include JIT compilation, as `make fit` pays it; ESS/s = ESS / NUTS time"),
                 summary=summary, runs=runs)
 
 
 def from_fit_dir(fit_dir) -> dict:
     """Report a finished `lactojax fit` / `make fit` run from its output directory
-    (diagnostics.json: timings and divergences recorded by run_fit itself;
+    (diagnostics.json: timings and divergences recorded by the fit itself;
     summary.csv: per-parameter ESS; config.toml; provenance.json: machine and versions),
     instead of re-running an hour-long fit. One run: no spread across repeats."""
     import csv
@@ -121,11 +121,11 @@ def from_fit_dir(fit_dir) -> dict:
                    nuts_s=common.summarize([nuts_s] if nuts_s else []),
                    min_ess_bulk_per_s=common.summarize([run["min_ess_bulk_per_s"]] if nuts_s else []))
     fit, nuts = cfg.get("fit", {}), cfg.get("nuts", {})
-    return dict(settings=dict(config=str(d / "config.toml"), source=f"recorded by run_fit in {d}", quick=False,
+    return dict(settings=dict(config=str(d / "config.toml"), source=f"recorded by lactojax fit in {d}", quick=False,
                               repeats=1, horizon_days=fit.get("horizon_days"),
                               estimate=list(cfg.get("parameters", {}).get("estimate", per_param)),
                               solver=cfg.get("solver", {}), map=cfg.get("map", {}), nuts=nuts,
-                              code_path="lactojax.inference.runner.run_fit (what `make fit` runs)",
+                              code_path="lactojax.inference.runner.fit + outputs.write_fit (what `make fit` runs)",
                               note="times include JIT compilation, as `make fit` pays it; ESS/s = ESS / NUTS time"),
                 summary=summary, runs=[run], fit_provenance=prov)
 

@@ -13,7 +13,7 @@ non-centred:
 (the log tau Jacobian is included: the same density numpyro builds from these sites).
 Subjects are simulated together (`simulate` vmapped over the subject axis of the inputs).
 
-Guarantees (the guard, written once in `_value_and_grad`):
+Guarantees (the guard, written once in `value_and_grad`):
 - the value is finite or -inf (a solver failure, a non-finite prediction or an
   out-of-support point), never NaN, and no exception is raised inside a trace;
 - the gradient is finite: where the value is -inf, or the gradient itself is not finite,
@@ -126,7 +126,7 @@ def _log_density_unguarded(problem: FitProblem, x):
     return jnp.where(ok & jnp.isfinite(lp), lp, -jnp.inf)
 
 
-def _value_and_grad(problem: FitProblem, x):
+def value_and_grad(problem: FitProblem, x):
     """Value and gradient of the log-density with the solver-failure guard (module doc)."""
     f = lambda y: _log_density_unguarded(problem, y)  # noqa: E731
     if problem.settings.adjoint == "forward":
@@ -144,7 +144,7 @@ def _guarded(x, problem):
 
 @_guarded.def_fwd
 def _guarded_fwd(perturbed, x, problem):
-    return _value_and_grad(problem, x)
+    return value_and_grad(problem, x)
 
 
 @_guarded.def_bwd
@@ -161,7 +161,7 @@ def log_density(problem: FitProblem, x):
 @eqx.filter_jit
 def _value_and_grad_batch(problem, xs):
     TRACES["value_and_grad"] += 1
-    return jax.vmap(lambda x: _value_and_grad(problem, x))(xs)
+    return jax.vmap(lambda x: value_and_grad(problem, x))(xs)
 
 
 @eqx.filter_jit
@@ -249,5 +249,5 @@ def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: boo
 
 
 __all__ = ["TRACES", "embed", "evaluate_draws", "log_density", "loglik_terms", "posterior_variables",
-           "predict", "simulate_values", "subject_features", "unpack", "value_and_grad_many",
+           "predict", "simulate_values", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
            "x_of_theta"]
