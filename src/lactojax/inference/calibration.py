@@ -38,7 +38,8 @@ def posterior_draws(problem: FitProblem, method: str, seed: int, n_draws: int = 
                        inverse_mass_matrix=res.cov, adapt_mass_matrix=True, max_tree_depth=5,
                        progress_bar=False)
         x = out.z.reshape(-1, problem.dim)
-    return np.asarray(problem.prior.z_to_theta(x))
+    v = density.posterior_variables(problem, x)
+    return np.stack([v[n] for n in problem.names], axis=-1)
 
 
 def recovery_study(problem: FitProblem, truth, n_reps: int = 5, method: str = "nuts", seed: int = 0,
