@@ -22,6 +22,7 @@ on any log-density given as a batched value-and-gradient function
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -107,6 +108,20 @@ def screening_points(prior, n: int, seed: int = 0) -> np.ndarray:
     return np.asarray(prior.u_to_z(jnp.asarray(lo + q * (hi - lo))))
 
 
+@functools.lru_cache(maxsize=8)
+def _adam(learning_rate: float, steps: int):
+    """Adam with a cosine-decayed learning rate and its jitted ascent step; cached, so
+    repeated fits (SBC replicates) with the same settings reuse the compiled step."""
+    opt = optax.adam(optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.05))
+
+    @jax.jit
+    def update(z, g, state):
+        updates, state = opt.update(-g, state, z)
+        return optax.apply_updates(z, updates), state
+
+    return opt, update
+
+
 def choose_starts(vg: ValueAndGrad, candidates: np.ndarray, n: int):
     """The n candidates with the highest log-density (screening), and a report."""
     v = np.asarray(vg(candidates)[0])
@@ -132,14 +147,8 @@ def find_map(
     k = z0.shape[1]
     n_evals = screening["n_points"] if screening else 0
     n = z0.shape[0]
-    sched = optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.05)
-    opt = optax.adam(sched)
+    opt, update = _adam(float(learning_rate), int(steps))
     state = opt.init(jnp.asarray(z0))
-
-    @jax.jit
-    def update(z, g, state):
-        updates, state = opt.update(-g, state, z)
-        return optax.apply_updates(z, updates), state
 
     def step(z, state):
         v, g = vg(z)
