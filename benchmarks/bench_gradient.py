@@ -166,7 +166,7 @@ def default_fit_problem(quick: bool):
 
     cfg = load_config(common.ROOT / "fits" / "human_default.toml")
     if quick:
-        cfg["fit"]["horizon_days"] = 2.0
+        cfg = cfg.replace(fit=cfg.fit.replace(horizon_days=2.0))
     problem = problem_from_config(cfg)
     dens = LogDensity(problem)
     z0 = np.asarray(problem.prior.theta_to_z(jnp.asarray([float(problem.base[n]) for n in problem.names])))

@@ -33,16 +33,16 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from lactojax.inference.config import ConfigError, apply_overrides, load_config
+    from lactojax.inference.config import ConfigError, load_config
 
     t0 = time.perf_counter()
     try:
         cfg = load_config(args.config)
-        cfg = apply_overrides(cfg, method=args.method, chains=args.chains, draws=args.draws,
-                              warmup=args.warmup)
+        cfg = cfg.with_overrides(method=args.method, chains=args.chains, draws=args.draws,
+                                 warmup=args.warmup)
     except ConfigError as err:
         raise UserInputError(str(err)) from None
-    out_dir = args.out or os.path.join("fits", "results", cfg["fit"]["name"])
+    out_dir = args.out or os.path.join("fits", "results", cfg.fit.name)
     from lactojax.inference.runner import run_fit
 
     try:

@@ -8,9 +8,9 @@ outputs (InferenceData, summary, plots, provenance), predictive (posterior bands
 scenario), runner (`run_fit`).
 """
 
-from lactojax.inference.config import ConfigError, load_config
+from lactojax.inference.config import ConfigError, FitConfig, load_config
 from lactojax.inference.density import LogDensity
 from lactojax.inference.priors import PriorSet
 from lactojax.inference.problem import FitProblem, problem_from_config
 
-__all__ = ["ConfigError", "FitProblem", "LogDensity", "PriorSet", "load_config", "problem_from_config"]
+__all__ = ["ConfigError", "FitConfig", "FitProblem", "LogDensity", "PriorSet", "load_config", "problem_from_config"]

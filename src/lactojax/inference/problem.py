@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -41,6 +42,9 @@ from lactojax.inputs import Inputs, make_inputs, regular_feeds
 from lactojax.parameters import Params
 from lactojax.simulate import simulate
 from lactojax.solver import SolverSettings
+
+if TYPE_CHECKING:
+    from lactojax.inference.config import FitConfig
 
 EVENT_REFERENCE_DAY = 7
 
@@ -175,7 +179,6 @@ class FitProblem:
     rows: pd.DataFrame
     excluded: pd.DataFrame
     noise_sigma: np.ndarray
-    gradient: str = "reverse"
     species: str = "human"
     label: str = "fit"
 
@@ -196,6 +199,11 @@ class FitProblem:
             subject=jnp.zeros(len(r), dtype=jnp.int32),
             row=jnp.arange(len(r)),
         )
+
+    @property
+    def gradient(self) -> str:
+        """'forward' or 'reverse': the configuration's name for `settings.adjoint`."""
+        return "forward" if self.settings.adjoint == "forward" else "reverse"
 
     @property
     def k(self) -> int:
@@ -245,42 +253,28 @@ def split_rows(table: pd.DataFrame, horizon_h: float) -> tuple[pd.DataFrame, pd.
     return table.loc[mask].reset_index(drop=True), excluded.reset_index(drop=True)
 
 
-def solver_settings(solver_cfg: dict) -> SolverSettings:
-    return SolverSettings(
-        solver=solver_cfg["solver"],
-        rtol=float(solver_cfg["rtol"]),
-        atol=float(solver_cfg["atol"]),
-        max_steps=int(solver_cfg["max_steps"]),
-        save_every_h=float(solver_cfg["save_every_h"]),
-        adjoint="forward" if solver_cfg["gradient"] == "forward" else "recursive_checkpoint",
-        checkpoints=int(solver_cfg["checkpoints"]) or None,
-        throw=False,
-    )
-
-
-def problem_from_config(cfg: dict) -> FitProblem:
-    f, p = cfg["fit"], cfg["parameters"]
-    horizon_days = float(f["horizon_days"])
-    table = load_rows(f["datasets"], f["include_flags"])
+def problem_from_config(cfg: FitConfig) -> FitProblem:
+    f, p = cfg.fit, cfg.parameters
+    horizon_days = float(f.horizon_days)
+    table = load_rows(f.datasets, f.include_flags)
     rows, excluded = split_rows(table, horizon_days * 24.0)
     if len(rows) == 0:
-        raise ValueError(f"{cfg.get('_source', 'config')}: no data row falls inside the fit "
+        raise ValueError(f"{cfg.source}: no data row falls inside the fit "
                          f"horizon of {horizon_days:g} days")
-    base = Params.nominal(f["species"], **p["fixed"])
-    nominal = {n: float(base[n]) for n in p["estimate"]}
-    prior = PriorSet.from_table(p["estimate"], p["prior"], nominal, species=f["species"])
+    base = Params.nominal(f.species, **p.fixed)
+    nominal = {n: float(base[n]) for n in p.estimate}
+    prior = PriorSet.from_table(p.estimate, p.prior_overrides(), nominal, species=f.species)
     return FitProblem(
-        names=tuple(p["estimate"]),
+        names=tuple(p.estimate),
         prior=prior,
         base=base,
-        inputs=design_inputs(cfg["design"], horizon_days),
-        settings=solver_settings(cfg["solver"]),
+        inputs=design_inputs(cfg.design.to_dict(), horizon_days),
+        settings=cfg.solver.settings(),
         rows=rows,
         excluded=excluded,
         noise_sigma=default_noise_sigma(),
-        gradient=cfg["solver"]["gradient"],
-        species=f["species"],
-        label=f["name"],
+        species=f.species,
+        label=f.name,
     )
 
 
@@ -310,7 +304,6 @@ __all__ = [
     "load_rows",
     "problem_from_config",
     "row_days",
-    "solver_settings",
     "split_rows",
     "synthetic_rows",
 ]

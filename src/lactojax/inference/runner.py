@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lactojax.inference import outputs as out
-from lactojax.inference.config import to_toml
+from lactojax.inference.config import FitConfig
 from lactojax.inference.density import LogDensity
 from lactojax.inference.map import find_map
 from lactojax.inference.nuts import run_nuts
@@ -42,24 +42,24 @@ def _diagnostics(summary, stats) -> dict:
     return d
 
 
-def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun:
+def run_fit(cfg: FitConfig, out_dir: str, progress: bool = True, log=print) -> FitRun:
     t_start = time.perf_counter()
     timings = {}
     os.makedirs(out_dir, exist_ok=True)
-    f = cfg["fit"]
-    method = f["method"]
+    f = cfg.fit
+    method = f.method
     problem = problem_from_config(cfg)
-    ld = LogDensity(problem, batch=max(4, cfg["map"]["starts"]))
-    log(f"lactojax fit {f['name']}: method {method}, {problem.k} estimated parameters "
+    ld = LogDensity(problem, batch=max(4, cfg.map.starts))
+    log(f"lactojax fit {f.name}: method {method}, {problem.k} estimated parameters "
         f"({', '.join(problem.names)}), {len(problem.rows)} data rows used, "
         f"{len(problem.excluded)} excluded (see excluded_rows.csv), horizon "
         f"{problem.inputs.horizon_h / 24:g} days, JAX backend {jax.default_backend()}")
 
     # --- MAP (always: the optimum, its Laplace approximation and the NUTS init) ---------
-    m = cfg["map"]
+    m = cfg.map
     t0 = time.perf_counter()
-    map_res = find_map(ld, starts=m["starts"], steps=m["steps"], learning_rate=m["learning_rate"],
-                       seed=f["seed"], screen=m["screen"], verbose=progress)
+    map_res = find_map(ld, starts=m.starts, steps=m.steps, learning_rate=m.learning_rate,
+                       seed=f.seed, screen=m.screen, verbose=progress)
     timings["map_s"] = time.perf_counter() - t0
     log(f"MAP: log-density {map_res.logp:.2f}, converged={map_res.converged}, "
         f"{map_res.n_at_best}/{len(map_res.starts)} starts at the best optimum, Hessian "
@@ -70,36 +70,36 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
 
     stats = None
     warmup_step_sizes = None
-    key = jax.random.PRNGKey(f["seed"] + 17)
+    key = jax.random.PRNGKey(f.seed + 17)
     t0 = time.perf_counter()
     if method == "nuts":
-        n = cfg["nuts"]
-        if n["init_from_map"]:
-            init = map_res.laplace_draws(key, n["chains"])
+        n = cfg.nuts
+        if n.init_from_map:
+            init = map_res.laplace_draws(key, n.chains)
             # draws that fail (-inf) fall back to the optimum itself
             ok = np.isfinite(ld.value_and_grad_many(init)[0])
             init[~ok] = map_res.z
             imm = map_res.cov
         else:
-            init = np.asarray(problem.prior.sample_z(key, (n["chains"],)))
+            init = np.asarray(problem.prior.sample_z(key, (n.chains,)))
             imm = None
-        res = run_nuts(ld, init, chains=n["chains"], warmup=n["warmup"], draws=n["draws"],
-                       seed=f["seed"], max_tree_depth=n["max_tree_depth"],
-                       target_accept=n["target_accept"], chain_method=n["chain_method"],
-                       dense_mass=n["dense_mass"], inverse_mass_matrix=imm,
-                       adapt_mass_matrix=n["adapt_mass_matrix"], progress_bar=progress)
+        res = run_nuts(ld, init, chains=n.chains, warmup=n.warmup, draws=n.draws,
+                       seed=f.seed, max_tree_depth=n.max_tree_depth,
+                       target_accept=n.target_accept, chain_method=n.chain_method,
+                       dense_mass=n.dense_mass, inverse_mass_matrix=imm,
+                       adapt_mass_matrix=n.adapt_mass_matrix, progress_bar=progress)
         z, theta, stats = res.z, res.theta, res.stats
         timings["nuts_s"] = res.wall_s
         warmup_step_sizes = res.warmup_step_sizes
     elif method == "svi":
-        s = cfg["svi"]
-        res = run_svi(ld, map_res.z, guide=s["guide"], steps=s["steps"],
-                      learning_rate=s["learning_rate"], draws=s["draws"], seed=f["seed"],
-                      rank=s["rank"], progress_bar=progress)
+        s = cfg.svi
+        res = run_svi(ld, map_res.z, guide=s.guide, steps=s.steps,
+                      learning_rate=s.learning_rate, draws=s.draws, seed=f.seed,
+                      rank=s.rank, progress_bar=progress)
         z, theta = res.z[None], res.theta[None]
         timings["svi_s"] = res.wall_s
     else:
-        nd = cfg["outputs"]["predictive_draws"]
+        nd = cfg.outputs.predictive_draws
         z = map_res.laplace_draws(key, nd)[None]
         theta = np.asarray(problem.prior.z_to_theta(jnp.asarray(z)))
         timings["laplace_draws_s"] = time.perf_counter() - t0
@@ -114,16 +114,16 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
     n_failed = int(np.sum(~ok))
 
     attrs = {
-        "lactojax_config": to_toml(cfg),
+        "lactojax_config": cfg.to_toml(),
         "lactojax_species": problem.species,
         "lactojax_estimated": list(problem.names),
         "lactojax_base_params": {k_: float(v) for k_, v in problem.base.values.items()},
-        "lactojax_design": cfg["design"],
+        "lactojax_design": cfg.design.to_dict(),
         "lactojax_method": method,
         "lactojax_git_revision": str(out.git_revision()["revision"]),
     }
     sstats = out.sample_stats_from_nuts(stats) if stats is not None else None
-    idata = out.build_idata(problem, theta, terms, pred, sstats, seed=f["seed"], attrs=attrs)
+    idata = out.build_idata(problem, theta, terms, pred, sstats, seed=f.seed, attrs=attrs)
     path_nc = os.path.join(out_dir, "posterior.nc")
     if os.path.exists(path_nc):
         os.remove(path_nc)
@@ -131,13 +131,13 @@ def run_fit(cfg: dict, out_dir: str, progress: bool = True, log=print) -> FitRun
     summary = out.summary_table(idata, problem.names, problem.prior.units())
     summary.to_csv(os.path.join(out_dir, "summary.csv"), index=False, float_format="%.6g")
     out.plot_ppc(problem, pred, os.path.join(out_dir, "ppc.png"),
-                 title=f"{f['name']}: {method}, posterior predictive vs data")
+                 title=f"{f.name}: {method}, posterior predictive vs data")
     out.rows_with_predictions(problem, pred).to_csv(os.path.join(out_dir, "data_rows.csv"),
                                                     index=False, float_format="%.6g")
     problem.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
     with open(os.path.join(out_dir, "config.toml"), "w") as fh:
-        fh.write(f"# resolved configuration of {cfg.get('_source', 'fit')}\n")
-        fh.write(to_toml(cfg))
+        fh.write(f"# resolved configuration of {cfg.source}\n")
+        fh.write(cfg.to_toml())
     diag = _diagnostics(summary, stats)
     diag.update({
         "method": method,
