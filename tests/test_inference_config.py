@@ -276,6 +276,9 @@ def test_hierarchical_defaults_match_the_model():
         ("[nuts]\ntarget_accept = 1.0\n", ["[nuts.target_accept]", "> 0 and < 1, got 1.0"]),
         ("[hierarchical]\ntau_scale = 0\n", ["[hierarchical.tau_scale]", "> 0"]),
         ("[solver]\ncheckpoints = 6000\nmax_steps = 5000\n", ["[solver.checkpoints]", "max_steps"]),
+        ("[hierarchical]\nsubjects = ['a', 'b', 'c']\nmax_subjects = 2\n", ["[hierarchical.subjects]", "max_subjects"]),
+        ("[hierarchical]\nsubjects = ['a', 'a']\n", ["[hierarchical.subjects]", "twice"]),
+        ("[design]\nfeeds_per_day = 12\nfeed_duration_min = 61\n", ["[design]", "does not fit"]),
         # unknown parameter
         ("[parameters.fixed]\nbogus_param = 1.0\n", ["[parameters.fixed.bogus_param]", "unknown parameter"]),
         # bad enum, with a suggestion

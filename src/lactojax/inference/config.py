@@ -37,6 +37,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from lactojax.inputs import InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
 from lactojax.solver import ADJOINT_NAMES, SOLVER_NAMES, SolverSettings
 
@@ -224,6 +225,7 @@ class Section:
     and checks every field (types, ranges, choices) and then runs `check()`."""
 
     TABLE: ClassVar[str] = ""
+    _hints: ClassVar[dict[str, Any]]
 
     def __post_init__(self):
         hints = self.hints()
@@ -250,7 +252,10 @@ class Section:
     # -- declarations -----------------------------------------------------------------
     @classmethod
     def hints(cls) -> dict[str, Any]:
-        return typing.get_type_hints(cls)
+        """Each field's declared type (resolved once per class)."""
+        if "_hints" not in cls.__dict__:
+            cls._hints = typing.get_type_hints(cls)
+        return cls._hints
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -410,11 +415,12 @@ class DesignSection(Section):
     night_feeds: bool = setting(True, "feed through the night (false: skip feeds between 23:00 and 06:00)")
 
     def check(self) -> None:
-        per_feed_min = (self.n_glands if self.both_sides else 1) * self.feed_duration_min
-        if per_feed_min > 24 * 60 / self.feeds_per_day:
-            raise ConfigError(f"a feed of {per_feed_min:g} min does not fit in the "
-                              f"{24 * 60 / self.feeds_per_day:g}-min interval between feeds",
-                              "design.feed_duration_min")
+        # the schedule builder's own checks (a feed must fit in the interval between feeds)
+        try:
+            regular_feeds(1.0, self.feeds_per_day, n_glands=self.n_glands, duration_min=self.feed_duration_min,
+                          both_sides=self.both_sides, night_feeds=self.night_feeds)
+        except InputError as err:
+            raise ConfigError(str(err), "design") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -422,11 +428,8 @@ class PriorOverride(Section):
     """[parameters.prior.<name>]: replaces the table prior's centre and / or width."""
 
     TABLE: ClassVar[str] = "parameters.prior.<name>"
-    loc: float | None = setting(None, "prior centre, in the parameter's own unit (strictly inside its bounds)")
-    scale: float | None = setting(None, "prior width on the prior's (log or logit) scale", gt=0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("loc", self.loc), ("scale", self.scale)) if v is not None}
+    loc: float | None = setting(None, "prior centre in the parameter's own unit, strictly inside its bounds")
+    scale: float | None = setting(None, "prior width on the prior's log or logit scale", gt=0)
 
 
 @dataclasses.dataclass(frozen=True)

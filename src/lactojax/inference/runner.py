@@ -48,6 +48,8 @@ def run_fit(cfg: FitConfig, out_dir: str, progress: bool = True, log=print) -> F
     os.makedirs(out_dir, exist_ok=True)
     f = cfg.fit
     method = f.method
+    if f.model != "group":
+        raise ValueError(f"{cfg.source}: [fit.model] {f.model!r} fits do not run through run_fit yet")
     problem = problem_from_config(cfg)
     ld = LogDensity(problem, batch=max(4, cfg.map.starts))
     log(f"lactojax fit {f.name}: method {method}, {problem.k} estimated parameters "
