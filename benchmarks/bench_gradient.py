@@ -167,11 +167,11 @@ def default_fit_problem(quick: bool):
 
     cfg = load_config(common.ROOT / "fits" / "human_default.toml")
     if quick:
-        cfg["fit"]["horizon_days"] = 2.0
+        cfg = cfg.replace(fit=cfg.fit.replace(horizon_days=2.0))
     data = problem_from_config(cfg)
     problem = data.problem
     z0 = np.asarray(problem.prior.theta_to_z(jnp.asarray([float(problem.base[n]) for n in problem.names])))
-    gradient = cfg["solver"]["gradient"]
+    gradient = cfg.solver.gradient
     grads = {f"{gradient} (density.value_and_grad, as configured)":
              jax.jit(functools.partial(density.value_and_grad, problem))}
     sim = lambda: simulate(problem.base, problem.inputs, problem.settings)

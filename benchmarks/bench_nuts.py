@@ -78,8 +78,8 @@ def run(quick=False, repeats=None, config=None) -> dict:
                    min_ess_bulk_per_s=common.summarize([x["min_ess_bulk_per_s"] for x in runs
                                                         if x["min_ess_bulk_per_s"] is not None]))
     return dict(settings=dict(config=str(path.relative_to(common.ROOT)), quick=quick, repeats=repeats,
-                              horizon_days=cfg["fit"]["horizon_days"], estimate=list(cfg["parameters"]["estimate"]),
-                              solver=dict(cfg["solver"]), map=dict(cfg["map"]), nuts=dict(cfg["nuts"]),
+                              horizon_days=cfg.fit.horizon_days, estimate=list(cfg.parameters.estimate),
+                              solver=cfg.solver.to_dict(), map=cfg.map.to_dict(), nuts=cfg.nuts.to_dict(),
                               code_path="lactojax.inference.runner.fit + outputs.write_fit (what `make fit` runs)",
                               note="times include JIT compilation, as `make fit` pays it; ESS/s = ESS / NUTS time"),
                 summary=summary, runs=runs)

@@ -23,7 +23,7 @@ SKIP_MARK = "<!-- api-test: skip-until-fit-api -->"
 
 # Fitting names being created by issue 10 (typed config, pure log-density, fit, writer).
 # Strict xfail: once a name exists the test XPASSes and fails, so remove it from here.
-PENDING_FIT_API = {"FitConfig"}
+PENDING_FIT_API: set[str] = set()
 
 REQUIRED = {
     "Params", "SolverSettings", "simulate", "Trajectory", "Inputs", "make_inputs",

@@ -43,7 +43,7 @@ def test_fit_writes_every_output(nuts_fit, capsys):
     from lactojax.inference.config import load_config
 
     cfg = load_config(nuts_fit / "config.toml")
-    assert cfg["nuts"]["chains"] == 2 and cfg["fit"]["datasets"][0] == "saint1984"
+    assert cfg.nuts.chains == 2 and cfg.fit.datasets[0] == "saint1984"
     ex = pd.read_csv(nuts_fit / "excluded_rows.csv")
     assert len(ex) > 0 and ex["reason"].str.contains("horizon").any()
 
@@ -96,12 +96,12 @@ def test_fit_rejects_bad_config(tmp_path, capsys):
 @pytest.mark.slow
 def test_svi_and_map_methods(tmp_path):
     from lactojax.inference import fit_from_config, write_fit
-    from lactojax.inference.config import apply_overrides, load_config
+    from lactojax.inference.config import load_config
 
     cfg = load_config(CONFIG)
     for method in ("svi", "map"):
         out = tmp_path / method
-        run = fit_from_config(apply_overrides(cfg, method=method))
+        run = fit_from_config(cfg.with_overrides(method=method))
         write_fit(run, str(out))
         assert run.method == method and (out / "posterior.nc").exists()
         s = pd.read_csv(out / "summary.csv")

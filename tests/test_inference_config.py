@@ -6,7 +6,7 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 
-from lactojax.inference.config import ConfigError, apply_overrides, load_config, to_toml, validate
+from lactojax.inference.config import ConfigError, FitConfig, load_config
 from lactojax.inference.priors import PriorSet
 from lactojax.inference.problem import OBSERVABLE_MAP, row_days
 from lactojax.parameters import PARAMETER_TABLE, PARAMETERS
@@ -95,11 +95,11 @@ estimate = ["lactose_vmax_mmol_h"]
 
 def test_config_defaults_and_round_trip(tmp_path):
     cfg = load_config(_write(tmp_path, BASE))
-    assert cfg["fit"]["name"] == "cfg"
-    assert cfg["nuts"]["chain_method"] == "vectorized"
-    again = load_config(_write(tmp_path, to_toml(cfg)))
+    assert cfg.fit.name == "cfg"
+    assert cfg.nuts.chain_method == "vectorized"
+    again = load_config(_write(tmp_path, cfg.to_toml()))
     for section in ("fit", "design", "parameters", "solver", "map", "nuts", "svi", "outputs"):
-        assert again[section] == cfg[section]
+        assert getattr(again, section) == getattr(cfg, section)
 
 
 @pytest.mark.parametrize(
@@ -125,19 +125,19 @@ def test_config_errors_name_file_and_key(tmp_path, extra, key):
 
 def test_config_unknown_dataset_and_parameter(tmp_path):
     with pytest.raises(ConfigError, match="unknown dataset 'nope'"):
-        validate({"fit": {"datasets": ["nope"]}, "parameters": {"estimate": ["tj_tau_h"]}}, "x.toml")
+        FitConfig.from_dict({"fit": {"datasets": ["nope"]}, "parameters": {"estimate": ["tj_tau_h"]}}, "x.toml")
     with pytest.raises(ConfigError, match="unknown parameter 'tj_tau'"):
-        validate({"fit": {"datasets": ["saint1984"]}, "parameters": {"estimate": ["tj_tau"]}}, "x.toml")
+        FitConfig.from_dict({"fit": {"datasets": ["saint1984"]}, "parameters": {"estimate": ["tj_tau"]}}, "x.toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(_write(tmp_path, "[fit\n"))
 
 
 def test_cli_overrides(tmp_path):
     cfg = load_config(_write(tmp_path, BASE))
-    c2 = apply_overrides(cfg, method="svi", chains=3, draws=7, warmup=5)
-    assert (c2["fit"]["method"], c2["nuts"]["chains"], c2["nuts"]["draws"], c2["nuts"]["warmup"]) == ("svi", 3, 7, 5)
+    c2 = cfg.with_overrides(method="svi", chains=3, draws=7, warmup=5)
+    assert (c2.fit.method, c2.nuts.chains, c2.nuts.draws, c2.nuts.warmup) == ("svi", 3, 7, 5)
     with pytest.raises(ConfigError):
-        apply_overrides(cfg, chains=0)
+        cfg.with_overrides(chains=0)
 
 
 def test_shipped_fit_configs_validate():
@@ -207,7 +207,253 @@ def test_species_bounds_drive_priors_and_checks():
         check_within_bounds({"storage_capacity_ml": 15000.0}, "human")
     cfg = {"fit": {"species": "cow", "datasets": ["milkman"]},
            "parameters": {"estimate": ["lactose_vmax_mmol_h"], "fixed": {"storage_capacity_ml": 15000.0}}}
-    validate(cfg, "cow.toml")  # cow bounds accepted
+    FitConfig.from_dict(cfg, "cow.toml")  # cow bounds accepted
     cfg["fit"]["species"] = "human"
     with pytest.raises(ConfigError, match=r"cow.toml.*storage_capacity_ml.*outside bounds"):
-        validate(cfg, "cow.toml")
+        FitConfig.from_dict(cfg, "cow.toml")
+
+
+# --------------------------------------------------------------------------------------
+# FitConfig: typed sections, declarations in one place, schema, reference
+# --------------------------------------------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "fits").glob("*.toml"))
+
+
+def test_solver_defaults_are_solver_settings_except_the_named_overrides():
+    """The fit's solver defaults are SolverSettings() except FIT_SOLVER_OVERRIDES (one
+    documented place); each [solver] key's default is FIT_SOLVER_DEFAULTS' value."""
+    import dataclasses
+
+    from lactojax.inference import config as C
+    from lactojax.solver import ADJOINT_NAMES, SOLVER_NAMES, SolverSettings
+
+    base = SolverSettings()
+    differ = {f.name for f in dataclasses.fields(SolverSettings)
+              if getattr(base, f.name) != getattr(C.FIT_SOLVER_DEFAULTS, f.name)}
+    assert differ == set(C.FIT_SOLVER_OVERRIDES)
+    assert C.SolverSection().settings() == C.FIT_SOLVER_DEFAULTS
+    # every key maps to the SolverSettings field of the same concept
+    s = C.SolverSection(solver="kvaerno5", rtol=1e-5, atol=1e-7, max_steps=300, gradient="forward",
+                        save_every_h=0.5, checkpoints=200).settings()
+    assert (s.solver, s.rtol, s.atol, s.max_steps, s.adjoint, s.save_every_h, s.checkpoints, s.throw) == \
+        ("kvaerno5", 1e-5, 1e-7, 300, "forward", 0.5, 200, False)
+    assert C.SolverSection(gradient="reverse").settings().adjoint == "recursive_checkpoint"
+    assert C.SolverSection(checkpoints=0).settings().checkpoints is None
+    # solver and adjoint names come from solver.py
+    import typing
+
+    assert typing.get_args(C.SolverSection.model_fields["solver"].annotation) == SOLVER_NAMES
+    assert set(C.GRADIENT_ADJOINT.values()) <= set(ADJOINT_NAMES)
+
+
+def test_hierarchical_defaults_match_the_model():
+    import inspect
+
+    from lactojax.inference.config import HierarchicalSection
+    from lactojax.inference.hierarchical import HierarchicalModel
+
+    default = inspect.signature(HierarchicalModel.__init__).parameters["tau_scale"].default
+    h = HierarchicalSection()
+    assert (h.tau_scale, h.max_subjects, h.subjects) == (default, None, ())
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        # unknown key, with a suggestion
+        ("[nuts]\nchians = 2\n", ["[nuts.chians]", "unknown key", "did you mean 'chains'"]),
+        ("[nut]\nchains = 2\n", ["[nut]", "unknown section", "did you mean 'nuts'"]),
+        ("[parameters.prior.lactose_vmax_mmol_h]\nsclae = 0.1\n",
+         ["[parameters.prior.lactose_vmax_mmol_h.sclae]", "did you mean 'scale'"]),
+        # wrong type
+        ("[nuts]\nchains = 'four'\n", ["[nuts.chains]", "expected an integer, got 'four'"]),
+        ("[nuts]\ndense_mass = 1\n", ["[nuts.dense_mass]", "expected true or false, got 1"]),
+        ("[map]\nstarts = true\n", ["[map.starts]", "expected an integer, got True"]),
+        ("[design]\nfeeds_per_day = '10'\n", ["[design.feeds_per_day]", "expected a number"]),
+        # out of range
+        ("[nuts]\nwarmup = -3\n", ["[nuts.warmup] expected an integer >= 0, got -3"]),
+        ("[nuts]\ntarget_accept = 1.0\n", ["[nuts.target_accept]", "> 0 and < 1, got 1.0"]),
+        ("[hierarchical]\ntau_scale = 0\n", ["[hierarchical.tau_scale]", "> 0"]),
+        ("[solver]\ncheckpoints = 6000\nmax_steps = 5000\n", ["[solver.checkpoints]", "max_steps"]),
+        ("[hierarchical]\nsubjects = ['a', 'b', 'c']\nmax_subjects = 2\n", ["[hierarchical.subjects]", "max_subjects"]),
+        ("[hierarchical]\nsubjects = ['a', 'a']\n", ["[hierarchical.subjects]", "twice"]),
+        ("[design]\nfeeds_per_day = 12\nfeed_duration_min = 61\n", ["[design]", "does not fit"]),
+        # unknown parameter
+        ("[parameters.fixed]\nbogus_param = 1.0\n", ["[parameters.fixed.bogus_param]", "unknown parameter"]),
+        # bad enum, with a suggestion
+        ("[solver]\nsolver = 'tsit'\n", ["[solver.solver]", "did you mean 'tsit5'"]),
+        ("[svi]\nguide = 'flow'\n", ["[svi.guide]", "'flow'"]),
+    ],
+)
+def test_errors_name_file_dotted_key_and_what_was_expected(tmp_path, extra, expected):
+    path = _write(tmp_path, BASE + extra)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: ")
+    for part in expected:
+        assert part in msg, (part, msg)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[fit]\ndatasets = ["saint1984"]\nhorizon_days = 3\nmethod = "nut"\n'
+         '[parameters]\nestimate = ["lactose_vmax_mmol_h"]\n', ["[fit.method]", "did you mean 'nuts'"]),
+        ('[fit]\ndatasets = ["saint1985"]\n[parameters]\nestimate = ["lactose_vmax_mmol_h"]\n',
+         ["[fit.datasets]", "unknown dataset 'saint1985'", "did you mean 'saint1984'"]),
+        ('[fit]\ndatasets = ["saint1984"]\nmodel = "herd"\n[parameters]\nestimate = ["lactose_vmax_mmol_h"]\n',
+         ["[fit.model]", "'herd'"]),
+        ('[fit]\ndatasets = ["saint1984"]\nhorizon_days = 2.5\n[parameters]\nestimate = ["lactose_vmax_mmol_h"]\n',
+         ["[fit.horizon_days]", "whole number"]),
+        ('[fit]\ndatasets = ["saint1984"]\n[parameters]\nestimate = ["lactose_vmax_mmol"]\n',
+         ["[parameters.estimate]", "unknown parameter 'lactose_vmax_mmol'", "did you mean 'lactose_vmax_mmol_h'"]),
+        ('[fit]\ndatasets = []\n[parameters]\nestimate = ["lactose_vmax_mmol_h"]\n', ["[fit.datasets]", "required"]),
+        ('[parameters]\nestimate = ["lactose_vmax_mmol_h"]\n', ["[fit]", "missing section"]),
+    ],
+)
+def test_fit_and_parameter_errors(tmp_path, text, expected):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: ")
+    for part in expected:
+        assert part in msg, (part, msg)
+
+
+FULL = BASE + """
+[parameters.fixed]
+storage_capacity_ml = 150.0
+[parameters.prior]
+lactose_vmax_mmol_h = {loc = 20.0, scale = 0.1}
+[solver]
+gradient = "forward"
+checkpoints = 100
+[hierarchical]
+tau_scale = 0.5
+max_subjects = 3
+subjects = ["a", "b"]
+"""
+
+
+def test_round_trip_of_the_resolved_configuration(tmp_path):
+    cfg = load_config(_write(tmp_path, FULL))
+    text = cfg.to_toml()
+    p = tmp_path / "again.toml"
+    p.write_text(text)
+    again = load_config(p)
+    assert again == cfg and again is not cfg
+    assert again.parameters.prior["lactose_vmax_mmol_h"].scale == 0.1
+    assert dict(again.parameters.fixed) == {"storage_capacity_ml": 150.0}
+    assert again.hierarchical.subjects == ("a", "b") and again.hierarchical.max_subjects == 3
+    # resolved: every declared key with a value appears in the text
+    import tomllib
+
+    raw = tomllib.loads(text)
+    for name, sec in FitConfig.sections().items():
+        assert set(raw[name]) == {k for k in sec.keys() if getattr(getattr(cfg, name), k) is not None}
+    # to_dict: plain nested dicts with the same structure
+    d = cfg.to_dict()
+    assert d["parameters"]["prior"] == {"lactose_vmax_mmol_h": {"loc": 20.0, "scale": 0.1}}
+    assert d["fit"]["datasets"] == ["saint1984"] and d["solver"]["gradient"] == "forward"
+    __import__("json").dumps(d)
+    # a different value is a different configuration
+    assert cfg.replace(nuts=cfg.nuts.replace(chains=5)) != cfg
+
+
+def test_config_is_frozen_and_changes_are_validated(tmp_path):
+    import dataclasses
+
+    cfg = load_config(_write(tmp_path, BASE))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.nuts.chains = 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.fit = None
+    with pytest.raises(TypeError):
+        cfg.parameters.fixed["storage_capacity_ml"] = 1.0
+    with pytest.raises(ConfigError, match=r"\[nuts.chains\]"):
+        cfg.nuts.replace(chains=0)
+    with pytest.raises(ConfigError, match=r"--warmup: \[nuts.warmup\]"):
+        cfg.with_overrides(warmup=-1)
+    with pytest.raises(ConfigError, match=r"--method: \[fit.method\]"):
+        cfg.with_overrides(method="hmc")
+    # bounds depend on the species: checked when the sections meet
+    with pytest.raises(ConfigError, match=r"parameters.fixed.storage_capacity_ml.*outside bounds"):
+        cfg.replace(parameters=cfg.parameters.replace(fixed={"storage_capacity_ml": 15000.0}))
+    assert hash(cfg) == hash(load_config(_write(tmp_path, BASE)))
+
+
+def test_committed_schema_is_up_to_date():
+    from lactojax.inference.config import schema_text
+
+    assert (ROOT / "fits" / "fit_config.schema.json").read_text() == schema_text(), \
+        "run `lactojax config schema` to regenerate fits/fit_config.schema.json"
+
+
+def test_schema_follows_the_declarations():
+    schema = FitConfig.json_schema()
+    assert set(schema["properties"]) == set(FitConfig.sections())
+    for name, sec in FitConfig.sections().items():
+        props = schema["properties"][name]["properties"]
+        assert list(props) == list(sec.keys())
+        for key, f in sec.model_fields.items():
+            assert props[key]["description"] == f.description
+            if not f.is_required() and f.default is not None:
+                assert "default" in props[key]
+    nuts = schema["properties"]["nuts"]["properties"]
+    assert nuts["warmup"] == {"type": "integer", "description": nuts["warmup"]["description"],
+                              "minimum": 0, "default": 150}
+    assert schema["properties"]["solver"]["properties"]["gradient"]["enum"] == ["reverse", "forward"]
+
+
+def test_shipped_configs_validate_against_the_schema_and_point_to_it():
+    import json
+    import tomllib
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "fits" / "fit_config.schema.json").read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    assert SHIPPED
+    for p in SHIPPED:
+        assert p.read_text().splitlines()[0] == "#:schema ./fit_config.schema.json", p.name
+        jsonschema.validate(tomllib.loads(p.read_text()), schema)
+        load_config(p)
+    # the schema is not vacuous: it rejects what load_config rejects
+    raw = tomllib.loads((ROOT / "fits" / "tiny_smoke.toml").read_text())
+    for bad in ({"nuts": {**raw["nuts"], "chians": 2}}, {"nuts": {**raw["nuts"], "warmup": -3}},
+                {"solver": {**raw["solver"], "gradient": "sideways"}}, {"fit": {**raw["fit"], "datasets": ["nope"]}}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**raw, **bad}, schema)
+
+
+def test_docs_reference_is_generated_from_the_declarations():
+    from lactojax.commands.config import REFERENCE_BEGIN, REFERENCE_END
+    from lactojax.inference.config import markdown_reference
+
+    doc = (ROOT / "docs" / "fitting.md").read_text()
+    block = doc.split(REFERENCE_BEGIN, 1)[1].split(REFERENCE_END, 1)[0]
+    assert block.strip() == markdown_reference().strip(), \
+        "run `lactojax config reference --docs docs/fitting.md`"
+    for name, sec in FitConfig.json_schema()["properties"].items():
+        assert f"[{name}]" in doc
+        for key in sec["properties"]:
+            assert f"`{key}`" in doc, f"[{name}] {key} missing from docs/fitting.md"
+
+
+def test_config_command(tmp_path, capsys):
+    from lactojax.cli import main
+    from lactojax.inference.config import schema_text
+
+    out = tmp_path / "schema.json"
+    assert main(["config", "schema", "--out", str(out)]) == 0
+    assert out.read_text() == schema_text()
+    capsys.readouterr()
+    assert main(["config", "show", str(ROOT / "fits" / "tiny_smoke.toml")]) == 0
+    shown = capsys.readouterr().out
+    assert 'name = "tiny_smoke"' in shown and "[hierarchical]" in shown
+    bad = _write(tmp_path, BASE + "[nuts]\nchians = 2\n")
+    assert main(["config", "show", str(bad)]) == 2
+    assert "did you mean 'chains'" in capsys.readouterr().err

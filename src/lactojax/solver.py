@@ -16,6 +16,10 @@ _SOLVERS = {
 }
 _ADJOINTS = ("recursive_checkpoint", "forward", "direct")
 
+# Public names (fit configurations and the CLI validate against these; one source).
+SOLVER_NAMES: tuple[str, ...] = tuple(_SOLVERS)
+ADJOINT_NAMES: tuple[str, ...] = _ADJOINTS
+
 
 @dataclasses.dataclass(frozen=True)
 class SolverSettings:

@@ -31,21 +31,21 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from lactojax.inference.config import ConfigError, apply_overrides, load_config
+    from lactojax.inference.config import ConfigError, load_config
 
     t0 = time.perf_counter()
     try:
         cfg = load_config(args.config)
-        cfg = apply_overrides(cfg, method=args.method, chains=args.chains, draws=args.draws,
-                              warmup=args.warmup)
+        cfg = cfg.with_overrides(method=args.method, chains=args.chains, draws=args.draws,
+                                 warmup=args.warmup)
     except ConfigError as err:
         raise UserInputError(str(err)) from None
-    out_dir = args.out or os.path.join("fits", "results", cfg["fit"]["name"])
+    out_dir = args.out or os.path.join("fits", "results", cfg.fit.name)
     import logging
 
     import jax
 
-    from lactojax.inference.adapter import problem_from_config, resolved_toml, settings_from_config
+    from lactojax.inference.adapter import problem_from_config, resolved_toml
     from lactojax.inference.outputs import write_fit
     from lactojax.inference.runner import fit as run_fit
 
@@ -55,12 +55,12 @@ def run(args) -> int:
         data = problem_from_config(cfg)
         p = data.problem
         if not args.quiet:
-            print(f"lactojax fit {data.label}: method {cfg['fit']['method']}, model {p.model}, {p.k} "
+            print(f"lactojax fit {data.label}: method {cfg.fit.method}, model {p.model}, {p.k} "
                   f"estimated parameters ({', '.join(p.names)}), {len(data.rows)} data rows used, "
                   f"{len(data.excluded)} excluded (see excluded_rows.csv), horizon "
-                  f"{float(cfg['fit']['horizon_days']):g} days, JAX backend {jax.default_backend()}",
+                  f"{cfg.fit.horizon_days:g} days, JAX backend {jax.default_backend()}",
                   flush=True)
-        fit = run_fit(data, settings_from_config(cfg), progress=not args.quiet,
+        fit = run_fit(data, cfg, progress=not args.quiet,
                       config_toml=resolved_toml(cfg))
     except ValueError as err:
         raise UserInputError(str(err)) from None

@@ -2,7 +2,7 @@
 and hierarchical models, outputs and posterior predictive simulation. See docs/fitting.md.
 
 Modules: priors (from PARAMETER_TABLE, unconstrained scale), config (TOML fit files),
-adapter (configuration -> problem and method settings), problem (`FitProblem` pytree,
+adapter (`FitConfig` -> problem), problem (`FitProblem` pytree,
 data rows -> predictions through `lactojax.observables`), density (`log_density`, the
 guard, jitted batches), map (optax, multi-start, Laplace), nuts, svi (numpyro, on a
 log-density function), runner (`fit` -> `FitResult`), outputs (InferenceData, summary,
@@ -10,13 +10,13 @@ plots, `write_fit`), predictive (posterior bands for any scenario), calibration.
 """
 
 from lactojax.inference.adapter import fit_from_config, problem_from_config
-from lactojax.inference.config import ConfigError, load_config
+from lactojax.inference.config import ConfigError, FitConfig, load_config
 from lactojax.inference.density import log_density, value_and_grad_many
 from lactojax.inference.outputs import FitAttrs, write_fit
 from lactojax.inference.priors import PriorSet
 from lactojax.inference.problem import FitData, FitProblem, group_problem, hierarchical_problem
 from lactojax.inference.runner import FitResult, fit
 
-__all__ = ["ConfigError", "FitAttrs", "FitData", "FitProblem", "FitResult", "PriorSet", "fit",
+__all__ = ["ConfigError", "FitAttrs", "FitConfig", "FitData", "FitProblem", "FitResult", "PriorSet", "fit",
            "fit_from_config", "group_problem", "hierarchical_problem", "load_config", "log_density",
            "problem_from_config", "value_and_grad_many", "write_fit"]

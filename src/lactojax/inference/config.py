@@ -1,315 +1,585 @@
-"""Fit configurations: one human-readable TOML file per study in `fits/`.
+"""Fit configurations: one TOML file per study in `fits/`, read into a typed, frozen,
+validated `FitConfig` (pydantic models, one per TOML table). Each key is declared once,
+with its type, default, range or choices and a one-line description with units; the JSON
+Schema (`lactojax config schema`) and the reference in docs/fitting.md (`lactojax config
+reference`) are generated from the declarations.
 
-A configuration says which datasets are fitted, which parameters are estimated (all
-others are fixed at their nominal value or a configured override), the simulated study
-design, solver settings and the settings of each method. `load_config(path)` validates
-everything and raises `ConfigError` naming the file and the key. `resolved(cfg)` is the
-full configuration with every default filled in (written next to the fit's outputs).
+    cfg = load_config("fits/human_default.toml")      # ConfigError naming file and key
+    cfg.nuts.chains, cfg.solver.settings()              # typed access; SolverSettings
+    cfg = cfg.with_overrides(method="map")              # `lactojax fit --method map`
+    text = cfg.to_toml()                                # every default filled in
 
-    [fit]
-    name = "human_default"             # label used in outputs
-    species = "human"                  # parameter preset: human | cow | goat
-    datasets = ["saint1984", ...]      # data/<name>/ (see `lactojax data list`)
-    horizon_days = 10                  # simulate 0..horizon; rows beyond it are excluded
-    method = "nuts"                    # map | nuts | svi
-    seed = 0
-
-    [design]                           # the schedule simulated for every row
-    feeds_per_day = 10
-    feed_duration_min = 15
-    n_glands = 2
-
-    [parameters]
-    estimate = ["lactose_vmax_mmol_h", ...]
-    [parameters.fixed]                 # name = value (overrides the nominal value)
-    [parameters.prior]                 # optional: name = {loc = value, scale = s}
-
-    [solver]   rtol, atol, solver, max_steps, gradient ("reverse" | "forward"),
-               checkpoints (reverse mode: solver steps kept for the backward pass; 0 lets
-               diffrax choose, = max_steps keeps every step: no recomputation, more memory)
-    [map]      starts, steps, learning_rate, screen (0: prior draws as starts; N: the best
-               starts among N space-filling screening points, see inference.map)
-    [nuts]     chains, warmup, draws, max_tree_depth, target_accept, chain_method,
-               dense_mass, adapt_mass_matrix
-    [svi]      guide ("normal" | "mvn" | "lowrank"), steps, learning_rate, draws, rank
-    [outputs]  predictive_draws
+Errors name the file and the dotted key, e.g. `fits/x.toml: [nuts.warmup] expected an
+integer >= 0, got -3`; an unknown key suggests the closest valid one.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
+import difflib
+import functools
+import json
 import os
 import tomllib
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic.json_schema import GenerateJsonSchema, SkipJsonSchema
+from pydantic_core import core_schema
+
+from lactojax.datasets import list_datasets
+from lactojax.datasets.schema import FLAGS
+from lactojax.inputs import InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
-
-
-class ConfigError(ValueError):
-    """A fit configuration that cannot be used; the message names the file and key."""
-
-
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "fit": {
-        "name": None,
-        "description": "",
-        "species": "human",
-        "datasets": None,
-        "horizon_days": 10.0,
-        "method": "nuts",
-        "seed": 0,
-        "include_flags": [],
-    },
-    "design": {
-        "feeds_per_day": 10.0,
-        "feed_duration_min": 15.0,
-        "n_glands": 2,
-        "both_sides": True,
-        "night_feeds": True,
-    },
-    "parameters": {"estimate": None, "fixed": {}, "prior": {}},
-    "solver": {
-        "solver": "tsit5",
-        "rtol": 1e-4,
-        "atol": 1e-4,
-        "max_steps": 50_000,
-        "gradient": "reverse",
-        "save_every_h": 1.0,
-        "checkpoints": 0,
-    },
-    "map": {"starts": 4, "steps": 150, "learning_rate": 0.05, "screen": 0},
-    "nuts": {
-        "chains": 4,
-        "warmup": 150,
-        "draws": 150,
-        "max_tree_depth": 5,
-        "target_accept": 0.8,
-        "chain_method": "vectorized",
-        "dense_mass": True,
-        "adapt_mass_matrix": True,
-        "init_from_map": True,
-    },
-    "svi": {"guide": "mvn", "steps": 1000, "learning_rate": 0.01, "draws": 1000, "rank": 2},
-    "outputs": {"predictive_draws": 200},
-}
-
-_TYPES = {
-    ("fit", "name"): str, ("fit", "description"): str, ("fit", "species"): str,
-    ("fit", "datasets"): list, ("fit", "horizon_days"): (int, float),
-    ("fit", "method"): str, ("fit", "seed"): int, ("fit", "include_flags"): list,
-    ("design", "feeds_per_day"): (int, float), ("design", "feed_duration_min"): (int, float),
-    ("design", "n_glands"): int, ("design", "both_sides"): bool, ("design", "night_feeds"): bool,
-    ("parameters", "estimate"): list, ("parameters", "fixed"): dict, ("parameters", "prior"): dict,
-    ("solver", "solver"): str, ("solver", "rtol"): (int, float), ("solver", "atol"): (int, float),
-    ("solver", "max_steps"): int, ("solver", "gradient"): str, ("solver", "save_every_h"): (int, float),
-    ("solver", "checkpoints"): int,
-    ("map", "starts"): int, ("map", "steps"): int, ("map", "screen"): int, ("map", "learning_rate"): (int, float),
-    ("nuts", "chains"): int, ("nuts", "warmup"): int, ("nuts", "draws"): int,
-    ("nuts", "max_tree_depth"): int, ("nuts", "target_accept"): (int, float),
-    ("nuts", "chain_method"): str, ("nuts", "dense_mass"): bool,
-    ("nuts", "adapt_mass_matrix"): bool, ("nuts", "init_from_map"): bool,
-    ("svi", "guide"): str, ("svi", "steps"): int, ("svi", "learning_rate"): (int, float),
-    ("svi", "draws"): int, ("svi", "rank"): int,
-    ("outputs", "predictive_draws"): int,
-}
+from lactojax.solver import ADJOINT_NAMES, SOLVER_NAMES, SolverSettings
 
 METHODS = ("map", "nuts", "svi")
+MODELS = ("group", "hierarchical")
 GUIDES = ("normal", "mvn", "lowrank")
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
 
+# The fit configuration's one name for how gradients go through the solver, and the
+# `SolverSettings.adjoint` each value means (the only place the two names meet).
+GRADIENT_ADJOINT: dict[str, str] = {"reverse": "recursive_checkpoint", "forward": "forward"}
+GRADIENTS = tuple(GRADIENT_ADJOINT)
+assert set(GRADIENT_ADJOINT.values()) <= set(ADJOINT_NAMES)
 
-def _err(source: str, key: str, msg: str) -> ConfigError:
-    return ConfigError(f"{source}: [{key}] {msg}")
+# Fits solve with looser tolerances and a smaller step budget than `SolverSettings()`
+# (a named choice, not an accident): rtol = atol = 1e-4 changes daily intake and sodium
+# by <= 0.1 % against 1e-6 at half the steps (docs/fitting.md, "what it costs"), and a
+# draw that needs more than 50,000 steps (fit horizons <= 31 days take <= ~6,000) is
+# rejected as a solver failure instead of stalling a chain. `throw=False`: a failed solve
+# becomes a -inf log-density, never an exception. Every other setting is SolverSettings'.
+FIT_SOLVER_OVERRIDES: dict[str, Any] = {"rtol": 1e-4, "atol": 1e-4, "max_steps": 50_000, "throw": False}
+FIT_SOLVER_DEFAULTS = SolverSettings().replace(**FIT_SOLVER_OVERRIDES)
 
-
-def validate(raw: dict, source: str = "<config>") -> dict:
-    """Merge `raw` over DEFAULTS and check every key; returns the resolved dict."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a TOML table at top level")
-    cfg = copy.deepcopy(DEFAULTS)
-    for section, body in raw.items():
-        if section not in DEFAULTS:
-            raise _err(source, section, f"unknown section; expected one of {sorted(DEFAULTS)}")
-        if not isinstance(body, dict):
-            raise _err(source, section, "must be a table")
-        for key, value in body.items():
-            if key not in DEFAULTS[section]:
-                raise _err(source, f"{section}.{key}",
-                           f"unknown key; expected one of {sorted(DEFAULTS[section])}")
-            want = _TYPES[(section, key)]
-            if isinstance(value, bool) and want in ((int, float), int):
-                raise _err(source, f"{section}.{key}", f"expected a number, got {value!r}")
-            if not isinstance(value, want):
-                name = want.__name__ if isinstance(want, type) else "number"
-                raise _err(source, f"{section}.{key}", f"expected {name}, got {value!r}")
-            cfg[section][key] = value
-
-    f = cfg["fit"]
-    if not f["name"]:
-        f["name"] = os.path.splitext(os.path.basename(source))[0] if source != "<config>" else "fit"
-    if f["species"] not in SPECIES_PRESETS:
-        raise _err(source, "fit.species", f"unknown species {f['species']!r}; expected one of "
-                   f"{sorted(SPECIES_PRESETS)}")
-    if not f["datasets"]:
-        raise _err(source, "fit.datasets", "list at least one dataset (see `lactojax data list`)")
-    from lactojax.datasets import list_datasets
-
-    known = set(list_datasets())
-    for d in f["datasets"]:
-        if not isinstance(d, str) or (d not in known and not d.startswith("synthetic:")):
-            raise _err(source, "fit.datasets", f"unknown dataset {d!r}; known: {sorted(known)}")
-    if not f["horizon_days"] > 0:
-        raise _err(source, "fit.horizon_days", f"must be > 0, got {f['horizon_days']}")
-    if float(f["horizon_days"]) != int(f["horizon_days"]):
-        raise _err(source, "fit.horizon_days", "must be a whole number of days")
-    if f["method"] not in METHODS:
-        raise _err(source, "fit.method", f"expected one of {METHODS}, got {f['method']!r}")
-
-    p = cfg["parameters"]
-    if not p["estimate"]:
-        raise _err(source, "parameters.estimate", "list at least one parameter to estimate")
-    seen = set()
-    for n in p["estimate"]:
-        if n not in PARAMETERS:
-            raise _err(source, "parameters.estimate", f"unknown parameter {n!r}; see `lactojax params`")
-        if n in seen:
-            raise _err(source, "parameters.estimate", f"{n!r} listed twice")
-        seen.add(n)
-    for n, v in p["fixed"].items():
-        if n not in PARAMETERS:
-            raise _err(source, f"parameters.fixed.{n}", "unknown parameter; see `lactojax params`")
-        if n in seen:
-            raise _err(source, f"parameters.fixed.{n}", "is also estimated")
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise _err(source, f"parameters.fixed.{n}", f"expected a number, got {v!r}")
-        spec = species_spec(n, f["species"])
-        if not spec.lower <= v <= spec.upper:
-            raise _err(source, f"parameters.fixed.{n}",
-                       f"{v} outside bounds [{spec.lower}, {spec.upper}] {spec.unit}")
-    for n, body in p["prior"].items():
-        if n not in seen:
-            raise _err(source, f"parameters.prior.{n}", "is not an estimated parameter")
-        if not isinstance(body, dict) or set(body) - {"loc", "scale"}:
-            raise _err(source, f"parameters.prior.{n}", "expected a table with loc and/or scale")
-        spec = species_spec(n, f["species"])
-        if "loc" in body and not spec.lower < body["loc"] < spec.upper:
-            raise _err(source, f"parameters.prior.{n}.loc", "must lie strictly inside the bounds")
-        if "scale" in body and not body["scale"] > 0:
-            raise _err(source, f"parameters.prior.{n}.scale", "must be > 0")
-
-    d = cfg["design"]
-    if not d["feeds_per_day"] > 0:
-        raise _err(source, "design.feeds_per_day", "must be > 0")
-    if not d["feed_duration_min"] > 0:
-        raise _err(source, "design.feed_duration_min", "must be > 0")
-    if d["n_glands"] < 1:
-        raise _err(source, "design.n_glands", "must be >= 1")
-
-    s = cfg["solver"]
-    if s["solver"] not in ("tsit5", "dopri5", "kvaerno3", "kvaerno4", "kvaerno5"):
-        raise _err(source, "solver.solver", f"unknown solver {s['solver']!r}")
-    if not (0 < s["rtol"] < 1 and s["atol"] > 0):
-        raise _err(source, "solver.rtol", "tolerances must satisfy 0 < rtol < 1, atol > 0")
-    if s["gradient"] not in ("reverse", "forward"):
-        raise _err(source, "solver.gradient", "expected 'reverse' or 'forward'")
-    if s["max_steps"] < 100:
-        raise _err(source, "solver.max_steps", "must be >= 100")
-    if not 0 <= s["checkpoints"] <= s["max_steps"]:
-        raise _err(source, "solver.checkpoints", "must be between 0 (diffrax's choice) and max_steps")
-
-    for key in ("starts", "steps"):
-        if cfg["map"][key] < 1:
-            raise _err(source, f"map.{key}", "must be >= 1")
-    if cfg["map"]["screen"] < 0:
-        raise _err(source, "map.screen", "must be >= 0 (0: no screening)")
-    n = cfg["nuts"]
-    for key in ("chains", "draws", "max_tree_depth"):
-        if n[key] < 1:
-            raise _err(source, f"nuts.{key}", "must be >= 1")
-    if n["warmup"] < 0:
-        raise _err(source, "nuts.warmup", "must be >= 0")
-    if not 0 < n["target_accept"] < 1:
-        raise _err(source, "nuts.target_accept", "must be in (0, 1)")
-    if n["chain_method"] not in CHAIN_METHODS:
-        raise _err(source, "nuts.chain_method", f"expected one of {CHAIN_METHODS}")
-    v = cfg["svi"]
-    if v["guide"] not in GUIDES:
-        raise _err(source, "svi.guide", f"expected one of {GUIDES}")
-    for key in ("steps", "draws", "rank"):
-        if v[key] < 1:
-            raise _err(source, f"svi.{key}", "must be >= 1")
-    if cfg["outputs"]["predictive_draws"] < 1:
-        raise _err(source, "outputs.predictive_draws", "must be >= 1")
-    cfg["_source"] = source
-    return cfg
+SCHEMA_FILE = "fit_config.schema.json"
 
 
-def load_config(path: str | os.PathLike) -> dict:
+class ConfigError(ValueError):
+    """A fit configuration that cannot be used; the message names the file and the key.
+
+    key: dotted key ("nuts.warmup"), or None for the whole file; source: the file (or
+    command-line option) the value came from; detail: what was expected.
+    """
+
+    _rel: tuple[str, ...] | None = None  # key below the section that raised it (None: `key` is absolute)
+
+    def __init__(self, detail: str, key: str | None = None, source: str | None = None):
+        self.detail, self.key, self.source = detail, key, source
+        super().__init__(f"{source or '<config>'}: {f'[{key}] ' if key else ''}{detail}")
+
+    def at(self, source: str) -> "ConfigError":
+        """The same error attributed to `source` (a file name)."""
+        return ConfigError(self.detail, self.key, source)
+
+
+def _suggest(name, valid: Iterable) -> str:
+    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class FrozenMap(dict):
+    """A read-only, hashable dict: the value of a TOML table such as [parameters.fixed]."""
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("a configuration table is read-only; use replace()")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.items()))
+
+
+K, V = TypeVar("K"), TypeVar("V")
+Array = Annotated[tuple[V, ...], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]  # TOML array
+Table = Annotated[dict[K, V], AfterValidator(FrozenMap)]  # TOML table
+
+
+@dataclasses.dataclass(frozen=True)
+class OneOf:
+    """Type marker: a name from `names()`, a list known only at run time, or any string
+    starting with `prefix`. Unknown names suggest the closest; the JSON Schema lists them."""
+
+    what: str
+    names: Callable[[], Iterable[str]]
+    hint: str = ""
+    prefix: str | None = None
+
+    def check(self, value: str) -> str:
+        if value not in (known := tuple(self.names())) and not (self.prefix and value.startswith(self.prefix)):
+            raise ConfigError(f"unknown {self.what} {value!r}{_suggest(value, known)}{self.hint}")
+        return value
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema, handler):
+        enum = {"enum": list(self.names())}
+        return {**handler(schema), **({"anyOf": [enum, {"pattern": f"^{self.prefix}"}]} if self.prefix else enum)}
+
+
+def _unique(values: tuple) -> tuple:
+    if twice := [v for v in values if values.count(v) > 1]:
+        raise ConfigError(f"{twice[0]!r} listed twice")
+    return values
+
+
+Unique = Annotated[Array[V], AfterValidator(_unique), Field(json_schema_extra={"uniqueItems": True})]
+Dataset = Annotated[str, OneOf("dataset", list_datasets, " (see `lactojax data list`)", prefix="synthetic:")]
+Flag = Literal[tuple(f for f in FLAGS if f)]
+Parameter = Annotated[str, OneOf("parameter", lambda: PARAMETERS, " (see `lactojax params`)")]
+
+
+class Section(BaseModel):
+    """Base of the sections: frozen; construction and `replace` validate and raise a
+    ConfigError naming the dotted key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    TABLE: ClassVar[str] = ""
+
+    def __init__(self, **values):
+        try:
+            super().__init__(**values)
+        except ValidationError as err:
+            raise _config_error(err, type(self), self.TABLE) from None
+
+    def __setattr__(self, name, value):
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}; use replace()")
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(cls.model_fields)
+
+    def replace(self, **changes):
+        """A copy with `changes` (validated again)."""
+        return type(self)(**{**{k: getattr(self, k) for k in self.keys()}, **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values: lists for tuples, dicts for tables; None (unset) left out."""
+        return self.model_dump(mode="json", exclude_none=True, exclude={"source"})
+
+
+class FitSection(Section):
+    """[fit]: what is fitted, to which data, how."""
+
+    TABLE: ClassVar[str] = "fit"
+    name: str = Field("", description="label of the outputs (default fits/results/<name>); empty: the file's name "
+                      "without .toml")
+    description: str = Field("", description="free text describing the fit")
+    species: Literal[tuple(SPECIES_PRESETS)] = Field("human", description="parameter preset: nominal values and bounds")
+    datasets: Unique[Dataset] = Field(min_length=1, description="datasets fitted: data/<name>/ (`lactojax data list`) "
+                                    "or synthetic:<...>")
+    horizon_days: float = Field(10.0, gt=0, multiple_of=1, description="simulated horizon, days from birth (whole "
+                                "days); rows beyond it are excluded")
+    method: Literal[METHODS] = Field("nuts", description="inference method: MAP (+ Laplace draws), NUTS or SVI")
+    model: Literal[MODELS] = Field("group", description="group: one parameter set for every row; hierarchical: "
+                                   "per-subject parameters around population values (see [hierarchical])")
+    seed: int = Field(0, ge=0, description="random seed of starts, chains and predictive draws")
+    include_flags: Array[Flag] = Field((), description="row flags whose rows are fitted anyway (default: flagged "
+                                       "rows are excluded)")
+
+
+class DesignSection(Section):
+    """[design]: the feeding schedule simulated for every data row."""
+
+    TABLE: ClassVar[str] = "design"
+    feeds_per_day: float = Field(10.0, gt=0, description="evenly spaced feeds per 24 h, 1/day")
+    feed_duration_min: float = Field(15.0, gt=0, description="duration of one gland's drainage at a feed, min")
+    n_glands: int = Field(2, ge=1, description="number of glands (breasts; udder quarters)")
+    both_sides: bool = Field(True, description="every feed drains all glands one after the other (false: one side "
+                             "per feed, alternating)")
+    night_feeds: bool = Field(True, description="feed through the night (false: skip feeds between 23:00 and 06:00)")
+
+    @model_validator(mode="after")
+    def _check(self):
+        try:  # the schedule builder's own checks (a feed must fit in the interval between feeds)
+            regular_feeds(1.0, self.feeds_per_day, n_glands=self.n_glands, duration_min=self.feed_duration_min,
+                          both_sides=self.both_sides, night_feeds=self.night_feeds)
+        except InputError as err:
+            raise ConfigError(str(err), "design") from None
+        return self
+
+
+class PriorOverride(Section):
+    """[parameters.prior.<name>]: replaces the table prior's centre and / or width."""
+
+    TABLE: ClassVar[str] = "parameters.prior.<name>"
+    loc: float | None = Field(None, description="prior centre in the parameter's own unit, strictly inside its bounds")
+    scale: float | None = Field(None, gt=0, description="prior width on the prior's log or logit scale")
+
+
+class ParametersSection(Section):
+    """[parameters]: estimated parameters, fixed values and prior overrides."""
+
+    TABLE: ClassVar[str] = "parameters"
+    estimate: Unique[Parameter] = Field(min_length=1, description="parameters estimated (`lactojax params`); all "
+                                      "others are fixed")
+    fixed: Table[Parameter, float] = Field({}, validate_default=True, description="name = value: fixed values "
+                                           "replacing the nominal value, in the parameter's unit")
+    prior: Table[Parameter, PriorOverride] = Field({}, validate_default=True, description="name = {loc, scale}: "
+                                                   "prior overrides of estimated parameters")
+
+    @model_validator(mode="after")
+    def _check(self):
+        for n in self.fixed:
+            if n in self.estimate:
+                raise ConfigError("is also estimated", f"parameters.fixed.{n}")
+        for n in self.prior:
+            if n not in self.estimate:
+                raise ConfigError("is not an estimated parameter", f"parameters.prior.{n}")
+        return self
+
+    def check_species(self, species: str) -> None:
+        """Fixed values and prior centres inside the species' bounds."""
+        for n, v in self.fixed.items():
+            spec = species_spec(n, species)
+            if not spec.lower <= v <= spec.upper:
+                raise ConfigError(f"{v} outside bounds [{spec.lower}, {spec.upper}] {spec.unit} ({species})",
+                                  f"parameters.fixed.{n}")
+        for n, o in self.prior.items():
+            spec = species_spec(n, species)
+            if o.loc is not None and not spec.lower < o.loc < spec.upper:
+                raise ConfigError(f"{o.loc} must lie strictly inside the bounds ({spec.lower}, {spec.upper}) "
+                                  f"{spec.unit} ({species})", f"parameters.prior.{n}.loc")
+
+    def prior_overrides(self) -> dict[str, dict[str, float]]:
+        """{name: {"loc": ..., "scale": ...}} as `PriorSet.from_table` takes them."""
+        return {n: o.to_dict() for n, o in self.prior.items()}
+
+
+class SolverSection(Section):
+    """[solver]: how each simulation is solved and differentiated (defaults: FIT_SOLVER_DEFAULTS)."""
+
+    TABLE: ClassVar[str] = "solver"
+    solver: Literal[SOLVER_NAMES] = Field(FIT_SOLVER_DEFAULTS.solver, description="diffrax solver (explicit tsit5 / "
+                                          "dopri5; stiff kvaerno*)")
+    rtol: float = Field(FIT_SOLVER_DEFAULTS.rtol, gt=0, lt=1, description="relative error tolerance")
+    atol: float = Field(FIT_SOLVER_DEFAULTS.atol, gt=0, description="absolute error tolerance, in each state's own "
+                        "unit")
+    max_steps: int = Field(FIT_SOLVER_DEFAULTS.max_steps, ge=100, description="solver step budget per solve; more is "
+                           "a solver failure (-inf log-density)")
+    gradient: Literal[GRADIENTS] = Field(
+        next(g for g, a in GRADIENT_ADJOINT.items() if a == FIT_SOLVER_DEFAULTS.adjoint),
+        description="how gradients go through the solver: reverse (adjoint with checkpoints) or forward mode "
+                    "(cheaper for a few parameters)")
+    save_every_h: float = Field(FIT_SOLVER_DEFAULTS.save_every_h, gt=0, description="spacing of the saved output "
+                                "grid, h")
+    checkpoints: int = Field(FIT_SOLVER_DEFAULTS.checkpoints or 0, ge=0, description="reverse mode: solver steps kept "
+                             "for the backward pass; 0: diffrax chooses; = max_steps: keep every step (no "
+                             "recomputation, more memory)")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.checkpoints > self.max_steps:
+            raise ConfigError(f"expected at most max_steps ({self.max_steps}), got {self.checkpoints}",
+                              "solver.checkpoints")
+        return self
+
+    def settings(self) -> SolverSettings:
+        """The `SolverSettings` these keys mean. `gradient` is the configuration's name for
+        `SolverSettings.adjoint` (GRADIENT_ADJOINT), `checkpoints = 0` is None (diffrax's
+        choice); `throw` and `dt0_h` are FIT_SOLVER_DEFAULTS'."""
+        return FIT_SOLVER_DEFAULTS.replace(
+            solver=self.solver, rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
+            save_every_h=self.save_every_h, adjoint=GRADIENT_ADJOINT[self.gradient],
+            checkpoints=self.checkpoints or None)
+
+
+class MapSection(Section):
+    """[map]: multi-start MAP (Adam), always run: optimum, Laplace approximation and NUTS starts."""
+
+    TABLE: ClassVar[str] = "map"
+    starts: int = Field(4, ge=1, description="number of optimiser starts")
+    steps: int = Field(150, ge=1, description="Adam steps per start")
+    learning_rate: float = Field(0.05, gt=0, description="Adam peak learning rate (cosine-decayed), on the "
+                                 "unconstrained scale")
+    screen: int = Field(0, ge=0, description="0: prior centre and prior draws as starts; N: the best starts among the "
+                        "prior centre and N space-filling screening points")
+
+
+class NutsSection(Section):
+    """[nuts]: the No-U-Turn sampler (numpyro)."""
+
+    TABLE: ClassVar[str] = "nuts"
+    chains: int = Field(4, ge=1, description="number of chains")
+    warmup: int = Field(150, ge=0, description="warmup (adaptation) iterations per chain")
+    draws: int = Field(150, ge=1, description="posterior draws kept per chain")
+    max_tree_depth: int = Field(5, ge=1, description="maximum tree depth (at most 2^depth - 1 leapfrog steps per draw)")
+    target_accept: float = Field(0.8, gt=0, lt=1, description="target acceptance probability of step-size adaptation")
+    chain_method: Literal[CHAIN_METHODS] = Field("vectorized", description="how chains run: vectorized (one vmapped "
+                                                 "sampler), sequential or parallel (one device each)")
+    dense_mass: bool = Field(True, description="dense (true) or diagonal mass matrix")
+    adapt_mass_matrix: bool = Field(True, description="adapt the mass matrix during warmup (false: keep the Laplace "
+                                    "covariance at the MAP)")
+    init_from_map: bool = Field(True, description="start chains at Laplace draws around the MAP, with its covariance "
+                                "as the mass matrix (false: prior draws, identity)")
+
+
+class SviSection(Section):
+    """[svi]: stochastic variational inference (numpyro autoguides)."""
+
+    TABLE: ClassVar[str] = "svi"
+    guide: Literal[GUIDES] = Field("mvn", description="autoguide: normal (mean field), mvn (full covariance) or "
+                                   "lowrank")
+    steps: int = Field(1000, ge=1, description="optimisation steps")
+    learning_rate: float = Field(0.01, gt=0, description="Adam learning rate")
+    draws: int = Field(1000, ge=1, description="posterior draws from the fitted guide")
+    rank: int = Field(2, ge=1, description="rank of the lowrank guide's covariance")
+
+
+class HierarchicalSection(Section):
+    """[hierarchical]: the herd (population) model, used when fit.model = "hierarchical"."""
+
+    TABLE: ClassVar[str] = "hierarchical"
+    tau_scale: float = Field(0.3, gt=0, description="half-normal scale of each population spread tau_j "
+                             "(unconstrained z-scale)")
+    max_subjects: int | None = Field(None, ge=1, description="fit at most this many subjects (first in the data); "
+                                     "unset: all")
+    subjects: Unique[str] = Field((), description="subject ids fitted; empty: all (up to max_subjects)")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.subjects and self.max_subjects is not None and self.max_subjects < len(self.subjects):
+            raise ConfigError(f"lists {len(self.subjects)} subjects but max_subjects = {self.max_subjects}",
+                              "hierarchical.subjects")
+        return self
+
+
+class OutputsSection(Section):
+    """[outputs]: what is written besides the posterior."""
+
+    TABLE: ClassVar[str] = "outputs"
+    predictive_draws: int = Field(200, ge=1, description="draws of the Laplace approximation written by method = map")
+
+
+class FitConfig(Section):
+    """A validated fit configuration: one frozen section per TOML table.
+
+    Build with `load_config(path)`, `FitConfig.from_dict(raw, source)` or directly from
+    sections; every construction validates. `source` (the file read) is not part of the
+    configuration's value: two configurations with the same sections are equal.
+    """
+
+    fit: FitSection
+    design: DesignSection = Field(default_factory=DesignSection)
+    parameters: ParametersSection
+    solver: SolverSection = Field(default_factory=SolverSection)
+    map: MapSection = Field(default_factory=MapSection)
+    nuts: NutsSection = Field(default_factory=NutsSection)
+    svi: SviSection = Field(default_factory=SviSection)
+    hierarchical: HierarchicalSection = Field(default_factory=HierarchicalSection)
+    outputs: OutputsSection = Field(default_factory=OutputsSection)
+    source: SkipJsonSchema[str] = "<config>"
+
+    def __init__(self, **values):
+        try:
+            super().__init__(**values)
+        except ConfigError as err:
+            raise err.at(values.get("source", "<config>")) from None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.fit.name:  # default name: the file's
+            stem = os.path.splitext(os.path.basename(self.source))[0] if not self.source.startswith("<") else "fit"
+            self.__dict__["fit"] = self.fit.replace(name=stem)
+        self.parameters.check_species(self.fit.species)  # bounds depend on the species
+        return self
+
+    def _value(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.sections())
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and self._value() == other._value()
+
+    def __hash__(self) -> int:
+        return hash(self._value())
+
+    @classmethod
+    def sections(cls) -> dict[str, type[Section]]:
+        return {name: f.annotation for name, f in cls.model_fields.items() if name != "source"}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping, source: str = "<config>") -> "FitConfig":
+        """Validate a nested dict (a parsed TOML file) into a FitConfig."""
+        if not isinstance(raw, Mapping):
+            raise ConfigError("expected a TOML table at top level", None, source)
+        if "source" in raw:  # the file, not a section
+            raise ConfigError(f"unknown section (valid sections: {', '.join(cls.sections())})", "source", source)
+        return cls(**raw, source=source)
+
+    def with_overrides(self, method: str | None = None, chains: int | None = None,
+                       draws: int | None = None, warmup: int | None = None) -> "FitConfig":
+        """Command-line overrides (`lactojax fit --method/--chains/--draws/--warmup`);
+        `draws` also sets the SVI draws to draws x chains. Errors name the option."""
+        cfg = self
+        for option, section, value in (("method", "fit", method), ("chains", "nuts", chains),
+                                       ("warmup", "nuts", warmup), ("draws", "nuts", draws)):
+            if value is not None:
+                try:
+                    cfg = cfg.replace(**{section: getattr(cfg, section).replace(**{option: value})})
+                    if option == "draws":
+                        cfg = cfg.replace(svi=cfg.svi.replace(draws=max(value * cfg.nuts.chains, 1)))
+                except ConfigError as err:
+                    raise err.at(f"--{option}") from None
+        return cfg
+
+    def to_toml(self) -> str:
+        """The resolved configuration (every default filled in) as TOML; `load_config`
+        reads it back to an equal FitConfig."""
+        lines = []
+        for name, body in self.to_dict().items():
+            lines += [f"[{name}]", *(f"{k} = {_toml(v)}" for k, v in body.items() if not isinstance(v, dict))]
+            for k, table in body.items():
+                if isinstance(table, dict) and table:
+                    lines += [f"\n[{name}.{k}]", *(f"{kk} = {_toml(v)}" for kk, v in table.items())]
+            lines.append("")
+        return "\n".join(lines)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema (draft 07) of a fit configuration file, generated from the section
+        declarations: types, defaults, ranges, choices and descriptions."""
+        return {"$schema": "http://json-schema.org/draft-07/schema#",
+                "title": "lactojax fit configuration (fits/*.toml)", **_schema(cls),
+                "description": "Generated by `lactojax config schema` from lactojax.inference.config; "
+                               "do not edit by hand."}
+
+
+def _toml(v) -> str:
+    """A TOML value (strings, numbers, booleans and arrays of them are JSON too)."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} = {_toml(x)}" for k, x in v.items()) + "}"
+    return json.dumps(v, ensure_ascii=False)
+
+
+class _TomlSchema(GenerateJsonSchema):
+    """pydantic's JSON Schema without titles; TOML has no null, so `X | None` is X."""
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
+
+    def nullable_schema(self, schema):
+        return self.generate_inner(schema["schema"])
+
+
+@functools.cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON Schema with nested models written in place (no $ref) and no null defaults."""
+    raw = model.model_json_schema(schema_generator=_TomlSchema)
+    defs = raw.pop("$defs", {})
+
+    def tidy(node):
+        if isinstance(node, list):
+            return [tidy(x) for x in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            node = {**defs[node["$ref"].rsplit("/", 1)[1]], **{k: v for k, v in node.items() if k != "$ref"}}
+        return {k: tidy(v) for k, v in node.items() if not (k == "title" and isinstance(v, str) or
+                                                             k == "default" and v is None)}
+    return tidy(raw)
+
+
+def _describe(s: dict) -> str:
+    """A JSON Schema type in words: 'an integer', 'a list of strings', 'a table of numbers'."""
+    inner = s.get("additionalProperties")
+    if s.get("type") == "array":
+        return f"a list of {_describe(s['items']).split(' ', 1)[1]}s"
+    if isinstance(inner, dict):
+        return f"a table of {{{', '.join(inner['properties'])}}} tables" if "properties" in inner else \
+            f"a table of {_describe(inner).split(' ', 1)[1]}s"
+    return {"boolean": "true or false", "integer": "an integer", "number": "a number"}.get(s.get("type"), "a string")
+
+
+def _range(s: dict) -> str:
+    ops = (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<"))
+    return " and ".join(f"{op} {s[k]:g}" for k, op in ops if k in s)
+
+
+_EXPECTED = {"int_type": "an integer", "float_type": "a number", "bool_type": "true or false",
+             "string_type": "a string", "tuple_type": "a list", "dict_type": "a table", "model_type": "a table"}
+
+
+def _config_error(err: ValidationError, model: type[BaseModel], table: str) -> ConfigError:
+    """pydantic's first error as a ConfigError naming the dotted key `table.key...`."""
+    e = err.errors()[0]
+    loc = [str(p) for p in e["loc"] if not isinstance(p, int) and p != "[key]"]
+    cause, kind, value = (e.get("ctx") or {}).get("error"), e["type"], e.get("input")
+    if isinstance(cause, ConfigError) and cause.key and cause._rel is None:
+        return cause  # a cross-field check naming its key
+    owner, prop = model, {}  # the innermost model on the path, and the schema of the key in it
+    for part in loc:
+        if owner is not None and part in owner.model_fields:
+            prop, ann = _schema(owner)["properties"][part], owner.model_fields[part].annotation
+            owner = next((a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type)
+                          and issubclass(a, BaseModel)), None)
+    if isinstance(cause, ConfigError):  # a nested section's error, or a OneOf name
+        detail, loc = cause.detail, loc + list(cause._rel or ())
+    elif kind == "extra_forbidden" and (owner or model) is FitConfig:
+        detail = f"unknown section{_suggest(loc[-1], FitConfig.sections())} (valid sections: " \
+                 f"{', '.join(FitConfig.sections())})"
+    elif kind == "extra_forbidden":
+        keys = (owner or model).keys()
+        detail = f"unknown key {loc[-1]!r}{_suggest(loc[-1], keys)} (valid keys: {', '.join(keys)})"
+    elif kind == "missing" and model is FitConfig and len(loc) == 1:
+        detail = f"missing section [{loc[0]}]"
+    elif kind in ("missing", "too_short"):
+        detail = f"required: {prop.get('description')}"
+    elif kind == "literal_error":
+        allowed = prop.get("enum") or prop.get("items", {}).get("enum")
+        detail = f"unknown value {value!r}{_suggest(value, allowed)} (expected one of {allowed})"
+    elif kind == "multiple_of":
+        detail = f"expected a whole number, got {value!r}"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        detail = f"expected {_describe(prop)} {_range(prop)}, got {value!r}"
+    else:
+        detail = f"expected {_EXPECTED[kind]}, got {value!r}" if kind in _EXPECTED else e["msg"]
+    out = ConfigError(detail, ".".join(filter(None, [table, *loc])) or None)
+    out._rel = tuple(loc)
+    return out
+
+
+def load_config(path: str | os.PathLike) -> FitConfig:
     """Read and validate a TOML fit configuration (ConfigError on any problem)."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
+        raise ConfigError("no such file", None, path) from None
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    return validate(raw, path)
+        raise ConfigError(f"not valid TOML: {err}", None, path) from None
+    return FitConfig.from_dict(raw, path)
 
 
-def apply_overrides(cfg: dict, method=None, chains=None, draws=None, warmup=None) -> dict:
-    """Command-line overrides (`lactojax fit --method/--chains/--draws/--warmup`)."""
-    cfg = copy.deepcopy(cfg)
-    src = cfg.get("_source", "<config>")
-    if method is not None:
-        if method not in METHODS:
-            raise ConfigError(f"--method: expected one of {METHODS}, got {method!r}")
-        cfg["fit"]["method"] = method
-    for key, val in (("chains", chains), ("draws", draws), ("warmup", warmup)):
-        if val is not None:
-            if val < (0 if key == "warmup" else 1):
-                raise ConfigError(f"--{key}: must be >= {0 if key == 'warmup' else 1}, got {val}")
-            cfg["nuts"][key] = int(val)
-            if key == "draws":
-                cfg["svi"]["draws"] = max(int(val) * cfg["nuts"]["chains"], 1)
-    cfg["_source"] = src
-    return cfg
+def schema_text() -> str:
+    """`FitConfig.json_schema()` as written to fits/fit_config.schema.json."""
+    return json.dumps(FitConfig.json_schema(), indent=2) + "\n"
 
 
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(f"cannot write {type(v)} to TOML")
+def markdown_reference() -> str:
+    """Every key of every section (type, default, allowed values, description) as
+    Markdown tables: the configuration reference in docs/fitting.md."""
+    out = []
+    for name, sec in _schema(FitConfig)["properties"].items():
+        out += [f"`[{name}]` {sec['description'].split(': ', 1)[-1]}\n", "| key | type | default | description |",
+                "|---|---|---|---|"]
+        for key, s in sec["properties"].items():
+            default = "required" if key in sec.get("required", ()) else f"`{_toml(s['default'])}`" \
+                if "default" in s else "unset"
+            allowed = s.get("enum") or s.get("items", {}).get("enum")
+            desc = s["description"] + (f"; one of {', '.join(f'`{a}`' for a in allowed)}" if allowed and
+                                       len(allowed) <= 6 else "") + (f"; {_range(s)}" if _range(s) else "")
+            out.append(f"| `{key}` | {_describe(s)} | {default} | {desc} |")
+        out.append("")
+    prior = _schema(PriorOverride)["properties"]
+    return "\n".join(out + ["Each `[parameters.prior]` entry is a table with " + ", ".join(
+        f"`{k}` ({s['description']})" for k, s in prior.items()) + ".\n"])
 
 
-def to_toml(cfg: dict) -> str:
-    """The resolved configuration as TOML (readable back by `load_config`)."""
-    lines = []
-    for section in DEFAULTS:
-        body = cfg[section]
-        lines.append(f"[{section}]")
-        subtables = []
-        for k, v in body.items():
-            if v is None:
-                continue
-            if isinstance(v, dict) and section == "parameters":
-                subtables.append((k, v))
-            else:
-                lines.append(f"{k} = {_toml_value(v)}")
-        for k, v in subtables:
-            lines.append(f"\n[{section}.{k}]")
-            for kk, vv in v.items():
-                lines.append(f"{kk} = {_toml_value(vv)}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-__all__ = ["ConfigError", "DEFAULTS", "apply_overrides", "load_config", "to_toml", "validate"]
+__all__ = ["CHAIN_METHODS", "FIT_SOLVER_DEFAULTS", "FIT_SOLVER_OVERRIDES", "GRADIENT_ADJOINT", "GUIDES", "METHODS",
+           "MODELS", "ConfigError", "DesignSection", "FitConfig", "FitSection", "FrozenMap", "HierarchicalSection",
+           "MapSection", "NutsSection", "OutputsSection", "ParametersSection", "PriorOverride", "Section",
+           "SolverSection", "SviSection", "load_config", "markdown_reference", "schema_text"]

@@ -5,11 +5,11 @@ hierarchical): MAP always (the optimum, its Laplace approximation and the NUTS s
 then the method's draws, then the predictions and per-row log-likelihoods of every draw.
 The result is a value; `outputs.write_fit(result, out_dir)` writes the files.
 
-`settings` is read by attribute: `settings.fit.method` ("map" | "nuts" | "svi") and
+`settings` is the `FitConfig` (read by attribute): `settings.fit.method` ("map" | "nuts" | "svi") and
 `.seed`, `settings.map` (starts, steps, learning_rate, screen), `settings.nuts` (chains,
 warmup, draws, max_tree_depth, target_accept, chain_method, dense_mass,
 adapt_mass_matrix, init_from_map), `settings.svi` (guide, steps, learning_rate, draws,
-rank) and `settings.outputs.predictive_draws` (`adapter.settings_from_config`).
+rank) and `settings.outputs.predictive_draws`.
 """
 
 from __future__ import annotations
