@@ -252,9 +252,9 @@ def test_hierarchical_defaults_match_the_model():
     import inspect
 
     from lactojax.inference.config import HierarchicalSection
-    from lactojax.inference.hierarchical import HierarchicalModel
+    from lactojax.inference.problem import hierarchical_problem
 
-    default = inspect.signature(HierarchicalModel.__init__).parameters["tau_scale"].default
+    default = inspect.signature(hierarchical_problem).parameters["tau_scale"].default
     h = HierarchicalSection()
     assert (h.tau_scale, h.max_subjects, h.subjects) == (default, None, ())
 
