@@ -11,6 +11,7 @@ from jax.flatten_util import ravel_pytree
 from lactojax.dynamics.vector_field import vector_field
 from lactojax.inputs import Inputs
 from lactojax.parameters import Params
+from lactojax.sessions import solve_sessions
 from lactojax.solver import SolverSettings
 from lactojax.state import State, initial_state
 
@@ -89,6 +90,22 @@ def _solve(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) 
     )
 
 
+def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) -> Trajectory:
+    ts = output_grid(inputs, settings)
+    grid, starts, ends, n_steps, finite = solve_sessions(
+        params, inputs, ts, settings.save_every_h, y0, settings.session_steps, settings.max_step_h
+    )
+    return Trajectory(
+        ts=ts,
+        states=grid,
+        feed_start=starts,
+        feed_end=ends,
+        success=finite,
+        num_steps=jnp.asarray(n_steps),
+        save_every_h=settings.save_every_h,
+    )
+
+
 @eqx.filter_jit
 def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSettings()) -> Trajectory:
     """Solve the model from delivery (t = 0) to `inputs.horizon_h`.
@@ -98,4 +115,5 @@ def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSe
     solver never steps over a feed boundary or a course boundary (`Inputs.jump_times`).
     With `settings.throw=False` a failed solve returns `success=False` instead of raising.
     """
-    return _solve(params, inputs, settings, initial_state(params, inputs))
+    solve = _solve_sessions if settings.method == "sessions" else _solve
+    return solve(params, inputs, settings, initial_state(params, inputs))

@@ -15,11 +15,21 @@ _SOLVERS = {
     "dopri5": diffrax.Dopri5,
 }
 _ADJOINTS = ("recursive_checkpoint", "forward", "direct")
+_METHODS = ("adaptive", "sessions")
 
 
 @dataclasses.dataclass(frozen=True)
 class SolverSettings:
     """How `simulate` integrates. Hashable: a change recompiles, a new parameter value does not.
+
+    method: 'adaptive' (the detailed reference: diffrax, adaptive steps to rtol/atol, never
+      stepping over a session boundary) or 'sessions' (`lactojax.sessions`: a fixed number of
+      exponential RK4 steps per output interval and per session, the same work for every
+      parameter value and batch lane; fast for whole lactations). 'sessions' uses only
+      session_steps, max_step_h, save_every_h and adjoint ('forward' or reverse).
+    session_steps: steps per removal session (method='sessions').
+    max_step_h: longest step between sessions, hours (method='sessions'); the output grid is
+      refined to it.
 
     solver: 'tsit5' (default, explicit 5th order), 'dopri5', or the L-stable implicit,
       stiff-capable 'kvaerno5' / 'kvaerno4' / 'kvaerno3' (Newton root finder). The default is
@@ -34,6 +44,7 @@ class SolverSettings:
     throw: raise on solver failure (True) or report it in `Trajectory.success` (False).
     """
 
+    method: str = "adaptive"
     solver: str = "tsit5"
     rtol: float = 1e-6
     atol: float = 1e-6
@@ -43,6 +54,8 @@ class SolverSettings:
     checkpoints: int | None = None
     throw: bool = True
     dt0_h: float = 0.01
+    session_steps: int = 2
+    max_step_h: float = 1.0
 
     def __post_init__(self):
         if self.solver not in _SOLVERS:
@@ -51,6 +64,12 @@ class SolverSettings:
             raise ValueError(f"SolverSettings.adjoint={self.adjoint!r}; expected one of {_ADJOINTS}")
         if not (0 < self.rtol < 1 and 0 < self.atol):
             raise ValueError(f"SolverSettings tolerances must be positive (rtol={self.rtol}, atol={self.atol})")
+        if self.method not in _METHODS:
+            raise ValueError(f"SolverSettings.method={self.method!r}; expected one of {_METHODS}")
+        if not (isinstance(self.session_steps, int) and self.session_steps >= 1):
+            raise ValueError(f"SolverSettings.session_steps={self.session_steps!r}; expected an int >= 1")
+        if not self.max_step_h > 0:
+            raise ValueError(f"SolverSettings.max_step_h={self.max_step_h!r}; expected > 0 hours")
         if self.save_every_h <= 0:
             raise ValueError("SolverSettings.save_every_h must be > 0")
 
