@@ -54,30 +54,30 @@ def _phis(z):
     return tuple(jnp.where(small, series(k), d) for k, d in ((1, d1), (2, d2), (3, d3)))
 
 
-def session_grid(inputs: Inputs, ts: jnp.ndarray, save_every_h: float, session_steps: int, max_step_h: float):
-    """The step boundaries (sorted, from 0 to the horizon) and where the output times and each
-    session's start and end sit in them: (grid, out_index, start_index, end_index)."""
+def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery_h: tuple[float, ...] = ()):
+    """The step boundaries, sorted from 0 to the horizon, and where each session's start and end
+    sit in them: (grid, start_index, end_index). The grid is a uniform one of spacing <=
+    `max_step_h` merged with every session's start, end and `session_steps - 1` inner points,
+    every course boundary and the removal of retained placenta."""
     horizon = inputs.horizon_h
     feeds = inputs.feeds
     clip = lambda x: jnp.clip(x, 0.0, horizon)
-    refine = max(1, math.ceil(save_every_h / max_step_h - 1e-9))
-    base = jnp.linspace(0.0, ts[-1], (ts.shape[0] - 1) * refine + 1)
+    base = jnp.linspace(0.0, horizon, max(1, math.ceil(horizon / max_step_h - 1e-9)) + 1)
     start, end = clip(feeds.start_h), clip(feeds.end_h)
     frac = jnp.arange(1, session_steps) / session_steps
     inner = (start[:, None] + frac[None, :] * (end - start)[:, None]).ravel()
+    # after a session the hormones relax over ~1 h (oxytocin, dopamine tone, prolactin): short
+    # steps there, cut at the next session's start
+    next_start = jnp.concatenate([start[1:], jnp.array([horizon])])
+    after = jnp.minimum(end[:, None] + jnp.asarray(recovery_h, dtype=end.dtype)[None, :], next_start[:, None])
     courses = [c for c in (inputs.dopamine_agonist, inputs.dopamine_antagonist, inputs.antibiotic,
                            inputs.nipple_breach) for c in (c.start_h, c.end_h)]
-    other = jnp.concatenate([clip(jnp.ravel(x)) for x in courses]
-                            + [clip(jnp.atleast_1d(inputs.profile.placenta_removal_h)), jnp.array([horizon])])
-    parts = [base, start, end, inner, other]
-    times = jnp.concatenate(parts)
+    other = [clip(jnp.ravel(x)) for x in courses] + [clip(jnp.atleast_1d(inputs.profile.placenta_removal_h))]
+    times = jnp.concatenate([base, start, end, inner, clip(after.ravel())] + other)
     order = jnp.argsort(times, stable=True)
     position = jnp.zeros_like(order).at[order].set(jnp.arange(order.shape[0]))
     n_base, n_f = base.shape[0], start.shape[0]
-    out_index = position[jnp.arange(0, n_base, refine)]
-    start_index = position[n_base : n_base + n_f]
-    end_index = position[n_base + n_f : n_base + 2 * n_f]
-    return times[order], out_index, start_index, end_index
+    return times[order], position[n_base : n_base + n_f], position[n_base + n_f : n_base + 2 * n_f]
 
 
 def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, active):
@@ -103,14 +103,29 @@ def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, acti
     nb = N(t + 0.5 * h, b)
     c = e2 * a + p1h * (2.0 * nb - nu)
     nc = N(t + h, c)
-    return e * y + h * ((p1 - 3 * p2 + 4 * p3) * nu + 2 * (p2 - 2 * p3) * (na + nb) + (4 * p3 - p2) * nc)
+    y1 = e * y + h * ((p1 - 3 * p2 + 4 * p3) * nu + 2 * (p2 - 2 * p3) * (na + nb) + (4 * p3 - p2) * nc)
+    return y1, (nu, na + nb, nc, rate)
 
 
-def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, save_every_h: float, y0: State,
-                   session_steps: int, max_step_h: float, checkpoint: bool = True):
-    """Integrate on the session grid. Returns (grid states at ts, at session starts, at session
-    ends, number of steps, all finite)."""
-    grid, out_index, start_index, end_index = session_grid(inputs, ts, save_every_h, session_steps, max_step_h)
+def _dense(y, theta, h, stages):
+    """The state a fraction theta into a step (3rd-order continuous extension of ETDRK4: the
+    classical RK4 one with theta^k / k! replaced by theta^k phi_k(theta z); exact at theta = 1)."""
+    nu, nab, nc, rate = stages
+    z = -rate * h * theta
+    p1, p2, p3 = _phis(z)
+    th = h * theta
+    return jnp.exp(z) * y + th * (
+        (p1 - 3 * theta * p2 + 4 * theta**2 * p3) * nu
+        + (2 * theta * p2 - 4 * theta**2 * p3) * nab
+        + (4 * theta**2 * p3 - theta * p2) * nc
+    )
+
+
+def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, session_steps: int,
+                   max_step_h: float, recovery_h: tuple[float, ...] = (), checkpoint: bool = True):
+    """Integrate on the session grid. Returns (states at the output times ts (dense output), at
+    session starts, at session ends (grid points), number of steps, all finite)."""
+    grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h)
     t0, t1 = grid[:-1], grid[1:]
     h = t1 - t0
     mid = 0.5 * (t0 + t1)
@@ -119,19 +134,29 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, save_every_h
     row = jnp.clip(idx, 0, feeds.start_h.shape[0] - 1)
     active = (idx >= 0) & (mid < feeds.end_h[row])
     flat_y0, unravel = ravel_pytree(y0)
+    empty = (flat_y0, flat_y0, flat_y0, flat_y0)
 
     def step(y, xs):
         # empty pieces (back-to-back sessions, padded rows at the horizon) cost nothing unbatched
-        y1 = jax.lax.cond(xs[1] > 0.0, lambda: _etdrk4_step(params, inputs, unravel, y, *xs), lambda: y)
-        return y1, y1
+        y1, stages = jax.lax.cond(
+            xs[1] > 0.0,
+            lambda: _etdrk4_step(params, inputs, unravel, y, *xs),
+            lambda: (y, jax.tree.map(jnp.zeros_like, empty)),
+        )
+        return y1, (y1, stages)
 
     if checkpoint:
         # reverse mode keeps one state per step and recomputes the stages (memory ~ steps x states)
         step = jax.checkpoint(step)
-    _, ys = jax.lax.scan(step, flat_y0, (t0, h, mid, row, active))
+    _, (ys, stages) = jax.lax.scan(step, flat_y0, (t0, h, mid, row, active))
     ys = jnp.concatenate([flat_y0[None], ys])
+    # output times: dense output inside the step that holds each
+    k = jnp.clip(jnp.searchsorted(grid, ts, side="right") - 1, 0, h.shape[0] - 1)
+    theta = jnp.clip((ts - t0[k]) / jnp.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
+    out = jax.vmap(_dense)(ys[k], theta, h[k], jax.tree.map(lambda x: x[k], stages))
     pick = lambda i: jax.vmap(unravel)(ys[i])
-    return pick(out_index), pick(start_index), pick(end_index), h.shape[0], jnp.all(jnp.isfinite(ys[-1]))
+    return (jax.vmap(unravel)(out), pick(start_index), pick(end_index), h.shape[0],
+            jnp.all(jnp.isfinite(ys[-1])))
 
 
 __all__ = ["session_grid", "solve_sessions"]

@@ -93,7 +93,7 @@ def _solve(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) 
 def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) -> Trajectory:
     ts = output_grid(inputs, settings)
     grid, starts, ends, n_steps, finite = solve_sessions(
-        params, inputs, ts, settings.save_every_h, y0, settings.session_steps, settings.max_step_h
+        params, inputs, ts, y0, settings.session_steps, settings.max_step_h, settings.recovery_h
     )
     return Trajectory(
         ts=ts,

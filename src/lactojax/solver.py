@@ -54,8 +54,9 @@ class SolverSettings:
     checkpoints: int | None = None
     throw: bool = True
     dt0_h: float = 0.01
-    session_steps: int = 2
-    max_step_h: float = 1.0
+    session_steps: int = 3
+    max_step_h: float = 6.0
+    recovery_h: tuple = (0.25, 1.0)
 
     def __post_init__(self):
         if self.solver not in _SOLVERS:
