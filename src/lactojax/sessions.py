@@ -159,4 +159,35 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
             jnp.all(jnp.isfinite(ys[-1])))
 
 
-__all__ = ["session_grid", "solve_sessions"]
+
+DAILY_AMOUNTS = ("milk_intake_ml", "milk_removed_ml")
+DAILY_COMPOSITION = ("milk_lactose_g_l", "milk_protein_g_l", "milk_fat_g_l", "milk_sodium_mmol_l",
+                     "milk_potassium_mmol_l", "milk_chloride_mmol_l", "milk_citrate_mmol_l")
+
+
+def agreement(reference, trajectory, params: Params, inputs: Inputs, min_session_ml: float = 1.0) -> dict:
+    """Largest relative differences of `trajectory` from `reference` (NumPy floats):
+    each daily amount and daily mean composition over the days where the reference is above
+    1e-3 of its largest value (an all-zero series, e.g. intake under machine milking, is
+    skipped), and the volume removed per session over the real sessions that remove at least
+    `min_session_ml` in the reference ('per_session_removed_ml')."""
+    import numpy as np
+
+    from lactojax.observation import daily, per_session
+
+    d_ref, d_new = daily(reference, params, inputs), daily(trajectory, params, inputs)
+    out = {}
+    for key in DAILY_AMOUNTS + DAILY_COMPOSITION:
+        r, f = np.asarray(d_ref[key]), np.asarray(d_new[key])
+        keep = np.abs(r) > 1e-3 * np.max(np.abs(r), initial=0.0)
+        if keep.any():
+            out[key] = float(np.max(np.abs(f - r)[keep] / np.abs(r)[keep]))
+    s_ref, s_new = per_session(reference, params, inputs), per_session(trajectory, params, inputs)
+    r, f = np.asarray(s_ref["removed_ml"]), np.asarray(s_new["removed_ml"])
+    keep = np.asarray(s_ref["valid"]) & (r >= min_session_ml)
+    out["per_session_removed_ml"] = float(np.max(np.abs(f - r)[keep] / r[keep])) if keep.any() else 0.0
+    out["daily_max"] = max(v for k, v in out.items() if k != "per_session_removed_ml")
+    return out
+
+
+__all__ = ["agreement", "session_grid", "solve_sessions"]

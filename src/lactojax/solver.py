@@ -28,8 +28,10 @@ class SolverSettings:
       parameter value and batch lane; fast for whole lactations). 'sessions' uses only
       session_steps, max_step_h, save_every_h and adjoint ('forward' or reverse).
     session_steps: steps per removal session (method='sessions').
-    max_step_h: longest step between sessions, hours (method='sessions'); the output grid is
-      refined to it.
+    max_step_h: longest step between sessions, hours (method='sessions'); outputs between
+      steps come from the method's continuous extension.
+    recovery_h: extra step boundaries this long after each session's end (method='sessions'):
+      short steps while oxytocin, dopamine tone and prolactin relax after a session.
 
     solver: 'tsit5' (default, explicit 5th order), 'dopri5', or the L-stable implicit,
       stiff-capable 'kvaerno5' / 'kvaerno4' / 'kvaerno3' (Newton root finder). The default is
@@ -69,6 +71,8 @@ class SolverSettings:
             raise ValueError(f"SolverSettings.method={self.method!r}; expected one of {_METHODS}")
         if not (isinstance(self.session_steps, int) and self.session_steps >= 1):
             raise ValueError(f"SolverSettings.session_steps={self.session_steps!r}; expected an int >= 1")
+        if not all(r > 0 for r in self.recovery_h):
+            raise ValueError(f"SolverSettings.recovery_h={self.recovery_h!r}; expected offsets > 0 hours")
         if not self.max_step_h > 0:
             raise ValueError(f"SolverSettings.max_step_h={self.max_step_h!r}; expected > 0 hours")
         if self.save_every_h <= 0:
