@@ -54,15 +54,20 @@ def _phis(z):
     return tuple(jnp.where(small, series(k), d) for k, d in ((1, d1), (2, d2), (3, d3)))
 
 
-def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery_h: tuple[float, ...] = ()):
+def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery_h: tuple[float, ...] = (),
+                 startup: tuple[float, float] = (0.0, 1.0)):
     """The step boundaries, sorted from 0 to the horizon, and where each session's start and end
     sit in them: (grid, start_index, end_index). The grid is a uniform one of spacing <=
     `max_step_h` merged with every session's start, end and `session_steps - 1` inner points,
-    every course boundary and the removal of retained placenta."""
+    every course boundary and the removal of retained placenta. startup = (hours, step): steps
+    no longer than `step` over the first `hours` after delivery (progesterone withdrawal)."""
     horizon = inputs.horizon_h
     feeds = inputs.feeds
     clip = lambda x: jnp.clip(x, 0.0, horizon)
     base = jnp.linspace(0.0, horizon, max(1, math.ceil(horizon / max_step_h - 1e-9)) + 1)
+    early_h = min(startup[0], horizon)
+    if early_h > 0:
+        base = jnp.concatenate([base, jnp.linspace(0.0, early_h, math.ceil(early_h / startup[1] - 1e-9) + 1)[1:-1]])
     start, end = clip(feeds.start_h), clip(feeds.end_h)
     frac = jnp.arange(1, session_steps) / session_steps
     inner = (start[:, None] + frac[None, :] * (end - start)[:, None]).ravel()
@@ -122,10 +127,11 @@ def _dense(y, theta, h, stages):
 
 
 def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, session_steps: int,
-                   max_step_h: float, recovery_h: tuple[float, ...] = (), checkpoint: bool = True):
+                   max_step_h: float, recovery_h: tuple[float, ...] = (), startup: tuple[float, float] = (0.0, 1.0),
+                   checkpoint: bool = True):
     """Integrate on the session grid. Returns (states at the output times ts (dense output), at
     session starts, at session ends (grid points), number of steps, all finite)."""
-    grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h)
+    grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h, startup)
     t0, t1 = grid[:-1], grid[1:]
     h = t1 - t0
     mid = 0.5 * (t0 + t1)

@@ -93,7 +93,8 @@ def _solve(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) 
 def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) -> Trajectory:
     ts = output_grid(inputs, settings)
     grid, starts, ends, n_steps, finite = solve_sessions(
-        params, inputs, ts, y0, settings.session_steps, settings.max_step_h, settings.recovery_h
+        params, inputs, ts, y0, settings.session_steps, settings.max_step_h, settings.recovery_h,
+        (settings.startup_h, settings.startup_step_h)
     )
     return Trajectory(
         ts=ts,

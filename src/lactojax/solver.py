@@ -32,6 +32,8 @@ class SolverSettings:
       steps come from the method's continuous extension.
     recovery_h: extra step boundaries this long after each session's end (method='sessions'):
       short steps while oxytocin, dopamine tone and prolactin relax after a session.
+    startup_h, startup_step_h: steps no longer than startup_step_h over the first startup_h
+      hours (method='sessions'): progesterone withdrawal and the colostral transition.
 
     solver: 'tsit5' (default, explicit 5th order), 'dopri5', or the L-stable implicit,
       stiff-capable 'kvaerno5' / 'kvaerno4' / 'kvaerno3' (Newton root finder). The default is
@@ -59,6 +61,8 @@ class SolverSettings:
     session_steps: int = 3
     max_step_h: float = 6.0
     recovery_h: tuple = (0.25, 1.0)
+    startup_h: float = 24.0
+    startup_step_h: float = 0.25
 
     def __post_init__(self):
         if self.solver not in _SOLVERS:
@@ -73,6 +77,9 @@ class SolverSettings:
             raise ValueError(f"SolverSettings.session_steps={self.session_steps!r}; expected an int >= 1")
         if not all(r > 0 for r in self.recovery_h):
             raise ValueError(f"SolverSettings.recovery_h={self.recovery_h!r}; expected offsets > 0 hours")
+        if not (self.startup_h >= 0 and self.startup_step_h > 0):
+            raise ValueError(f"SolverSettings.startup_h={self.startup_h!r}, startup_step_h="
+                             f"{self.startup_step_h!r}; expected >= 0 and > 0 hours")
         if not self.max_step_h > 0:
             raise ValueError(f"SolverSettings.max_step_h={self.max_step_h!r}; expected > 0 hours")
         if self.save_every_h <= 0:
