@@ -26,7 +26,8 @@ class SolverSettings:
       stepping over a session boundary) or 'sessions' (`lactojax.sessions`: a fixed number of
       exponential RK4 steps per output interval and per session, the same work for every
       parameter value and batch lane; fast for whole lactations). 'sessions' uses only
-      session_steps, max_step_h, save_every_h and adjoint ('forward' or reverse).
+      the settings marked (method='sessions') and save_every_h; reverse and forward mode
+      both differentiate through its lax.scan (the adjoint setting does not apply).
     session_steps: steps per removal session (method='sessions').
     max_step_h: longest step between sessions, hours (method='sessions'); outputs between
       steps come from the method's continuous extension.
