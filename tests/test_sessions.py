@@ -35,7 +35,7 @@ def _cow(days):
 
 @pytest.fixture(scope="module")
 def mother():
-    params, inputs = _mother(10)
+    params, inputs = _mother(6)
     return params, inputs, simulate(params, inputs, REFERENCE), simulate(params, inputs, FAST)
 
 
@@ -56,7 +56,7 @@ def test_mother_agrees_with_reference(mother):
 
 
 def test_cow_agrees_with_reference():
-    params, inputs = _cow(10)
+    params, inputs = _cow(6)
     fast = simulate(params, inputs, FAST)
     _check(agreement(simulate(params, inputs, REFERENCE), fast, params, inputs))
 

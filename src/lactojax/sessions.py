@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from lactojax.dynamics import drive as drive_mod
@@ -57,32 +57,43 @@ def _phis(z):
 def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery_h: tuple[float, ...] = (),
                  startup: tuple[float, float] = (0.0, 1.0)):
     """The step boundaries, sorted from 0 to the horizon, and where each session's start and end
-    sit in them: (grid, start_index, end_index). The grid is a uniform one of spacing <=
+    sit in them: (grid, start_index, end_index), NumPy arrays when the inputs are concrete. The grid is a uniform one of spacing <=
     `max_step_h` merged with every session's start, end and `session_steps - 1` inner points,
     every course boundary and the removal of retained placenta. startup = (hours, step): steps
     no longer than `step` over the first `hours` after delivery (progesterone withdrawal)."""
     horizon = inputs.horizon_h
     feeds = inputs.feeds
-    clip = lambda x: jnp.clip(x, 0.0, horizon)
-    base = jnp.linspace(0.0, horizon, max(1, math.ceil(horizon / max_step_h - 1e-9)) + 1)
+    courses = [c for c in (inputs.dopamine_agonist, inputs.dopamine_antagonist, inputs.antibiotic,
+                           inputs.nipple_breach) for c in (c.start_h, c.end_h)]
+    leaves = [feeds.start_h, feeds.end_h, inputs.profile.placenta_removal_h] + courses
+    # concrete inputs (closed over by a jitted function): build the grid in NumPy, so that XLA
+    # does not constant-fold a sort of thousands of elements at every compilation
+    xp = jnp if any(isinstance(x, jax.core.Tracer) for x in leaves) else np
+    clip = lambda x: xp.clip(xp.asarray(x), 0.0, horizon)
+    base = xp.linspace(0.0, horizon, max(1, math.ceil(horizon / max_step_h - 1e-9)) + 1)
     early_h = min(startup[0], horizon)
     if early_h > 0:
-        base = jnp.concatenate([base, jnp.linspace(0.0, early_h, math.ceil(early_h / startup[1] - 1e-9) + 1)[1:-1]])
+        base = xp.concatenate([base, xp.linspace(0.0, early_h, math.ceil(early_h / startup[1] - 1e-9) + 1)[1:-1]])
     start, end = clip(feeds.start_h), clip(feeds.end_h)
-    frac = jnp.arange(1, session_steps) / session_steps
+    frac = xp.arange(1, session_steps) / session_steps
     inner = (start[:, None] + frac[None, :] * (end - start)[:, None]).ravel()
     # after a session the hormones relax over ~1 h (oxytocin, dopamine tone, prolactin): short
     # steps there, cut at the next session's start
-    next_start = jnp.concatenate([start[1:], jnp.array([horizon])])
-    after = jnp.minimum(end[:, None] + jnp.asarray(recovery_h, dtype=end.dtype)[None, :], next_start[:, None])
-    courses = [c for c in (inputs.dopamine_agonist, inputs.dopamine_antagonist, inputs.antibiotic,
-                           inputs.nipple_breach) for c in (c.start_h, c.end_h)]
-    other = [clip(jnp.ravel(x)) for x in courses] + [clip(jnp.atleast_1d(inputs.profile.placenta_removal_h))]
-    times = jnp.concatenate([base, start, end, inner, clip(after.ravel())] + other)
-    order = jnp.argsort(times, stable=True)
-    position = jnp.zeros_like(order).at[order].set(jnp.arange(order.shape[0]))
+    next_start = xp.concatenate([start[1:], xp.asarray([horizon])])
+    after = xp.minimum(end[:, None] + xp.asarray(recovery_h, dtype=end.dtype)[None, :], next_start[:, None])
+    other = [clip(xp.ravel(xp.asarray(x))) for x in courses]
+    other.append(clip(xp.atleast_1d(xp.asarray(inputs.profile.placenta_removal_h))))
+    times = xp.concatenate([base, start, end, inner, clip(after.ravel())] + other)
+    order = xp.argsort(times, stable=True)
+    position = xp.zeros_like(order)
+    position = position.at[order].set(xp.arange(order.shape[0])) if xp is jnp else _scatter(position, order)
     n_base, n_f = base.shape[0], start.shape[0]
     return times[order], position[n_base : n_base + n_f], position[n_base + n_f : n_base + 2 * n_f]
+
+
+def _scatter(position, order):
+    position[order] = np.arange(order.shape[0])
+    return position
 
 
 def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, active):
@@ -132,13 +143,15 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     """Integrate on the session grid. Returns (states at the output times ts (dense output), at
     session starts, at session ends (grid points), number of steps, all finite)."""
     grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h, startup)
+    xp = np if isinstance(grid, np.ndarray) else jnp  # index arithmetic stays out of XLA when concrete
     t0, t1 = grid[:-1], grid[1:]
     h = t1 - t0
     mid = 0.5 * (t0 + t1)
     feeds = inputs.feeds
-    idx = jnp.searchsorted(feeds.start_h, mid, side="right") - 1
-    row = jnp.clip(idx, 0, feeds.start_h.shape[0] - 1)
-    active = (idx >= 0) & (mid < feeds.end_h[row])
+    starts = np.asarray(feeds.start_h) if xp is np else feeds.start_h
+    idx = xp.searchsorted(starts, mid, side="right") - 1
+    row = xp.clip(idx, 0, starts.shape[0] - 1)
+    active = (idx >= 0) & (mid < (np.asarray(feeds.end_h) if xp is np else feeds.end_h)[row])
     flat_y0, unravel = ravel_pytree(y0)
     empty = (flat_y0, flat_y0, flat_y0, flat_y0)
 
@@ -154,12 +167,15 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     if checkpoint:
         # reverse mode keeps one state per step and recomputes the stages (memory ~ steps x states)
         step = jax.checkpoint(step)
-    _, (ys, stages) = jax.lax.scan(step, flat_y0, (t0, h, mid, row, active))
+    xs = tuple(jnp.asarray(x) for x in (t0, h, mid, row, active))
+    _, (ys, stages) = jax.lax.scan(step, flat_y0, xs)
     ys = jnp.concatenate([flat_y0[None], ys])
     # output times: dense output inside the step that holds each
-    k = jnp.clip(jnp.searchsorted(grid, ts, side="right") - 1, 0, h.shape[0] - 1)
-    theta = jnp.clip((ts - t0[k]) / jnp.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
-    out = jax.vmap(_dense)(ys[k], theta, h[k], jax.tree.map(lambda x: x[k], stages))
+    xq = np if isinstance(ts, np.ndarray) and xp is np else jnp
+    k = xq.clip(xq.searchsorted(grid, ts, side="right") - 1, 0, h.shape[0] - 1)
+    theta = xq.clip((ts - t0[k]) / xq.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
+    hk = jnp.asarray(h[k])
+    out = jax.vmap(_dense)(ys[k], jnp.asarray(theta), hk, jax.tree.map(lambda x: x[k], stages))
     pick = lambda i: jax.vmap(unravel)(ys[i])
     return (jax.vmap(unravel)(out), pick(start_index), pick(end_index), h.shape[0],
             jnp.all(jnp.isfinite(ys[-1])))
@@ -177,8 +193,6 @@ def agreement(reference, trajectory, params: Params, inputs: Inputs, min_session
     1e-3 of its largest value (an all-zero series, e.g. intake under machine milking, is
     skipped), and the volume removed per session over the real sessions that remove at least
     `min_session_ml` in the reference ('per_session_removed_ml')."""
-    import numpy as np
-
     from lactojax.observation import daily, per_session
 
     d_ref, d_new = daily(reference, params, inputs), daily(trajectory, params, inputs)

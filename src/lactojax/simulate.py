@@ -6,6 +6,7 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from lactojax.dynamics.vector_field import vector_field
@@ -92,8 +93,10 @@ def _solve(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) 
 
 def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) -> Trajectory:
     ts = output_grid(inputs, settings)
+    n = ts.shape[0]
+    ts_np = np.linspace(0.0, (n - 1) * settings.save_every_h, n)  # concrete: indices computed in NumPy
     grid, starts, ends, n_steps, finite = solve_sessions(
-        params, inputs, ts, y0, settings.session_steps, settings.max_step_h, settings.recovery_h,
+        params, inputs, ts_np, y0, settings.session_steps, settings.max_step_h, settings.recovery_h,
         (settings.startup_h, settings.startup_step_h)
     )
     return Trajectory(
