@@ -62,7 +62,7 @@ class SolverSettings:
     session_steps: int = 3
     max_step_h: float = 6.0
     recovery_h: tuple = (0.25, 1.0)
-    startup_h: float = 24.0
+    startup_h: float = 96.0
     startup_step_h: float = 0.25
 
     def __post_init__(self):
