@@ -59,7 +59,7 @@ class SolverSettings:
     checkpoints: int | None = None
     throw: bool = True
     dt0_h: float = 0.01
-    session_steps: int = 3
+    session_steps: int = 4
     max_step_h: float = 6.0
     recovery_h: tuple = (0.25, 1.0)
     startup_h: float = 96.0
