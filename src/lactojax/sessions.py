@@ -1,14 +1,18 @@
 """The session solver: fixed-step exponential integration over the session grid.
 
-The horizon is cut at every output time, every session's start and end (each session also
-into `SolverSettings.session_steps` equal pieces), every course boundary and the removal of
-retained placenta. Each piece is one step of the exponential Runge-Kutta method ETDRK4 (Cox &
+The horizon is cut into pieces of at most `max_step_h` (`startup_step_h` over the first
+`startup_h`), at every session's start and end (each session also into `session_steps` equal
+pieces), `recovery_h` after each session's end (hormones relaxing), at every course boundary
+and at the removal of retained placenta. Each piece is one step of the exponential Runge-Kutta method ETDRK4 (Cox &
 Matthews 2002): the diagonal first-order losses of `dynamics.linear_part.decay_rates` (oxytocin
 clearance, dopamine tone, prolactin, gastric emptying, milk removal, paracellular exchange, ...)
 are integrated exactly, so they do not limit the step, and the rest is 4th order. Inputs are
-piecewise constant on every piece, so no step crosses a switch.
+piecewise constant on every piece, so no step crosses a switch. Outputs on the hourly grid
+come from the method's continuous extension (`_dense`); session starts and ends are grid
+points. Not exactly mass-conserving (volume and the cumulative counters take different
+exponential weights): the imbalance is of the order of the method's error.
 
-The number of steps is fixed by the shapes (horizon, output spacing, schedule rows), not by the
+The number of steps is fixed by the shapes (horizon, schedule and course rows), not by the
 parameters: every lane of a vmapped batch does the same work, and a `lax.scan` over the pieces
 compiles once. `Trajectory` is the same as `simulate`'s adaptive path returns, so every
 observation works unchanged.
