@@ -258,6 +258,64 @@ def profile_section():
     return header + lines if lines else []
 
 
+def rows_long(cpu, gpu):
+    """Whole lactations: session solver vs the adaptive path (bench_long.py)."""
+    rows = []
+    d = cpu or gpu
+    if d is None:
+        return rows
+    labels = {"cow": "305-day cow, 4 quarters, 2 milkings/d", "mother": "365-day mother, 10 feeds/d"}
+    targets = {"cow": 20.0, "mother": 10.0}
+    for case, label in labels.items():
+        if case not in d:
+            continue
+
+        def solve(dd, case=case):
+            c = dd[case]
+            s, a = c["sessions"], c["adaptive"]
+            return (f"sessions {fmt_t(s['solve']['wall'])} wall, {fmt_s(s['solve']['cpu']['median'])} CPU, "
+                    f"{s['num_steps']} steps; adaptive {fmt_s(a['solve']['wall']['median'])} wall, "
+                    f"{fmt_s(a['solve']['cpu']['median'])} CPU, {a['num_steps']} steps")
+
+        def speed(dd, case=case):
+            c = dd[case]["speedup_solve"]
+            return f"{fmt_x(c['cpu'])} (CPU time), {fmt_x(c['wall'])} (wall)"
+
+        rows.append([f"7. {label}: solve, session solver vs adaptive (days={d[case]['days']:.0f})",
+                     cell(cpu, solve), cell(gpu, solve) or PENDING, cell(cpu, speed) or "n/a",
+                     f">= {targets[case]:.0f}x faster", cell(cpu, lambda dd, case=case: met(dd[case]["speedup_solve"]["cpu"] >= targets[case])) or "n/a"])
+
+        def grad(dd, case=case):
+            c = dd[case]
+            s, a = c["sessions"], c["adaptive"]
+            return (f"sessions {fmt_s(s['gradient']['cpu']['median'])} CPU ({s['gradient_over_solve_cpu']:.1f}x its solve); "
+                    f"adaptive {fmt_s(a['gradient']['cpu']['median'])} CPU ({a['gradient_over_solve_cpu']:.1f}x)")
+
+        rows.append([f"7. {label}: gradient (reverse mode, all parameters)", cell(cpu, grad), cell(gpu, grad) or PENDING,
+                     cell(cpu, lambda dd, case=case: f"{fmt_x(dd[case]['speedup_gradient']['cpu'])} (CPU time)") or "n/a",
+                     "gradient <= 5x its solve",
+                     cell(cpu, lambda dd, case=case: met(dd[case]["sessions"]["gradient_over_solve_cpu"] <= 5.0)) or "n/a"])
+
+        def acc(dd, case=case):
+            s = dd[case]["sessions"]["accuracy_vs_reference"]
+            a = dd[case]["adaptive"]["accuracy_vs_reference"]
+            return (f"sessions: daily max {s['daily_max']:.1e}, per session {s['per_session_removed_ml']:.1e}; "
+                    f"adaptive rtol 1e-6: daily {a['daily_max']:.1e}, per session {a['per_session_removed_ml']:.1e}")
+
+        rows.append([f"7. {label}: accuracy vs adaptive rtol=atol=1e-9", cell(cpu, acc), cell(gpu, acc) or PENDING,
+                     "max relative error over the days / sessions", "daily <= 1 %, per session <= 2 %",
+                     cell(cpu, lambda dd, case=case: met(dd[case]["sessions"]["accuracy_vs_reference"]["daily_max"] <= 0.01
+                                                          and dd[case]["sessions"]["accuracy_vs_reference"]["per_session_removed_ml"] <= 0.02)) or "n/a"])
+    for dd, backend in ((cpu, "CPU"), (gpu, "GPU")):
+        if dd and "cohort" in dd:
+            for n, t in dd["cohort"]["sizes"].items():
+                rows.append([f"7. Session-solver cohort, N = {int(n):,} mothers x {dd['cohort']['days']:.0f} d ({backend})",
+                             f"{fmt_s(t['per_subject_wall_s'])} wall / subject" if backend == "CPU" else "",
+                             f"{fmt_s(t['per_subject_wall_s'])} wall / subject" if backend == "GPU" else "",
+                             f"{fmt_s(t['per_subject_cpu_s'])} CPU / subject", "uniform work per lane", "n/a"])
+    return rows
+
+
 def render() -> str:
     header = ["benchmark", "CPU", "GPU", "ratio vs peer", "target", "met?"]
     rows = []
@@ -267,9 +325,10 @@ def render() -> str:
     rows += rows_compile(load("compile", "cpu"), load("compile", "gpu"))
     rows += rows_nuts(load("nuts", "cpu"), load("nuts", "gpu"))
     rows += rows_herd(load("herd", "cpu"), load("herd", "gpu"))
+    rows += rows_long(load("long", "cpu"), load("long", "gpu"))
     machines = []
     for backend in ("cpu", "gpu"):
-        for name in ("solve", "cohort", "gradient", "compile", "nuts", "herd"):
+        for name in ("solve", "cohort", "gradient", "compile", "nuts", "herd", "long"):
             d = load(name, backend)
             if d and "machine" in d:
                 m = d["machine"]

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "compile": ("bench_compile.py", []),
     "nuts": ("bench_nuts.py", []),
     "herd": ("bench_herd.py", []),
+    "long": ("bench_long.py", []),
 }
 
 

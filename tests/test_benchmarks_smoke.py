@@ -165,6 +165,27 @@ def test_nuts_benchmark_keys(results_dir):
     assert all(_finite(p["ess_bulk"]) and _finite(p["ess_bulk_per_s"]) for p in run["parameters"].values())
 
 
+@pytest.mark.slow
+def test_long_benchmark_keys(results_dir):
+    """Quick whole-lactation benchmark (2-day horizons, session solver vs adaptive, ~1 min) and
+    its rows in the report."""
+    import bench_long
+    import report
+
+    r = _write_and_reload("long", bench_long.run(quick=True, cohort=(2,)), results_dir)
+    for case in ("cow", "mother"):
+        for path in ("sessions", "adaptive"):
+            entry = r[case][path]
+            _assert_timing(entry["solve"]["wall"])
+            _assert_timing(entry["solve"]["cpu"])
+            assert entry["success"] is True and entry["num_steps"] > 0
+            assert _finite(entry["accuracy_vs_reference"]["daily_max"])
+        assert _finite(r[case]["speedup_solve"]["cpu"])
+    assert r["cohort"]["sizes"]["2"]["all_finite"] is True
+    text = report.render()
+    assert "7. 305-day cow" in text and "7. 365-day mother" in text
+
+
 def test_report_renders_from_json(solve_result, results_dir):
     import report
 

@@ -6,12 +6,14 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from lactojax.dynamics.vector_field import vector_field
 from lactojax.inputs import Inputs
 from lactojax.parameters import Params
 from lactojax.precision import require_x64
+from lactojax.sessions import solve_sessions
 from lactojax.solver import SolverSettings
 from lactojax.state import State, initial_state
 
@@ -90,9 +92,29 @@ def _solve(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) 
     )
 
 
+def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0: State) -> Trajectory:
+    ts = output_grid(inputs, settings)
+    n = ts.shape[0]
+    ts_np = np.linspace(0.0, (n - 1) * settings.save_every_h, n)  # concrete: indices computed in NumPy
+    grid, starts, ends, n_steps, finite = solve_sessions(
+        params, inputs, ts_np, y0, settings.session_steps, settings.max_step_h, settings.recovery_h,
+        (settings.startup_h, settings.startup_step_h)
+    )
+    return Trajectory(
+        ts=ts,
+        states=grid,
+        feed_start=starts,
+        feed_end=ends,
+        success=finite,
+        num_steps=jnp.asarray(n_steps),
+        save_every_h=settings.save_every_h,
+    )
+
+
 @eqx.filter_jit
 def _simulate(params: Params, inputs: Inputs, settings: SolverSettings) -> Trajectory:
-    return _solve(params, inputs, settings, initial_state(params, inputs))
+    solve = _solve_sessions if settings.method == "sessions" else _solve
+    return solve(params, inputs, settings, initial_state(params, inputs))
 
 
 def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSettings()) -> Trajectory:
@@ -102,7 +124,9 @@ def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSe
     a leading axis of `params` and/or `inputs` (see `lactojax.inputs.stack_inputs`). The
     solver never steps over a feed boundary or a course boundary (`Inputs.jump_times`).
     With `settings.throw=False` a failed solve returns `success=False` instead of raising.
-    Needs float64 (`lactojax.enable_x64()`); raises `lactojax.Float64Error` otherwise.
+    `settings.method="sessions"` uses the opt-in fixed-step session solver
+    (`lactojax.sessions`, uniform work per batch lane); the default "adaptive" is the
+    detailed reference. Needs float64 (`lactojax.enable_x64()`); raises `lactojax.Float64Error` otherwise.
     """
     # Python-level check, before tracing: a float32 solve of this stiff model fails or
     # drifts without saying why.

@@ -15,6 +15,7 @@ _SOLVERS = {
     "dopri5": diffrax.Dopri5,
 }
 _ADJOINTS = ("recursive_checkpoint", "forward", "direct")
+_METHODS = ("adaptive", "sessions")
 
 # Public names (fit configurations and the CLI validate against these; one source).
 SOLVER_NAMES: tuple[str, ...] = tuple(_SOLVERS)
@@ -24,6 +25,20 @@ ADJOINT_NAMES: tuple[str, ...] = _ADJOINTS
 @dataclasses.dataclass(frozen=True)
 class SolverSettings:
     """How `simulate` integrates. Hashable: a change recompiles, a new parameter value does not.
+
+    method: 'adaptive' (the detailed reference: diffrax, adaptive steps to rtol/atol, never
+      stepping over a session boundary) or 'sessions' (`lactojax.sessions`: a fixed number of
+      exponential RK4 steps per output interval and per session, the same work for every
+      parameter value and batch lane; fast for whole lactations). 'sessions' uses only
+      the settings marked (method='sessions') and save_every_h; reverse and forward mode
+      both differentiate through its lax.scan (the adjoint setting does not apply).
+    session_steps: steps per removal session (method='sessions').
+    max_step_h: longest step between sessions, hours (method='sessions'); outputs between
+      steps come from the method's continuous extension.
+    recovery_h: extra step boundaries this long after each session's end (method='sessions'):
+      short steps while oxytocin, dopamine tone and prolactin relax after a session.
+    startup_h, startup_step_h: steps no longer than startup_step_h over the first startup_h
+      hours (method='sessions'): progesterone withdrawal and the colostral transition.
 
     solver: 'tsit5' (default, explicit 5th order), 'dopri5', or the L-stable implicit,
       stiff-capable 'kvaerno5' / 'kvaerno4' / 'kvaerno3' (Newton root finder). The default is
@@ -38,6 +53,7 @@ class SolverSettings:
     throw: raise on solver failure (True) or report it in `Trajectory.success` (False).
     """
 
+    method: str = "adaptive"
     solver: str = "tsit5"
     rtol: float = 1e-6
     atol: float = 1e-6
@@ -47,6 +63,11 @@ class SolverSettings:
     checkpoints: int | None = None
     throw: bool = True
     dt0_h: float = 0.01
+    session_steps: int = 4
+    max_step_h: float = 6.0
+    recovery_h: tuple = (0.25, 1.0)
+    startup_h: float = 96.0
+    startup_step_h: float = 0.25
 
     def __post_init__(self):
         if self.solver not in _SOLVERS:
@@ -55,6 +76,17 @@ class SolverSettings:
             raise ValueError(f"SolverSettings.adjoint={self.adjoint!r}; expected one of {_ADJOINTS}")
         if not (0 < self.rtol < 1 and 0 < self.atol):
             raise ValueError(f"SolverSettings tolerances must be positive (rtol={self.rtol}, atol={self.atol})")
+        if self.method not in _METHODS:
+            raise ValueError(f"SolverSettings.method={self.method!r}; expected one of {_METHODS}")
+        if not (isinstance(self.session_steps, int) and self.session_steps >= 1):
+            raise ValueError(f"SolverSettings.session_steps={self.session_steps!r}; expected an int >= 1")
+        if not all(r > 0 for r in self.recovery_h):
+            raise ValueError(f"SolverSettings.recovery_h={self.recovery_h!r}; expected offsets > 0 hours")
+        if not (self.startup_h >= 0 and self.startup_step_h > 0):
+            raise ValueError(f"SolverSettings.startup_h={self.startup_h!r}, startup_step_h="
+                             f"{self.startup_step_h!r}; expected >= 0 and > 0 hours")
+        if not self.max_step_h > 0:
+            raise ValueError(f"SolverSettings.max_step_h={self.max_step_h!r}; expected > 0 hours")
         if self.save_every_h <= 0:
             raise ValueError("SolverSettings.save_every_h must be > 0")
 

@@ -35,9 +35,14 @@ def _course_level(c: Courses, t) -> jnp.ndarray:
     return jnp.sum(jnp.where(on, c.level, 0.0)[:, None] * c.gland_mask, axis=0)  # (G,)
 
 
-def evaluate(inputs: Inputs, t) -> Drive:
+def evaluate(inputs: Inputs, t, at=None, session=None) -> Drive:
+    """The drive at time t. `at` (default t) is the time at which the piecewise-constant
+    inputs (sessions, courses, retained placenta) are read: a fixed-step solver passes the
+    middle of its segment, so every stage of a step sees the same inputs. `session` =
+    (row, active) skips the search for the session containing `at`."""
     feeds = inputs.feeds
-    row, active = _active_session(feeds, t)
+    at = t if at is None else at
+    row, active = _active_session(feeds, at) if session is None else session
     stim = jnp.where(active, feeds.effectiveness[row], 0.0) * feeds.gland_mask[row]
     pump = feeds.is_pump[row]
     profile = inputs.profile
@@ -47,10 +52,10 @@ def evaluate(inputs: Inputs, t) -> Drive:
         suckling=stim * (1.0 - pump),
         pumping=stim * pump,
         session_active=jnp.where(active, 1.0, 0.0),
-        dopamine_agonist=jnp.max(_course_level(inputs.dopamine_agonist, t)),
-        dopamine_antagonist=jnp.max(_course_level(inputs.dopamine_antagonist, t)),
-        antibiotic=_course_level(inputs.antibiotic, t),
-        inoculum=_course_level(inputs.nipple_breach, t),
-        placenta_retained=jnp.where(t < profile.placenta_removal_h, 1.0, 0.0),
+        dopamine_agonist=jnp.max(_course_level(inputs.dopamine_agonist, at)),
+        dopamine_antagonist=jnp.max(_course_level(inputs.dopamine_antagonist, at)),
+        antibiotic=_course_level(inputs.antibiotic, at),
+        inoculum=_course_level(inputs.nipple_breach, at),
+        placenta_retained=jnp.where(at < profile.placenta_removal_h, 1.0, 0.0),
         night=night,
     )

@@ -16,10 +16,11 @@ from lactojax.parameters import Params
 from lactojax.state import GlandState, State
 
 
-def instantaneous(t, state: State, params: Params, inputs: Inputs):
-    """Everything the vector field and the observation model need at time t."""
+def instantaneous(t, state: State, params: Params, inputs: Inputs, drive: drive_mod.Drive | None = None):
+    """Everything the vector field and the observation model need at time t. `drive`
+    (default: `drive.evaluate(inputs, t)`) is the input applied at t."""
     s, g, profile = state.systemic, state.glands, inputs.profile
-    drive = drive_mod.evaluate(inputs, t)
+    drive = drive_mod.evaluate(inputs, t) if drive is None else drive
     env = gland_environment(params, g, profile)
     ejection = milk_ejection(params, s.oxytocin)
     hunger = infant_hunger(params, s, t, profile)
@@ -30,8 +31,13 @@ def instantaneous(t, state: State, params: Params, inputs: Inputs):
 def vector_field(t, state: State, args) -> State:
     """d(state)/dt in units per hour. `args = (params, inputs)`."""
     params, inputs = args
+    return vector_field_with_drive(t, state, params, inputs, drive_mod.evaluate(inputs, t))[0]
+
+
+def vector_field_with_drive(t, state: State, params: Params, inputs: Inputs, drive: drive_mod.Drive):
+    """(d(state)/dt, environment, fluxes) at time t under a given drive."""
     s, g, profile = state.systemic, state.glands, inputs.profile
-    drive, env, _, _, fluxes = instantaneous(t, state, params, inputs)
+    drive, env, _, _, fluxes = instantaneous(t, state, params, inputs, drive)
 
     # progesterone-receptor occupancy (+ type-1-diabetes refractoriness): brakes STAT5, the
     # closure of the tight junctions and the colostral protein excess
@@ -66,4 +72,4 @@ def vector_field(t, state: State, args) -> State:
         infant_intake_rate=jnp.sum(fluxes.infant_removal_ml_h),
         cytokine_total=jnp.sum(jnp.maximum(g.cytokine, 0.0)),
     )
-    return State(systemic=d_systemic, glands=d_glands)
+    return State(systemic=d_systemic, glands=d_glands), env, fluxes

@@ -1,0 +1,173 @@
+"""The session solver (`SolverSettings(method="sessions")`, `lactojax.sessions`) against the
+detailed reference (the adaptive solve at rtol = atol = 1e-9): daily milk removed / intake and
+daily composition within 1 %, volume per session within 2 %, gradients vs finite differences,
+uniform work per batch lane. Whole lactations and prior draws are in the slow tests."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+
+from lactojax import observation as obs  # noqa: E402
+from lactojax.inference.priors import PriorSet  # noqa: E402
+from lactojax.inputs import make_inputs, milkings, regular_feeds, stack_inputs  # noqa: E402
+from lactojax.parameters import PARAMETER_TABLE, Params  # noqa: E402
+from lactojax.sessions import agreement, session_grid  # noqa: E402
+from lactojax.simulate import simulate  # noqa: E402
+from lactojax.solver import SolverSettings  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("sessions")
+
+REFERENCE = SolverSettings(rtol=1e-9, atol=1e-9, max_steps=3_000_000)
+FAST = SolverSettings(method="sessions")
+DAILY_TOL, SESSION_TOL = 0.01, 0.02
+
+
+def _mother(days):
+    return Params.nominal(), make_inputs(regular_feeds(days, 10, n_glands=2), days)
+
+
+def _cow(days):
+    return Params.nominal("cow"), make_inputs(milkings(days, n_glands=4), days)
+
+
+@pytest.fixture(scope="module")
+def mother():
+    params, inputs = _mother(6)
+    return params, inputs, simulate(params, inputs, REFERENCE), simulate(params, inputs, FAST)
+
+
+def _check(agree):
+    daily = {k: v for k, v in agree.items() if k not in ("daily_max", "per_session_removed_ml")}
+    assert {"milk_removed_ml", "milk_sodium_mmol_l", "milk_fat_g_l"} <= set(daily)
+    bad = {k: v for k, v in daily.items() if not v < DAILY_TOL}
+    assert not bad, f"daily values off by more than 1 %: {bad}"
+    assert agree["per_session_removed_ml"] < SESSION_TOL, agree
+
+
+def test_mother_agrees_with_reference(mother):
+    params, inputs, ref, fast = mother
+    assert bool(fast.success)
+    agree = agreement(ref, fast, params, inputs)
+    assert "milk_intake_ml" in agree
+    _check(agree)
+
+
+def test_cow_agrees_with_reference():
+    params, inputs = _cow(6)
+    fast = simulate(params, inputs, FAST)
+    _check(agreement(simulate(params, inputs, REFERENCE), fast, params, inputs))
+
+
+def test_same_trajectory_layout(mother):
+    _, _, ref, fast = mother
+    same = jax.tree.map(lambda a, b: a.shape == b.shape and a.dtype == b.dtype, ref, fast)
+    assert all(jax.tree.leaves(same))
+    np.testing.assert_array_equal(ref.ts, fast.ts)
+    assert fast.save_every_h == ref.save_every_h
+
+
+def test_session_boundaries_are_grid_points(mother):
+    _, inputs, ref, fast = mother
+    grid, start_index, end_index = session_grid(inputs, FAST.session_steps, FAST.max_step_h, FAST.recovery_h)
+    grid = np.asarray(grid)
+    assert grid[0] == 0.0 and grid[-1] == inputs.horizon_h and np.all(np.diff(grid) >= 0)
+    real = np.asarray(inputs.feeds.start_h) < inputs.horizon_h
+    np.testing.assert_array_equal(grid[np.asarray(start_index)][real], np.asarray(inputs.feeds.start_h)[real])
+    np.testing.assert_array_equal(grid[np.asarray(end_index)][real], np.asarray(inputs.feeds.end_h)[real])
+    # no step longer than max_step_h
+    assert np.max(np.diff(grid)) <= FAST.max_step_h + 1e-9
+    # nothing is removed between sessions: per-session removal adds up to the total
+    total = float(jnp.sum(fast.states.glands.removed[-1]))
+    per = float(jnp.sum(obs.per_session(fast, Params.nominal(), inputs)["removed_ml"]))
+    np.testing.assert_allclose(per, total, rtol=1e-9)
+
+
+def test_steps_do_not_depend_on_parameters():
+    """Uniform work per lane: the step count is fixed by the shapes; vmap equals a loop."""
+    params, inputs = _mother(3)
+    names = ["lactose_vmax_mmol_h", "oxytocin_halflife_min", "removal_rate_per_h"]
+    prior = PriorSet.from_table(names)
+    theta = np.asarray(prior.sample_theta(jax.random.PRNGKey(1), (3,)))
+    batch = jax.vmap(lambda th: params.with_vector(names, th))(jnp.asarray(theta))
+    out = jax.vmap(lambda p: simulate(p, inputs, FAST))(batch)
+    assert np.all(np.asarray(out.num_steps) == int(out.num_steps[0]))
+    for i in range(3):
+        one = simulate(params.with_vector(names, jnp.asarray(theta[i])), inputs, FAST)
+        np.testing.assert_allclose(out.states.glands.removed[i], one.states.glands.removed, rtol=1e-10, atol=1e-10)
+        assert int(one.num_steps) == int(out.num_steps[0])
+
+
+def test_batched_schedules_of_different_length():
+    params, a = _mother(3)
+    b = make_inputs(regular_feeds(3, 7, n_glands=2), 3)
+    batch = stack_inputs([a, b])
+    out = jax.vmap(lambda i: simulate(params, i, FAST))(batch)
+    one = simulate(params, b, FAST)
+    np.testing.assert_allclose(out.states.glands.removed[1], one.states.glands.removed, rtol=1e-9, atol=1e-9)
+
+
+def test_gradient_matches_finite_differences():
+    params, inputs = _mother(3)
+    names = ["lactose_vmax_mmol_h", "oxytocin_halflife_min", "removal_rate_per_h", "tj_tau_h"]
+    x0 = params.subset_vector(names)
+
+    def loss(x):
+        p = params.with_vector(names, x)
+        traj = simulate(p, inputs, FAST)
+        d = obs.daily(traj, p, inputs)
+        return jnp.sum(d["milk_intake_ml"]) + 10.0 * jnp.sum(d["milk_sodium_mmol_l"])
+
+    g = np.asarray(jax.grad(loss)(x0))
+    f = jax.jit(loss)
+    for i in range(len(names)):
+        h = 1e-5 * float(x0[i])
+        e = jnp.zeros_like(x0).at[i].set(h)
+        fd = (float(f(x0 + e)) - float(f(x0 - e))) / (2 * h)
+        np.testing.assert_allclose(g[i], fd, rtol=2e-4, atol=1e-8 * abs(fd) + 1e-10, err_msg=names[i])
+
+
+def test_settings_are_validated():
+    with pytest.raises(ValueError, match="method"):
+        SolverSettings(method="fast")
+    with pytest.raises(ValueError, match="session_steps"):
+        SolverSettings(session_steps=0)
+    with pytest.raises(ValueError, match="max_step_h"):
+        SolverSettings(max_step_h=0.0)
+    with pytest.raises(ValueError, match="recovery_h"):
+        SolverSettings(recovery_h=(1.0, -0.5))
+
+
+# ---------------------------------------------------------------- whole lactations (slow)
+
+
+def _prior_draws(species, n, seed):
+    names = [s.name for s in PARAMETER_TABLE]
+    theta = np.asarray(PriorSet.from_table(names, species=species).sample_theta(jax.random.PRNGKey(seed), (n,)))
+    base = Params.nominal(species)
+    return [base.with_vector(names, jnp.asarray(t)) for t in theta]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["cow", "mother"])
+def test_whole_lactation_nominal_and_prior_draws(case):
+    """305-day cow / 365-day mother: nominal parameters and 50 prior draws, each against the
+    reference. A draw the reference itself cannot solve is not a test of the fast path; it
+    is counted and at most 5 of 50 may be skipped so."""
+    params, inputs = _cow(305) if case == "cow" else _mother(365)
+    reference = REFERENCE.replace(throw=False)
+    fast = simulate(params, inputs, FAST)
+    assert bool(fast.success)
+    _check(agreement(simulate(params, inputs, REFERENCE), fast, params, inputs))
+    skipped = 0
+    for p in _prior_draws("cow" if case == "cow" else "human", 50, seed=11):
+        ref = simulate(p, inputs, reference)
+        if not bool(ref.success):
+            skipped += 1
+            continue
+        fast = simulate(p, inputs, FAST)
+        assert bool(fast.success)
+        _check(agreement(ref, fast, p, inputs))
+    assert skipped <= 5
