@@ -387,7 +387,7 @@ def test_config_is_frozen_and_changes_are_validated(tmp_path):
 
 
 def test_committed_schema_is_up_to_date():
-    from lactojax.inference.config import schema_text
+    from lactojax.commands.config import schema_text
 
     assert (ROOT / "fits" / "fit_config.schema.json").read_text() == schema_text(), \
         "run `lactojax config schema` to regenerate fits/fit_config.schema.json"
@@ -431,7 +431,7 @@ def test_shipped_configs_validate_against_the_schema_and_point_to_it():
 
 def test_docs_reference_is_generated_from_the_declarations():
     from lactojax.commands.config import REFERENCE_BEGIN, REFERENCE_END
-    from lactojax.inference.config import markdown_reference
+    from lactojax.commands.config import markdown_reference
 
     doc = (ROOT / "docs" / "fitting.md").read_text()
     block = doc.split(REFERENCE_BEGIN, 1)[1].split(REFERENCE_END, 1)[0]
@@ -445,7 +445,7 @@ def test_docs_reference_is_generated_from_the_declarations():
 
 def test_config_command(tmp_path, capsys):
     from lactojax.cli import main
-    from lactojax.inference.config import schema_text
+    from lactojax.commands.config import schema_text
 
     out = tmp_path / "schema.json"
     assert main(["config", "schema", "--out", str(out)]) == 0

@@ -9,14 +9,8 @@ from __future__ import annotations
 
 from lactojax.inference.config import FitConfig
 from lactojax.inference.priors import PriorSet
-from lactojax.inference.problem import (
-    FitData,
-    dataset_cohort,
-    design_inputs,
-    group_problem,
-    hierarchical_problem,
-    load_rows,
-)
+from lactojax.inference.problem import (FitData, dataset_cohort, design_inputs, group_problem, hierarchical_problem,
+                                       load_rows)
 from lactojax.parameters import Params
 
 

@@ -33,11 +33,9 @@ def posterior_draws(problem: FitProblem, method: str, seed: int, n_draws: int = 
     if method == "laplace":
         x = res.laplace_draws(key, n_draws)
     else:
-        out = run_nuts(lambda x: -density.log_density(problem, x), res.laplace_draws(key, chains),
-                       chains=chains, warmup=warmup, draws=max(n_draws // chains, 1), seed=seed,
-                       inverse_mass_matrix=res.cov, adapt_mass_matrix=True, max_tree_depth=5,
-                       progress_bar=False)
-        x = out.z.reshape(-1, problem.dim)
+        x = run_nuts(lambda x: -density.log_density(problem, x), res.laplace_draws(key, chains), chains=chains,
+                     warmup=warmup, draws=max(n_draws // chains, 1), seed=seed, inverse_mass_matrix=res.cov,
+                     adapt_mass_matrix=True, max_tree_depth=5, progress_bar=False).z.reshape(-1, problem.dim)
     v = density.posterior_variables(problem, x)
     return np.stack([v[n] for n in problem.names], axis=-1)
 

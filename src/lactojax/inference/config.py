@@ -1,16 +1,9 @@
-"""Fit configurations: one TOML file per study in `fits/`, read into a typed, frozen,
-validated `FitConfig` (pydantic models, one per TOML table). Each key is declared once,
-with its type, default, range or choices and a one-line description with units; the JSON
-Schema (`lactojax config schema`) and the reference in docs/fitting.md (`lactojax config
-reference`) are generated from the declarations.
-
-    cfg = load_config("fits/human_default.toml")      # ConfigError naming file and key
-    cfg.nuts.chains, cfg.solver.settings()              # typed access; SolverSettings
-    cfg = cfg.with_overrides(method="map")              # `lactojax fit --method map`
-    text = cfg.to_toml()                                # every default filled in
-
-Errors name the file and the dotted key, e.g. `fits/x.toml: [nuts.warmup] expected an
-integer >= 0, got -3`; an unknown key suggests the closest valid one.
+"""Fit configurations: one TOML file per study in `fits/`, read by `load_config(path)` into
+a typed, frozen, validated `FitConfig` (one pydantic model per TOML table). Each key is
+declared once, with type, default, range or choices and a description with units; the JSON
+Schema and the docs reference (`lactojax config schema|reference`) are generated from them.
+Errors name the file and the dotted key: `fits/x.toml: [nuts.warmup] expected an integer
+>= 0, got -3`; an unknown key suggests the closest valid one.
 """
 
 from __future__ import annotations
@@ -53,8 +46,6 @@ assert set(GRADIENT_ADJOINT.values()) <= set(ADJOINT_NAMES)
 # becomes a -inf log-density, never an exception. Every other setting is SolverSettings'.
 FIT_SOLVER_OVERRIDES: dict[str, Any] = {"rtol": 1e-4, "atol": 1e-4, "max_steps": 50_000, "throw": False}
 FIT_SOLVER_DEFAULTS = SolverSettings().replace(**FIT_SOLVER_OVERRIDES)
-
-SCHEMA_FILE = "fit_config.schema.json"
 
 
 class ConfigError(ValueError):
@@ -559,32 +550,7 @@ def load_config(path: str | os.PathLike) -> FitConfig:
     return FitConfig.from_dict(raw, path)
 
 
-def schema_text() -> str:
-    """`FitConfig.json_schema()` as written to fits/fit_config.schema.json."""
-    return json.dumps(FitConfig.json_schema(), indent=2) + "\n"
-
-
-def markdown_reference() -> str:
-    """Every key of every section (type, default, allowed values, description) as
-    Markdown tables: the configuration reference in docs/fitting.md."""
-    out = []
-    for name, sec in _schema(FitConfig)["properties"].items():
-        out += [f"`[{name}]` {sec['description'].split(': ', 1)[-1]}\n", "| key | type | default | description |",
-                "|---|---|---|---|"]
-        for key, s in sec["properties"].items():
-            default = "required" if key in sec.get("required", ()) else f"`{_toml(s['default'])}`" \
-                if "default" in s else "unset"
-            allowed = s.get("enum") or s.get("items", {}).get("enum")
-            desc = s["description"] + (f"; one of {', '.join(f'`{a}`' for a in allowed)}" if allowed and
-                                       len(allowed) <= 6 else "") + (f"; {_range(s)}" if _range(s) else "")
-            out.append(f"| `{key}` | {_describe(s)} | {default} | {desc} |")
-        out.append("")
-    prior = _schema(PriorOverride)["properties"]
-    return "\n".join(out + ["Each `[parameters.prior]` entry is a table with " + ", ".join(
-        f"`{k}` ({s['description']})" for k, s in prior.items()) + ".\n"])
-
-
 __all__ = ["CHAIN_METHODS", "FIT_SOLVER_DEFAULTS", "FIT_SOLVER_OVERRIDES", "GRADIENT_ADJOINT", "GUIDES", "METHODS",
            "MODELS", "ConfigError", "DesignSection", "FitConfig", "FitSection", "FrozenMap", "HierarchicalSection",
            "MapSection", "NutsSection", "OutputsSection", "ParametersSection", "PriorOverride", "Section",
-           "SolverSection", "SviSection", "load_config", "markdown_reference", "schema_text"]
+           "SolverSection", "SviSection", "load_config"]

@@ -40,14 +40,7 @@ import numpy as np
 from lactojax import likelihoods as lk
 from lactojax import observables as ob
 from lactojax import observation as obs
-from lactojax.inference.problem import (
-    EVENT_REFERENCE_DAY,
-    FIT_DAILY,
-    FIT_EVENTS,
-    FIT_PARAMS,
-    SESSION_KEYS,
-    FitProblem,
-)
+from lactojax.inference.problem import EVENT_REFERENCE_DAY, FIT_DAILY, FIT_EVENTS, FIT_PARAMS, SESSION_KEYS, FitProblem
 from lactojax.simulate import simulate
 
 TRACES: collections.Counter = collections.Counter()  # traces of each jitted entry point
@@ -63,23 +56,18 @@ def subject_features(problem: FitProblem, theta, inputs):
     traj = simulate(params, inputs, problem.settings)
     n_days = int(round(inputs.horizon_h / 24.0))
     n_sessions = inputs.feeds.start_h.shape[-1]
-    readers = problem.readers
-    if ob.DAILY in readers:
-        d = obs.daily(traj, params, inputs)
-        daily = jnp.stack([d[o.source_key] for o in FIT_DAILY]).reshape(-1)
-    else:
-        daily = jnp.zeros(len(FIT_DAILY) * n_days)
-    if ob.EVENT in readers:
-        ev = obs.event_times(traj, params, inputs, reference_day=EVENT_REFERENCE_DAY)
-        events = jnp.stack([ev[o.source_key] for o in FIT_EVENTS])
-    else:
-        events = jnp.zeros(len(FIT_EVENTS))
+
+    def block(reader, compute, keys, size):  # zeros for a block no row reads (nothing computed)
+        if reader not in problem.readers:
+            return jnp.zeros(size)
+        out = compute(traj, params, inputs)
+        return jnp.stack([out[key] for key in keys]).reshape(-1)
+
+    daily = block(ob.DAILY, obs.daily, [o.source_key for o in FIT_DAILY], len(FIT_DAILY) * n_days)
+    events = block(ob.EVENT, lambda *a: obs.event_times(*a, reference_day=EVENT_REFERENCE_DAY),
+                   [o.source_key for o in FIT_EVENTS], len(FIT_EVENTS))
     pars = jnp.stack([params[o.source_key] for o in FIT_PARAMS])
-    if ob.SESSION in readers:
-        ps = obs.per_session(traj, params, inputs)
-        sessions = jnp.stack([ps[key] for key in SESSION_KEYS]).reshape(-1)
-    else:
-        sessions = jnp.zeros(len(SESSION_KEYS) * n_sessions)
+    sessions = block(ob.SESSION, obs.per_session, SESSION_KEYS, len(SESSION_KEYS) * n_sessions)
     return jnp.concatenate([daily, events, pars, sessions]), traj.success, traj.num_steps
 
 
@@ -207,10 +195,8 @@ def posterior_variables(problem: FitProblem, xs) -> dict[str, np.ndarray]:
     mu = np.asarray(prior.z_to_theta(xs[..., :k]))
     tau = np.exp(np.asarray(xs[..., k : 2 * k]))
     theta = np.asarray(prior.z_to_theta(unpack(problem, xs)[0]))
-    out = {f"mu_{n}": mu[..., i] for i, n in enumerate(problem.names)}
-    out.update({f"tau_{n}": tau[..., i] for i, n in enumerate(problem.names)})
-    out.update({n: theta[..., i] for i, n in enumerate(problem.names)})
-    return out
+    return {f"{prefix}{n}": v[..., i] for prefix, v in (("mu_", mu), ("tau_", tau), ("", theta))
+            for i, n in enumerate(problem.names)}
 
 
 def embed(problem: FitProblem, z):
@@ -238,9 +224,7 @@ def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: boo
     pred = pred[0]
     if not noise:
         return pred
-    rows = problem.rows
-    kind = np.asarray(rows.kind)
-    eps = rng.standard_normal(pred.shape)
+    rows, kind, eps = problem.rows, np.asarray(problem.rows.kind), rng.standard_normal(pred.shape)
     sigma = np.asarray(problem.noise.sigma)[np.asarray(rows.obs_code)]
     log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
     gaussian = kind <= lk.EVENT_TIME

@@ -54,18 +54,10 @@ class MapResult:
     screening: dict | None = None
 
     def report(self) -> dict:
-        return {
-            "logp": self.logp,
-            "grad_norm": self.grad_norm,
-            "converged": self.converged,
-            "hessian_positive_definite": self.hessian_pd,
-            "starts_at_best_optimum": self.n_at_best,
-            "n_starts": len(self.starts),
-            "wall_s": self.wall_s,
-            "n_gradient_evals": self.n_gradient_evals,
-            "starts": self.starts,
-            "screening": self.screening,
-        }
+        return {"logp": self.logp, "grad_norm": self.grad_norm, "converged": self.converged,
+                "hessian_positive_definite": self.hessian_pd, "starts_at_best_optimum": self.n_at_best,
+                "n_starts": len(self.starts), "wall_s": self.wall_s, "n_gradient_evals": self.n_gradient_evals,
+                "starts": self.starts, "screening": self.screening}
 
     def laplace_draws(self, key, n: int) -> np.ndarray:
         """Draws of z from the Laplace approximation, shape (n, k)."""
@@ -86,8 +78,7 @@ def fd_hessian(vg: ValueAndGrad, z, h: float = 5e-3):
 
 
 def _laplace_cov(hess):
-    neg = -hess
-    w, vecs = np.linalg.eigh(neg)
+    w, vecs = np.linalg.eigh(-hess)
     pd = bool(np.all(w > 0))
     floor = max(1e-6, 1e-6 * float(np.max(np.abs(w))) if w.size else 1e-6)
     w = np.maximum(w, floor)
@@ -132,35 +123,23 @@ def choose_starts(vg: ValueAndGrad, candidates: np.ndarray, n: int):
                                    "n_finite": int(np.sum(np.isfinite(v)))}
 
 
-def find_map(
-    vg: ValueAndGrad,
-    z_init: np.ndarray,
-    steps: int = 150,
-    learning_rate: float = 0.05,
-    newton_steps: int = 4,
-    screening: dict | None = None,
-) -> MapResult:
+def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_rate: float = 0.05,
+             newton_steps: int = 4, screening: dict | None = None) -> MapResult:
     """Multi-start MAP from the rows of `z_init` (n, d) (module doc); `screening` (the
     report of `choose_starts`, if the starts were screened) is kept in the result."""
     t0 = time.perf_counter()
     z0 = np.atleast_2d(np.asarray(z_init, dtype=float))
-    k = z0.shape[1]
+    n, k = z0.shape
     n_evals = screening["n_points"] if screening else 0
-    n = z0.shape[0]
     opt, update = _adam(float(learning_rate), int(steps))
     state = opt.init(jnp.asarray(z0))
-
-    def step(z, state):
-        v, g = vg(z)
-        z_new, state = update(z, jnp.asarray(g), state)
-        return z_new, state, v, g
-
     z = jnp.asarray(z0)
     best_v = np.full(n, -np.inf)
     best_z = np.asarray(z0).copy()
     history = []
     for i in range(steps):
-        z_new, state, v, g = step(z, state)
+        v, g = vg(z)
+        z_new, state = update(z, jnp.asarray(g), state)
         n_evals += n
         v = np.asarray(v)
         better = v > best_v
@@ -173,30 +152,23 @@ def find_map(
                      np.array2string(best_v, precision=2))
     v_last, g_last = vg(best_z)
     n_evals += n
-    hist = np.array(history)
-    tail = hist[-max(2, steps // 5):]
+    tail = np.array(history)[-max(2, steps // 5):]
     start_reports = []
     for j in range(n):
         finite_tail = tail[:, j][np.isfinite(tail[:, j])]
         change = float(np.max(finite_tail) - np.min(finite_tail)) if finite_tail.size else float("inf")
-        start_reports.append({
-            "start": j,
-            "z_start": [float(x) for x in z0[j]],
-            "logp": float(v_last[j]),
-            "grad_norm": float(np.linalg.norm(g_last[j])),
-            "logp_change_last_20pct": change,
-        })
+        gn = float(np.linalg.norm(g_last[j]))
+        start_reports.append({"start": j, "z_start": [float(x) for x in z0[j]], "logp": float(v_last[j]),
+                              "grad_norm": gn, "logp_change_last_20pct": change,
+                              "converged": bool(gn < 0.5 or change < 0.05)})
 
     # Newton polishing of the best start
     j = int(np.nanargmax(np.where(np.isfinite(v_last), v_last, -np.inf)))
     zb = best_z[j].copy()
-    vb = float(v_last[j])
-    hess = np.zeros((k, k))
-    grad = g_last[j]
     for _ in range(max(newton_steps, 1)):
-        v0, grad, hess, ok = fd_hessian(vg, zb)
+        v0, grad, hess, _ = fd_hessian(vg, zb)
         n_evals += 2 * k + 1
-        cov, pd = _laplace_cov(hess)
+        cov, _ = _laplace_cov(hess)
         if not np.isfinite(v0):
             break
         vb = float(v0)
@@ -209,25 +181,20 @@ def find_map(
         n_evals += len(cand)
         if not np.any(np.isfinite(vc)) or np.nanmax(vc) <= vb:
             break
-        a = int(np.nanargmax(vc))
-        zb = cand[a]
-    v0, grad, hess, ok = fd_hessian(vg, zb)
+        zb = cand[int(np.nanargmax(vc))]
+    v0, grad, hess, _ = fd_hessian(vg, zb)
     n_evals += 2 * k + 1
     cov, pd = _laplace_cov(hess)
     vb = float(v0)
     gnorm = float(np.linalg.norm(grad))
-    for rep in start_reports:
-        rep["converged"] = bool(rep["grad_norm"] < 0.5 or rep["logp_change_last_20pct"] < 0.05)
     n_best = int(sum(1 for r in start_reports if np.isfinite(r["logp"]) and r["logp"] > vb - 1.0))
     # The polished optimum counts as converged when its gradient is small relative to the
     # curvature: the Newton decrement g^T cov g / 2 (expected log-density gain) < 0.01.
     decrement = float(0.5 * grad @ cov @ grad)
     converged = bool(np.isfinite(vb) and decrement < 0.01)
-    return MapResult(
-        z=zb, logp=vb, grad_norm=gnorm, hessian=hess, cov=cov,
-        hessian_pd=pd, starts=start_reports, n_at_best=max(n_best, 1), converged=converged,
-        wall_s=time.perf_counter() - t0, n_gradient_evals=n_evals, screening=screening,
-    )
+    return MapResult(z=zb, logp=vb, grad_norm=gnorm, hessian=hess, cov=cov, hessian_pd=pd, starts=start_reports,
+                     n_at_best=max(n_best, 1), converged=converged, wall_s=time.perf_counter() - t0,
+                     n_gradient_evals=n_evals, screening=screening)
 
 
 __all__ = ["MapResult", "choose_starts", "fd_hessian", "find_map", "screening_points"]

@@ -29,8 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpyro.infer import MCMC, NUTS
 
-EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy",
-                "adapt_state.step_size")
+EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy", "adapt_state.step_size")
 
 
 @dataclasses.dataclass
@@ -43,38 +42,20 @@ class NutsResult:
     warmup_step_sizes: np.ndarray | None = None  # (chains,) at the end of warmup, before pooling
 
 
-def run_nuts(
-    potential_fn: Callable,
-    init_z: np.ndarray,
-    chains: int = 4,
-    warmup: int = 150,
-    draws: int = 150,
-    seed: int = 0,
-    max_tree_depth: int = 5,
-    target_accept: float = 0.8,
-    chain_method: str = "vectorized",
-    dense_mass: bool = True,
-    inverse_mass_matrix: np.ndarray | None = None,
-    adapt_mass_matrix: bool = True,
-    progress_bar: bool = True,
-) -> NutsResult:
+def run_nuts(potential_fn: Callable, init_z: np.ndarray, chains: int = 4, warmup: int = 150, draws: int = 150,
+             seed: int = 0, max_tree_depth: int = 5, target_accept: float = 0.8, chain_method: str = "vectorized",
+             dense_mass: bool = True, inverse_mass_matrix: np.ndarray | None = None, adapt_mass_matrix: bool = True,
+             progress_bar: bool = True) -> NutsResult:
     """Run NUTS; `init_z` is (chains, d) (or (d,) broadcast to every chain)."""
     t0 = time.perf_counter()
     init_z = np.asarray(init_z, dtype=float)
     k = init_z.shape[-1]
     if init_z.ndim == 1:
         init_z = np.repeat(init_z[None, :], chains, axis=0)
-    imm = None
-    if inverse_mass_matrix is not None:
-        imm = jnp.asarray(inverse_mass_matrix if dense_mass else np.diag(inverse_mass_matrix))
-    kernel = NUTS(
-        potential_fn=potential_fn,
-        dense_mass=dense_mass,
-        inverse_mass_matrix=imm,
-        adapt_mass_matrix=adapt_mass_matrix,
-        max_tree_depth=max_tree_depth,
-        target_accept_prob=target_accept,
-    )
+    imm = None if inverse_mass_matrix is None else \
+        jnp.asarray(inverse_mass_matrix if dense_mass else np.diag(inverse_mass_matrix))
+    kernel = NUTS(potential_fn=potential_fn, dense_mass=dense_mass, inverse_mass_matrix=imm,
+                  adapt_mass_matrix=adapt_mass_matrix, max_tree_depth=max_tree_depth, target_accept_prob=target_accept)
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=draws, num_chains=chains,
                 chain_method=chain_method, progress_bar=progress_bar)
     init = jnp.asarray(init_z) if chains > 1 else jnp.asarray(init_z[0])

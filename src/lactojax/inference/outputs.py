@@ -45,37 +45,30 @@ def git_revision(cwd: str | None = None) -> dict:
                              text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
                                capture_output=True, text=True, timeout=10)
-        if rev.returncode != 0:
-            return {"revision": None, "dirty": None}
-        return {"revision": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+        if rev.returncode == 0:
+            return {"revision": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
-        return {"revision": None, "dirty": None}
+        pass
+    return {"revision": None, "dirty": None}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def package_versions() -> dict:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return {name: _version(name) for name in PACKAGES}
 
 
 def provenance(extra: dict | None = None) -> dict:
     import jax
 
-    info = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "packages": package_versions(),
-        "jax_backend": jax.default_backend(),
-        "devices": [str(d) for d in jax.devices()],
-        "git": git_revision(),
-        "command": sys.argv,
-    }
-    info.update(extra or {})
-    return info
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": package_versions(),
+            "jax_backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()], "git": git_revision(),
+            "command": sys.argv, **(extra or {})}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,16 +94,12 @@ class FitAttrs:
         """Read back; a file written before a field existed gets its default (species:
         human); one without the estimated names or base values is not a lactojax fit."""
         attrs = idata.posterior.attrs
-        values = {}
+        values = {"species": "human"}
         for f in dataclasses.fields(cls):
-            raw = attrs.get(f"lactojax_{f.name}")
-            if raw is None:
-                if f.name in ("estimated", "base_params"):
-                    raise ValueError(f"{source}: not a lactojax fit (missing attribute "
-                                     f"'lactojax_{f.name}')")
-                values[f.name] = "human" if f.name == "species" else None
-                continue
-            values[f.name] = raw if f.type == "str" else json.loads(raw)
+            if (raw := attrs.get(f"lactojax_{f.name}")) is not None:
+                values[f.name] = raw if f.type == "str" else json.loads(raw)
+            elif f.name in ("estimated", "base_params"):
+                raise ValueError(f"{source}: not a lactojax fit (missing attribute 'lactojax_{f.name}')")
         values["estimated"] = tuple(values["estimated"])
         return cls(**{k: v for k, v in values.items() if v is not None})
 
@@ -124,30 +113,17 @@ def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, a
     scale = rows["scale"].to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
     y_rep = pred + rng.standard_normal(pred.shape) * scale
-    constant = {
-        "scale": scale,
-        "t_start_h": rows["t_start_h"].to_numpy(dtype=float),
-        "t_end_h": rows["t_end_h"].to_numpy(dtype=float),
-        "dataset": rows["dataset"].to_numpy(dtype=str),
-        "observable": rows["observable"].to_numpy(dtype=str),
-    }
+    constant = {"scale": scale, **{k: rows[k].to_numpy(dtype=float) for k in ("t_start_h", "t_end_h")},
+                **{k: rows[k].to_numpy(dtype=str) for k in ("dataset", "observable")}}
     dims = {"y": ["row"], "y_mean": ["row"], **{k: ["row"] for k in constant}}
     dims.update({k: ["subject"] for k, v in variables.items() if np.ndim(v) == 3})
     coords = {"row": np.arange(len(rows))}
     if data.subjects:
         coords["subject"] = np.asarray(data.subjects, dtype=str)
-    kw = dict(
-        posterior=variables,
-        observed_data={"y": rows["value"].to_numpy(dtype=float)},
-        constant_data=constant,
-        posterior_predictive={"y": y_rep, "y_mean": pred},
-        log_likelihood={"y": terms},
-        coords=coords,
-        dims=dims,
-    )
-    if stats is not None:
-        kw["sample_stats"] = stats
-    idata = az.from_dict(**kw)
+    idata = az.from_dict(posterior=variables, observed_data={"y": rows["value"].to_numpy(dtype=float)},
+                         constant_data=constant, posterior_predictive={"y": y_rep, "y_mean": pred},
+                         log_likelihood={"y": terms}, coords=coords, dims=dims,
+                         **({"sample_stats": stats} if stats is not None else {}))
     for group in ("posterior", "observed_data"):
         getattr(idata, group).attrs.update(attrs.to_attrs() if attrs else {})
     return idata
@@ -176,17 +152,8 @@ def summary_table(idata, names, units) -> pd.DataFrame:
         warnings.simplefilter("ignore")
         s = az.summary(idata, var_names=list(names), hdi_prob=0.94, round_to="none")
     s = s.reindex(list(names))
-    df = pd.DataFrame({
-        "parameter": list(names),
-        "unit": list(units),
-        "mean": s["mean"].to_numpy(),
-        "sd": s["sd"].to_numpy(),
-        "hdi_3%": s["hdi_3%"].to_numpy(),
-        "hdi_97%": s["hdi_97%"].to_numpy(),
-        "r_hat": s["r_hat"].to_numpy() if "r_hat" in s else np.nan,
-        "ess_bulk": s["ess_bulk"].to_numpy(),
-        "ess_tail": s["ess_tail"].to_numpy(),
-    })
+    df = pd.DataFrame({"parameter": list(names), "unit": list(units),
+                       **{c: s[c].to_numpy() if c in s else np.nan for c in SUMMARY_COLUMNS[2:]}})
     return df[SUMMARY_COLUMNS]
 
 
@@ -219,29 +186,23 @@ def plot_ppc(data, pred, path, title: str = "") -> None:
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.3 * nrow), squeeze=False,
                              constrained_layout=True)
     for ax, panel in zip(axes.flat, panels):
-        if panel == "event times":
-            sub = df[df["observable"].isin(events)]
-            x = np.arange(len(sub))
-            ax.errorbar(x - 0.1, sub["value"], yerr=1.96 * sub["scale"], fmt="o", color="k",
-                        label="data (95% CI of mean)")
-            ax.errorbar(x + 0.1, sub["pred_median"],
-                        yerr=[sub["pred_median"] - sub["pred_p05"], sub["pred_p95"] - sub["pred_median"]],
-                        fmt="s", color="C0", label="posterior predictive (5-95%)")
+        events_panel = panel == "event times"
+        sub = df[df["observable"].isin(events if events_panel else [panel])]
+        # event times: one slot per row; else the window's midpoint (days)
+        x = np.arange(len(sub)) if events_panel else 0.5 * (sub["t_start_h"] + sub["t_end_h"]) / 24.0
+        dx_data, dx_model = (-0.1, 0.1) if events_panel else (0.0, 0.15)
+        ax.errorbar(x + dx_data, sub["value"], yerr=1.96 * sub["scale"], fmt="o", color="k",
+                    label="data (95% CI of mean)")
+        ax.errorbar(x + dx_model, sub["pred_median"],
+                    yerr=[sub["pred_median"] - sub["pred_p05"], sub["pred_p95"] - sub["pred_median"]],
+                    fmt="s", color="C0", label="posterior predictive (5-95%)")
+        if events_panel:
             ax.set_xticks(x, [f"{o}\n({d})" for o, d in zip(sub["observable"], sub["dataset"])],
                           rotation=60, ha="right", fontsize=7)
             ax.set_ylabel("h after delivery")
         else:
-            sub = df[df["observable"] == panel]
-            mid = 0.5 * (sub["t_start_h"] + sub["t_end_h"]) / 24.0
-            ax.errorbar(mid, sub["value"], yerr=1.96 * sub["scale"], fmt="o", color="k",
-                        label="data (95% CI of mean)")
-            ax.errorbar(mid + 0.15, sub["pred_median"],
-                        yerr=[sub["pred_median"] - sub["pred_p05"], sub["pred_p95"] - sub["pred_median"]],
-                        fmt="s", color="C0", label="posterior predictive (5-95%)")
-            for (_, r), m in zip(sub.iterrows(), mid):
-                if r["t_end_h"] > r["t_start_h"]:
-                    ax.hlines(r["value"], r["t_start_h"] / 24.0, r["t_end_h"] / 24.0,
-                              color="0.6", lw=1)
+            spans = sub[sub["t_end_h"] > sub["t_start_h"]]
+            ax.hlines(spans["value"], spans["t_start_h"] / 24.0, spans["t_end_h"] / 24.0, color="0.6", lw=1)
             ax.set_xlabel("day after delivery")
         ax.set_title(panel, fontsize=9)
     for ax in list(axes.flat)[n:]:
@@ -255,14 +216,8 @@ def plot_ppc(data, pred, path, title: str = "") -> None:
 
 
 def write_json(path, obj) -> None:
-    def default(o):
-        if isinstance(o, (np.floating, np.integer)):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, np.bool_):
-            return bool(o)
-        return str(o)
+    def default(o):  # numpy scalars and arrays as Python values; anything else as text
+        return o.tolist() if isinstance(o, (np.generic, np.ndarray)) else str(o)
 
     with open(path, "w") as fh:
         json.dump(obj, fh, indent=2, default=default)
@@ -290,17 +245,5 @@ def write_fit(result, out_dir) -> None:
     write_json(os.path.join(out_dir, "provenance.json"), provenance({"timings": result.diagnostics["timings"]}))
 
 
-__all__ = [
-    "FitAttrs",
-    "SUMMARY_COLUMNS",
-    "build_idata",
-    "git_revision",
-    "package_versions",
-    "plot_ppc",
-    "provenance",
-    "rows_with_predictions",
-    "sample_stats_from_nuts",
-    "summary_table",
-    "write_fit",
-    "write_json",
-]
+__all__ = ["FitAttrs", "SUMMARY_COLUMNS", "build_idata", "git_revision", "package_versions", "plot_ppc", "provenance",
+           "rows_with_predictions", "sample_stats_from_nuts", "summary_table", "write_fit", "write_json"]

@@ -68,20 +68,12 @@ def posterior_params(posterior_nc_path: str, draws: int | None = 100, seed: int 
     if draws is not None and draws < n:
         idx = np.sort(np.random.default_rng(seed).choice(n, size=draws, replace=False))
         theta = theta[idx]
-    values = {k: np.full(theta.shape[0], v) for k, v in base.items()}
-    for i, name in enumerate(names):
-        values[name] = theta[:, i]
+    values = {**{k: np.full(theta.shape[0], v) for k, v in base.items()}, **dict(zip(names, theta.T))}
     return Params({k: jnp.asarray(v, dtype=float) for k, v in values.items()}), names, theta
 
 
-def posterior_predictive_daily(
-    posterior_nc_path: str,
-    inputs: Inputs,
-    settings: SolverSettings | None = None,
-    draws: int = 100,
-    seed: int = 0,
-    batch: int = 50,
-) -> pd.DataFrame:
+def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings: SolverSettings | None = None,
+                               draws: int = 100, seed: int = 0, batch: int = 50) -> pd.DataFrame:
     """Posterior predictive bands (median, 5%, 95%) of every daily output column for the
     scenario `inputs` (see module doc). `settings.throw` is forced to False."""
     settings = (settings or SolverSettings()).replace(throw=False)

@@ -21,12 +21,15 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import log_ndtr, ndtri
+from jax.scipy.special import log_ndtr, ndtr, ndtri
 
 from lactojax.parameters import PARAMETERS, ParamSpec, species_spec
 
 FAMILIES = ("lognormal", "logitnormal", "normal")
 _LOG_SQRT_2PI = 0.9189385332046727
+# theta <-> u of each family ("normal": u = theta)
+_TO_U = {"lognormal": lambda t: jnp.log(t), "logitnormal": lambda t: jnp.log(t) - jnp.log1p(-t)}
+_TO_THETA = {"lognormal": jnp.exp, "logitnormal": jax.nn.sigmoid}
 
 
 def _forward_np(family: str, x):
@@ -44,9 +47,7 @@ def prior_interval(spec: ParamSpec, loc: float | None = None, scale: float | Non
     family, s = spec.prior
     nominal = spec.nominal if loc is None else loc
     s = s if scale is None else scale
-    m = float(_forward_np(family, nominal))
-    a = float(_forward_np(family, spec.lower))
-    b = float(_forward_np(family, spec.upper))
+    m, a, b = (float(_forward_np(family, v)) for v in (nominal, spec.lower, spec.upper))
     if not (s > 0 and np.isfinite(m)):
         raise ValueError(f"prior of {spec.name!r}: bad centre {nominal} or scale {s}")
     return family, m, float(s), a, b
@@ -66,13 +67,8 @@ class PriorSet(eqx.Module):
     theta_bounds: tuple[tuple[float, float], ...] = eqx.field(static=True)
 
     @classmethod
-    def from_table(
-        cls,
-        names: Sequence[str],
-        overrides: Mapping[str, Mapping[str, float]] | None = None,
-        nominal: Mapping[str, float] | None = None,
-        species: str = "human",
-    ) -> "PriorSet":
+    def from_table(cls, names: Sequence[str], overrides: Mapping[str, Mapping[str, float]] | None = None,
+                   nominal: Mapping[str, float] | None = None, species: str = "human") -> "PriorSet":
         """Priors of `names` from the parameter table.
 
         overrides: per parameter {"loc": value on the parameter scale, "scale": s on the
@@ -80,14 +76,12 @@ class PriorSet(eqx.Module):
         override gives "loc" (default: the species preset's values). species: whose bounds
         truncate the priors (`parameters.species_spec`).
         """
-        overrides = overrides or {}
-        nominal = nominal or {}
-        rows, specs = [], []
+        overrides, nominal = overrides or {}, nominal or {}
+        specs, rows = [], []
         for n in names:
-            spec = species_spec(n, species)
-            specs.append(spec)
+            specs.append(species_spec(n, species))
             o = overrides.get(n, {})
-            rows.append(prior_interval(spec, o.get("loc", nominal.get(n)), o.get("scale")))
+            rows.append(prior_interval(specs[-1], o.get("loc", nominal.get(n)), o.get("scale")))
         fam = tuple(r[0] for r in rows)
         arr = lambda i: jnp.asarray(np.array([r[i] for r in rows], dtype=float).reshape(len(rows)))
         for n, r in zip(names, rows):
@@ -110,41 +104,20 @@ class PriorSet(eqx.Module):
     def z_to_u(self, z):
         """Scaled sigmoid onto (a, b); returns (u, log|du/dz|)."""
         w = self.b - self.a
-        u = self.a + w * jax.nn.sigmoid(z)
-        logdet = jnp.log(w) - jax.nn.softplus(-z) - jax.nn.softplus(z)
-        return u, logdet
+        return self.a + w * jax.nn.sigmoid(z), jnp.log(w) - jax.nn.softplus(-z) - jax.nn.softplus(z)
 
     def u_to_z(self, u):
-        p = (u - self.a) / (self.b - self.a)
-        p = jnp.clip(p, 1e-12, 1 - 1e-12)
+        p = jnp.clip((u - self.a) / (self.b - self.a), 1e-12, 1 - 1e-12)
         return jnp.log(p) - jnp.log1p(-p)
 
     def u_to_theta(self, u):
-        out = []
-        for i, fam in enumerate(self.family):
-            ui = u[..., i]
-            if fam == "lognormal":
-                t = jnp.exp(ui)
-            elif fam == "logitnormal":
-                t = jax.nn.sigmoid(ui)
-            else:
-                t = ui
-            lower, upper = self.bounds_of(i)  # guard the last ulp at the bounds
-            out.append(jnp.clip(t, lower, upper))
-        return jnp.stack(out, axis=-1)
+        # clipped: guard the last ulp at the bounds
+        return jnp.stack([jnp.clip(_TO_THETA.get(fam, lambda x: x)(u[..., i]), *self.bounds_of(i))
+                          for i, fam in enumerate(self.family)], axis=-1)
 
     def theta_to_u(self, theta):
         theta = jnp.asarray(theta, dtype=float)
-        out = []
-        for i, fam in enumerate(self.family):
-            t = theta[..., i]
-            if fam == "lognormal":
-                out.append(jnp.log(t))
-            elif fam == "logitnormal":
-                out.append(jnp.log(t) - jnp.log1p(-t))
-            else:
-                out.append(t)
-        return jnp.stack(out, axis=-1)
+        return jnp.stack([_TO_U.get(fam, lambda x: x)(theta[..., i]) for i, fam in enumerate(self.family)], axis=-1)
 
     def z_to_theta(self, z):
         return self.u_to_theta(self.z_to_u(z)[0])
@@ -157,9 +130,7 @@ class PriorSet(eqx.Module):
         """Sum of truncated-normal log-densities of u (normalised on [a, b])."""
         x = (u - self.m) / self.s
         za, zb = (self.a - self.m) / self.s, (self.b - self.m) / self.s
-        # log(Phi(zb) - Phi(za)), stable for either tail
-        log_mass = _log_diff_ndtr(zb, za)
-        lp = -0.5 * x * x - _LOG_SQRT_2PI - jnp.log(self.s) - log_mass
+        lp = -0.5 * x * x - _LOG_SQRT_2PI - jnp.log(self.s) - _log_diff_ndtr(zb, za)  # log(Phi(zb) - Phi(za))
         return jnp.sum(lp, axis=-1)
 
     def log_prob_z(self, z):
@@ -170,8 +141,6 @@ class PriorSet(eqx.Module):
     def sample_u(self, key, shape=()):
         """Draws of u from the truncated normals (inverse CDF)."""
         za, zb = (self.a - self.m) / self.s, (self.b - self.m) / self.s
-        from jax.scipy.special import ndtr
-
         lo, hi = ndtr(za), ndtr(zb)
         q = jax.random.uniform(key, shape + (self.k,), minval=0.0, maxval=1.0)
         q = lo + (hi - lo) * jnp.clip(q, 1e-9, 1 - 1e-9)

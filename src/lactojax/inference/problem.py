@@ -31,6 +31,7 @@ in the registry, are excluded and listed with a reason (`FitData.excluded`).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -63,14 +64,8 @@ SESSION_KEYS = tuple(dict.fromkeys(o.source_key for o in ob.fitted(ob.SESSION) +
 
 def feature_offsets(n_days: int, n_sessions: int) -> dict[str, int]:
     """Start of each reader's block in a subject's feature vector, and its length ("end")."""
-    sizes = ((ob.DAILY, len(FIT_DAILY) * n_days), (ob.EVENT, len(FIT_EVENTS)),
-             (ob.PARAM, len(FIT_PARAMS)), (ob.SESSION, len(SESSION_KEYS) * n_sessions))
-    out, at = {}, 0
-    for reader, size in sizes:
-        out[reader] = at
-        at += size
-    out["end"] = at
-    return out
+    sizes = (len(FIT_DAILY) * n_days, len(FIT_EVENTS), len(FIT_PARAMS), len(SESSION_KEYS) * n_sessions)
+    return dict(zip((ob.DAILY, ob.EVENT, ob.PARAM, ob.SESSION, "end"), itertools.accumulate(sizes, initial=0)))
 
 
 class RowData(eqx.Module):
@@ -202,17 +197,9 @@ def _build(table: pd.DataFrame, inputs_of: Sequence[Inputs], subject_of: np.ndar
     used, the rows excluded (with reason), and padded (index, weight) arrays."""
     n_features = [feature_offsets(int(round(i.horizon_h / 24.0)), i.feeds.start_h.shape[-1])["end"]
                   for i in inputs_of]
-    maps, reasons = [], []
-    for row, s in zip(table.itertuples(index=False), subject_of):
-        m = map_row(row, inputs_of[s], readers)
-        if isinstance(m, str):
-            reasons.append(m)
-            maps.append(None)
-        else:
-            reasons.append(None)
-            maps.append((m[0] + s * n_features[s], m[1]))
-    keep = np.array([m is not None for m in maps], dtype=bool)
-    used = [m for m in maps if m is not None]
+    maps = [map_row(row, inputs_of[s], readers) for row, s in zip(table.itertuples(index=False), subject_of)]
+    keep = np.array([not isinstance(m, str) for m in maps], dtype=bool)
+    used = [(m[0] + s * n_features[s], m[1]) for m, s in zip(maps, subject_of) if not isinstance(m, str)]
     width = max([1] + [idx.size for idx, _ in used])
     index = np.zeros((len(used), width), dtype=np.int32)
     weight = np.zeros((len(used), width))
@@ -220,7 +207,7 @@ def _build(table: pd.DataFrame, inputs_of: Sequence[Inputs], subject_of: np.ndar
         index[r, : idx.size] = idx
         weight[r, : idx.size] = w
     excluded = table.loc[~keep].copy()
-    excluded["reason"] = [x for x in reasons if x is not None]
+    excluded["reason"] = [m for m in maps if isinstance(m, str)]
     return table.loc[keep].reset_index(drop=True), excluded.reset_index(drop=True), index, weight
 
 

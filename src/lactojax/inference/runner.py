@@ -69,11 +69,8 @@ def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rat
 
 
 def _diagnostics(summary, stats) -> dict:
-    d = {
-        "max_r_hat": float(np.nanmax(summary["r_hat"])) if summary["r_hat"].notna().any() else None,
-        "min_ess_bulk": float(np.nanmin(summary["ess_bulk"])),
-        "min_ess_tail": float(np.nanmin(summary["ess_tail"])),
-    }
+    d = {"max_r_hat": float(np.nanmax(summary["r_hat"])) if summary["r_hat"].notna().any() else None,
+         "min_ess_bulk": float(np.nanmin(summary["ess_bulk"])), "min_ess_tail": float(np.nanmin(summary["ess_tail"]))}
     if stats is not None:
         d["divergences"] = int(np.sum(stats["diverging"]))
         d["mean_tree_size"] = float(np.mean(stats["num_steps"]))
@@ -105,15 +102,12 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
             # draws that fail (-inf) fall back to the optimum itself
             ok = np.isfinite(density.value_and_grad_many(problem, init, batch=max(4, m.starts))[0])
             init[~ok] = map_res.z
-            imm = map_res.cov
         else:
             init = density.embed(problem, np.asarray(problem.prior.sample_z(key, (n.chains,))))
-            imm = None
-        res = run_nuts(lambda x: -density.log_density(problem, x), init, chains=n.chains, warmup=n.warmup,
-                       draws=n.draws, seed=seed, max_tree_depth=n.max_tree_depth,
-                       target_accept=n.target_accept, chain_method=n.chain_method,
-                       dense_mass=n.dense_mass, inverse_mass_matrix=imm,
-                       adapt_mass_matrix=n.adapt_mass_matrix, progress_bar=progress)
+        res = run_nuts(lambda x: -density.log_density(problem, x), init, chains=n.chains, warmup=n.warmup, draws=n.draws,
+                       seed=seed, max_tree_depth=n.max_tree_depth, target_accept=n.target_accept,
+                       chain_method=n.chain_method, dense_mass=n.dense_mass, adapt_mass_matrix=n.adapt_mass_matrix,
+                       inverse_mass_matrix=map_res.cov if n.init_from_map else None, progress_bar=progress)
         x, stats, warmup_step_sizes = res.z, res.stats, res.warmup_step_sizes
         timings["nuts_s"] = res.wall_s
     elif method == "svi":
@@ -149,15 +143,9 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
         units = list(problem.prior.units()) + ["sd of z"] * problem.k
     summary = out.summary_table(idata, names, units)
     diag = _diagnostics(summary, stats)
-    diag.update({
-        "method": method,
-        "model": problem.model,
-        "draws_failed_solver": int(np.sum(~ok)),
-        "map": map_res.report(),
-        "rows_used": int(len(data.rows)),
-        "rows_excluded": int(len(data.excluded)),
-        "mean_solver_steps": float(np.mean(steps)),
-    })
+    diag.update({"method": method, "model": problem.model, "draws_failed_solver": int(np.sum(~ok)),
+                 "map": map_res.report(), "rows_used": int(len(data.rows)), "rows_excluded": int(len(data.excluded)),
+                 "mean_solver_steps": float(np.mean(steps))})
     if warmup_step_sizes is not None:
         diag["warmup_step_sizes"] = [float(v) for v in warmup_step_sizes]
     timings["total_s"] = time.perf_counter() - t_start

@@ -39,33 +39,20 @@ def numpyro_model(log_density: Callable, d: int):
     return model
 
 
-def run_svi(
-    log_density: Callable,
-    init_z: np.ndarray,
-    guide: str = "mvn",
-    steps: int = 1000,
-    learning_rate: float = 0.01,
-    draws: int = 1000,
-    seed: int = 0,
-    rank: int = 2,
-    num_particles: int = 1,
-    progress_bar: bool = True,
-) -> SviResult:
+def run_svi(log_density: Callable, init_z: np.ndarray, guide: str = "mvn", steps: int = 1000,
+            learning_rate: float = 0.01, draws: int = 1000, seed: int = 0, rank: int = 2, num_particles: int = 1,
+            progress_bar: bool = True) -> SviResult:
     t0 = time.perf_counter()
     model = numpyro_model(log_density, np.shape(init_z)[-1])
     init = init_to_value(values={"z": jnp.asarray(init_z, dtype=float)})
-    if guide == "normal":
-        g = AutoNormal(model, init_loc_fn=init, init_scale=0.05)
-    elif guide == "mvn":
-        g = AutoMultivariateNormal(model, init_loc_fn=init, init_scale=0.05)
-    elif guide == "lowrank":
-        g = AutoLowRankMultivariateNormal(model, init_loc_fn=init, init_scale=0.05, rank=rank)
-    else:
+    guides = {"normal": (AutoNormal, {}), "mvn": (AutoMultivariateNormal, {}),
+              "lowrank": (AutoLowRankMultivariateNormal, {"rank": rank})}
+    if guide not in guides:
         raise ValueError(f"unknown guide {guide!r}; expected normal, mvn or lowrank")
+    g = guides[guide][0](model, init_loc_fn=init, init_scale=0.05, **guides[guide][1])
     svi = SVI(model, g, optax.adam(learning_rate), Trace_ELBO(num_particles=num_particles))
     res = svi.run(jax.random.PRNGKey(seed), steps, progress_bar=progress_bar)
-    key = jax.random.PRNGKey(seed + 1)
-    z = np.asarray(g.sample_posterior(key, res.params, sample_shape=(draws,))["z"])
+    z = np.asarray(g.sample_posterior(jax.random.PRNGKey(seed + 1), res.params, sample_shape=(draws,))["z"])
     return SviResult(z=z, losses=np.asarray(res.losses), wall_s=time.perf_counter() - t0)
 
 
