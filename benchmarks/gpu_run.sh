@@ -6,8 +6,13 @@
 #   ONLY="solve cohort" bash benchmarks/gpu_run.sh
 #
 # Runs with the machine's own python3 and CUDA jax (a GPU image does not carry this project's
-# venv). Wheels of the pure-Python dependencies placed in .whl/ (see benchmarks/README.md) are
-# installed into /tmp/site first, so diffrax/equinox/numpyro/arviz are this project's versions.
+# venv). Wheels of the pure-Python dependencies placed in .whl/ are installed into /tmp/site
+# first, so diffrax/equinox/numpyro/arviz/pydantic are this project's versions; make them with
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 \
+#       -d .whl diffrax==0.7.2 equinox==0.13.8 lineax==0.1.1 optimistix==0.1.0 jaxtyping==0.3.11 \
+#       numpyro==0.22.0 arviz==0.23.4 xarray==2026.9.0 h5netcdf==1.8.2 xarray-einstats platformdirs \
+#       pydantic==2.14.4 pydantic-core typing-inspection annotated-types
+# (SKIP_WHEELS=1 uses whatever the interpreter has, e.g. for a CPU check of this script).
 # Each benchmark writes <name>_<backend>.json into $LACTOJAX_BENCH_RESULTS (default
 # benchmarks/results); a benchmark that overruns its limit is killed and the rest still run.
 set -u
