@@ -137,7 +137,7 @@ def test_map_screening_starts_from_the_best_screened_points(truth_problem):
 
 def test_solver_failure_gives_minus_infinity_and_zero_gradient(truth_problem):
     problem, _, _ = truth_problem
-    failing = dataclasses.replace(problem, settings=problem.settings.replace(max_steps=50))
+    failing = dataclasses.replace(problem, settings=problem.settings.replace(method="adaptive", max_steps=50))
     z = failing.prior.theta_to_z(jnp.asarray(TRUTH))
     terms, pred, ok, steps = jax.jit(density.loglik_terms)(failing, z)
     assert not bool(ok) and int(steps) <= 50

@@ -172,7 +172,7 @@ def _objective(x, inputs, settings):
 
 
 def test_gradient_matches_finite_differences(short):
-    settings = SolverSettings(rtol=1e-9, atol=1e-9, adjoint="forward")
+    settings = SolverSettings(method="adaptive", rtol=1e-9, atol=1e-9, adjoint="forward")
     x0 = Params.nominal().subset_vector(GRAD_NAMES)
     grad = jax.jit(jax.jacfwd(lambda x: _objective(x, short, settings)))(x0)
     f = jax.jit(lambda x: _objective(x, short, settings))
@@ -220,7 +220,7 @@ def test_no_retrace_for_new_parameter_values(short):
 
 
 def test_throw_false_reports_failure(short):
-    settings = SolverSettings(max_steps=20, throw=False)
+    settings = SolverSettings(method="adaptive", max_steps=20, throw=False)
     traj = simulate(Params.nominal(), short, settings)
     assert not bool(traj.success)
 
@@ -228,8 +228,8 @@ def test_throw_false_reports_failure(short):
 @pytest.mark.slow
 def test_kvaerno5_agrees_with_default(short):
     p = Params.nominal()
-    a = simulate(p, short, SolverSettings(rtol=1e-8, atol=1e-8))
-    b = simulate(p, short, SolverSettings(solver="kvaerno5", rtol=1e-8, atol=1e-8))
+    a = simulate(p, short, SolverSettings(method="adaptive", rtol=1e-8, atol=1e-8))
+    b = simulate(p, short, SolverSettings(method="adaptive", solver="kvaerno5", rtol=1e-8, atol=1e-8))
     np.testing.assert_allclose(a.states.systemic.infant_intake, b.states.systemic.infant_intake, rtol=1e-4, atol=1e-3)
 
 

@@ -20,7 +20,7 @@ from lactojax.solver import SolverSettings  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("sessions")
 
-REFERENCE = SolverSettings(rtol=1e-9, atol=1e-9, max_steps=3_000_000)
+REFERENCE = SolverSettings(method="adaptive", rtol=1e-9, atol=1e-9, max_steps=3_000_000)
 FAST = SolverSettings(method="sessions")
 DAILY_TOL, SESSION_TOL = 0.01, 0.02
 

@@ -9,8 +9,9 @@ clearance, dopamine tone, prolactin, gastric emptying, milk removal, paracellula
 are integrated exactly, so they do not limit the step, and the rest is 4th order. Inputs are
 piecewise constant on every piece, so no step crosses a switch. Outputs on the hourly grid
 come from the method's continuous extension (`_dense`); session starts and ends are grid
-points. Not exactly mass-conserving (volume and the cumulative counters take different
-exponential weights): the imbalance is of the order of the method's error.
+points. The cumulative counters (milk removed, the infant's intake) are set from the volume
+balance after every step and at every output (`_balance`), so milk made = removed + stored
+holds to rounding, as in the reference.
 
 The number of steps is fixed by the shapes (horizon, schedule and course rows), not by the
 parameters: every lane of a vmapped batch does the same work, and a `lax.scan` over the pieces
@@ -20,6 +21,7 @@ observation works unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax
@@ -127,6 +129,25 @@ def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, acti
     return y1, (nu, na + nb, nc, rate)
 
 
+def _balance(unravel, y_start, y_end):
+    """y_end with the cumulative counters made consistent with the volume balance over the
+    step: removed = removed_start + delta(synthesized) - delta(volume) in every gland, and the
+    infant's intake scaled by the same correction (it is the infant's share of removal). The
+    exponential weights of volume (rate = removal) and of the counters (rate 0) differ, so
+    the raw counters drift from the balance by the method's error per step; the counters feed
+    nothing back, so this only makes 'milk made = removed + stored' exact, as in the
+    reference."""
+    a, b = unravel(y_start), unravel(y_end)
+    ga, gb = a.glands, b.glands
+    removed = ga.removed + (gb.synthesized - ga.synthesized) - (gb.milk_volume - ga.milk_volume)
+    raw, new = jnp.sum(gb.removed - ga.removed), jnp.sum(removed - ga.removed)
+    scale = jnp.where(jnp.abs(raw) > 1e-300, new / jnp.where(jnp.abs(raw) > 1e-300, raw, 1.0), 1.0)
+    intake = a.systemic.infant_intake + (b.systemic.infant_intake - a.systemic.infant_intake) * scale
+    fixed = dataclasses.replace(b, glands=dataclasses.replace(gb, removed=removed),
+                                systemic=dataclasses.replace(b.systemic, infant_intake=intake))
+    return ravel_pytree(fixed)[0]
+
+
 def _dense(y, theta, h, stages):
     """The state a fraction theta into a step (3rd-order continuous extension of ETDRK4: the
     classical RK4 one with theta^k / k! replaced by theta^k phi_k(theta z); exact at theta = 1)."""
@@ -166,6 +187,7 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
             lambda: _etdrk4_step(params, inputs, unravel, y, *xs),
             lambda: (y, jax.tree.map(jnp.zeros_like, empty)),
         )
+        y1 = _balance(unravel, y, y1)
         return y1, (y1, stages)
 
     if checkpoint:
@@ -180,6 +202,7 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     theta = xq.clip((ts - t0[k]) / xq.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
     hk = jnp.asarray(h[k])
     out = jax.vmap(_dense)(ys[k], jnp.asarray(theta), hk, jax.tree.map(lambda x: x[k], stages))
+    out = jax.vmap(lambda a, b: _balance(unravel, a, b))(ys[k], out)
     pick = lambda i: jax.vmap(unravel)(ys[i])
     return (jax.vmap(unravel)(out), pick(start_index), pick(end_index), h.shape[0],
             jnp.all(jnp.isfinite(ys[-1])))

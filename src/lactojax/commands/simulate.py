@@ -7,6 +7,7 @@ import os
 import time
 
 from lactojax.cli import UserInputError
+from lactojax.solver import METHOD_NAMES
 
 
 def _parse_param(text: str) -> tuple[str, float]:
@@ -35,7 +36,10 @@ def register(subparsers) -> None:
     p.add_argument("--no-night-feeds", action="store_true", help="skip feeds 23:00-06:00")
     p.add_argument("--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
                    help="override a parameter (repeatable); see `lactojax params`")
-    p.add_argument("--solver", default="tsit5", help="tsit5 (default), kvaerno5, dopri5, ...")
+    p.add_argument("--solver-method", choices=METHOD_NAMES, default=METHOD_NAMES[0],
+                   help="sessions (default: fixed-step, fast for whole lactations) or adaptive (the detailed "
+                        "reference; --solver, --rtol and --atol apply to it)")
+    p.add_argument("--solver", default="tsit5", help="adaptive: tsit5 (default), kvaerno5, dopri5, ...")
     p.add_argument("--rtol", type=float, default=1e-6)
     p.add_argument("--atol", type=float, default=1e-6)
     p.add_argument("--posterior", default=None,
@@ -82,7 +86,8 @@ def run(args) -> int:
     from lactojax.tables import daily_table, plot_daily
 
     try:
-        settings = SolverSettings(solver=args.solver, rtol=args.rtol, atol=args.atol, throw=False)
+        settings = SolverSettings(method=args.solver_method, solver=args.solver, rtol=args.rtol, atol=args.atol,
+                                  throw=False)
         overrides = dict(args.param)
         params = Params.nominal(args.species, **overrides)
         if overrides:
@@ -100,8 +105,9 @@ def run(args) -> int:
     t0 = time.perf_counter()
     traj = simulate(params, inputs, settings)
     if not bool(traj.success):
-        raise UserInputError("the solver failed for these settings (try --solver kvaerno5 or a larger "
-                             "--rtol); no output written")
+        hint = ("a state became non-finite; try --solver-method adaptive" if settings.method == "sessions"
+                else "try --solver kvaerno5 or a larger --rtol")
+        raise UserInputError(f"the solver failed for these settings ({hint}); no output written")
     df = daily_table(traj, params, inputs)
     df.to_csv(args.out, index=False, float_format="%.6g")
     print(f"wrote {args.out} ({len(df)} days, {int(traj.num_steps)} solver steps, "

@@ -25,7 +25,7 @@ from lactojax.datasets import list_datasets
 from lactojax.datasets.schema import FLAGS
 from lactojax.inputs import InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
-from lactojax.solver import ADJOINT_NAMES, SOLVER_NAMES, SolverSettings
+from lactojax.solver import ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSettings
 
 METHODS = ("map", "nuts", "svi")
 MODELS = ("group", "hierarchical")
@@ -38,7 +38,8 @@ GRADIENT_ADJOINT: dict[str, str] = {"reverse": "recursive_checkpoint", "forward"
 GRADIENTS = tuple(GRADIENT_ADJOINT)
 assert set(GRADIENT_ADJOINT.values()) <= set(ADJOINT_NAMES)
 
-# Fits solve with looser tolerances and a smaller step budget than `SolverSettings()`
+# Fits solve with the session solver (SolverSettings' default). With method = "adaptive"
+# they use looser tolerances and a smaller step budget than `SolverSettings()`
 # (a named choice, not an accident): rtol = atol = 1e-4 changes daily intake and sodium
 # by <= 0.1 % against 1e-6 at half the steps (docs/fitting.md, "what it costs"), and a
 # draw that needs more than 50,000 steps (fit horizons <= 31 days take <= ~6,000) is
@@ -249,25 +250,41 @@ class SolverSection(Section):
     """[solver]: how each simulation is solved and differentiated (defaults: FIT_SOLVER_DEFAULTS)."""
 
     TABLE: ClassVar[str] = "solver"
-    solver: Literal[SOLVER_NAMES] = Field(FIT_SOLVER_DEFAULTS.solver, description="diffrax solver (explicit tsit5 / "
-                                          "dopri5; stiff kvaerno*)")
-    rtol: float = Field(FIT_SOLVER_DEFAULTS.rtol, gt=0, lt=1, description="relative error tolerance")
-    atol: float = Field(FIT_SOLVER_DEFAULTS.atol, gt=0, description="absolute error tolerance, in each state's own "
-                        "unit")
-    max_steps: int = Field(FIT_SOLVER_DEFAULTS.max_steps, ge=100, description="solver step budget per solve; more is "
-                           "a solver failure (-inf log-density)")
+    method: Literal[METHOD_NAMES] = Field(FIT_SOLVER_DEFAULTS.method, description="sessions: fixed-step exponential "
+                                          "RK4 on the session grid (fast, the same work for every draw); adaptive: the "
+                                          "detailed reference (diffrax, rtol/atol)")
+    session_steps: int = Field(FIT_SOLVER_DEFAULTS.session_steps, ge=1, description="method = sessions: steps per "
+                               "removal session")
+    max_step_h: float = Field(FIT_SOLVER_DEFAULTS.max_step_h, gt=0, description="method = sessions: longest step "
+                              "between sessions, h")
+    recovery_h: Array[float] = Field(FIT_SOLVER_DEFAULTS.recovery_h, description="method = sessions: extra step "
+                                     "boundaries this long after each session's end, h (each > 0)")
+    startup_h: float = Field(FIT_SOLVER_DEFAULTS.startup_h, ge=0, description="method = sessions: hours after "
+                             "delivery stepped at most startup_step_h")
+    startup_step_h: float = Field(FIT_SOLVER_DEFAULTS.startup_step_h, gt=0, description="method = sessions: longest "
+                                  "step over the first startup_h, h")
+    solver: Literal[SOLVER_NAMES] = Field(FIT_SOLVER_DEFAULTS.solver, description="method = adaptive: diffrax "
+                                          "solver (explicit tsit5 / dopri5; stiff kvaerno*)")
+    rtol: float = Field(FIT_SOLVER_DEFAULTS.rtol, gt=0, lt=1, description="method = adaptive: relative error "
+                        "tolerance")
+    atol: float = Field(FIT_SOLVER_DEFAULTS.atol, gt=0, description="method = adaptive: absolute error "
+                        "tolerance, in each state's own unit")
+    max_steps: int = Field(FIT_SOLVER_DEFAULTS.max_steps, ge=100, description="method = adaptive: step budget per "
+                           "solve; more is a solver failure (-inf log-density)")
     gradient: Literal[GRADIENTS] = Field(
         next(g for g, a in GRADIENT_ADJOINT.items() if a == FIT_SOLVER_DEFAULTS.adjoint),
         description="how gradients go through the solver: reverse (adjoint with checkpoints) or forward mode "
                     "(cheaper for a few parameters)")
     save_every_h: float = Field(FIT_SOLVER_DEFAULTS.save_every_h, gt=0, description="spacing of the saved output "
                                 "grid, h")
-    checkpoints: int = Field(FIT_SOLVER_DEFAULTS.checkpoints or 0, ge=0, description="reverse mode: solver steps kept "
+    checkpoints: int = Field(FIT_SOLVER_DEFAULTS.checkpoints or 0, ge=0, description="method = adaptive, reverse mode: solver steps kept "
                              "for the backward pass; 0: diffrax chooses; = max_steps: keep every step (no "
                              "recomputation, more memory)")
 
     @model_validator(mode="after")
     def _check(self):
+        if not all(r > 0 for r in self.recovery_h):
+            raise ConfigError(f"expected offsets > 0 hours, got {list(self.recovery_h)}", "solver.recovery_h")
         if self.checkpoints > self.max_steps:
             raise ConfigError(f"expected at most max_steps ({self.max_steps}), got {self.checkpoints}",
                               "solver.checkpoints")
@@ -278,6 +295,8 @@ class SolverSection(Section):
         `SolverSettings.adjoint` (GRADIENT_ADJOINT), `checkpoints = 0` is None (diffrax's
         choice); `throw` and `dt0_h` are FIT_SOLVER_DEFAULTS'."""
         return FIT_SOLVER_DEFAULTS.replace(
+            method=self.method, session_steps=self.session_steps, max_step_h=self.max_step_h,
+            recovery_h=tuple(self.recovery_h), startup_h=self.startup_h, startup_step_h=self.startup_step_h,
             solver=self.solver, rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
             save_every_h=self.save_every_h, adjoint=GRADIENT_ADJOINT[self.gradient],
             checkpoints=self.checkpoints or None)
