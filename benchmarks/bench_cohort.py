@@ -128,7 +128,7 @@ def run(quick=False, max_n=None, chunk=None, scipy_n=None, repeats=None, days=No
     days = days or (1 if quick else 30)
     sizes = [1, 2] if quick else default_sizes(max_n)
     n_patterns = 4 if quick else 32
-    settings = SolverSettings(rtol=1e-6, atol=1e-6)
+    settings = SolverSettings(method="adaptive", rtol=1e-6, atol=1e-6)  # the adaptive path; bench_long --cohort: sessions
     base = Params.nominal()
     bank, bank_desc = schedule_bank(days, n_patterns)
     n_rows = int(bank.feeds.start_h.shape[-1])

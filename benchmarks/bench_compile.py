@@ -62,7 +62,7 @@ def child(target: str, days: int) -> dict:
     if target == "simulate":
         params = Params.nominal()
         inputs = make_inputs(regular_feeds(days, 10, n_glands=2), days)
-        fn = jax.jit(lambda p, i: simulate(p, i, SolverSettings()))
+        fn = jax.jit(lambda p, i: simulate(p, i, SolverSettings(method="adaptive")))
         args = (params, inputs)
     elif target == "gradient":
         from bench_gradient import synthetic_problem

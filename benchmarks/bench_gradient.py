@@ -123,7 +123,7 @@ def synthetic_problem(days: int, modes=("reverse", "forward")):
         d = obs.daily(simulate(p, inputs, settings), p, inputs)
         return d["milk_intake_ml"], d["milk_sodium_mmol_l"]
 
-    s_rev = SolverSettings(rtol=1e-6, atol=1e-6)
+    s_rev = SolverSettings(method="adaptive", rtol=1e-6, atol=1e-6)
     s_fwd = s_rev.replace(adjoint="forward")
     # data from the (already jitted) simulate + an eager observation model: no extra compile
     p_true = base.with_vector(names, jnp.asarray(truth))

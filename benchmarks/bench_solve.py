@@ -41,7 +41,7 @@ def run(quick: bool = False, repeats: int | None = None, scipy_repeats: int | No
     rtol = atol = 1e-6
     params = Params.nominal()
     inputs = make_inputs(regular_feeds(days, 10, n_glands=2), days)
-    settings = SolverSettings(rtol=rtol, atol=atol)
+    settings = SolverSettings(method="adaptive", rtol=rtol, atol=atol)  # diffrax vs SciPy: the adaptive path
     n_jumps = int(np.sum(np.asarray(inputs.jump_times()) < inputs.horizon_h))
 
     # --- diffrax (lactojax.simulate) -------------------------------------------------
@@ -64,7 +64,7 @@ def run(quick: bool = False, repeats: int | None = None, scipy_repeats: int | No
     if quick:
         ref, ref_name, ref_info = lsoda_ref, "SciPy LSODA rtol=atol=1e-10 (quick mode)", dict(wall_s=lsoda_ref_s)
     else:
-        ref_settings = SolverSettings(rtol=1e-10, atol=1e-10, max_steps=2_000_000)
+        ref_settings = SolverSettings(method="adaptive", rtol=1e-10, atol=1e-10, max_steps=2_000_000)
         t = time.perf_counter()
         ref_traj = jax.block_until_ready(simulate(params, inputs, ref_settings))
         ref = daily_observables(ref_traj, params, inputs)

@@ -151,6 +151,11 @@ def test_herd_benchmark_keys(results_dir):
     (row,) = r["sizes"].values()
     _assert_timing(row["wall_s"])
     assert row["finite"] is True and _finite(row["potential"])
+    # the previous (adaptive) path side by side, same problem: same potential to the solvers' accuracy
+    (previous,) = r["adaptive"].values()
+    _assert_timing(previous["wall_s"])
+    assert abs(previous["potential"] - row["potential"]) <= 1e-2 * abs(row["potential"])
+    assert all(_finite(x) for x in r["speedup_wall"].values())
 
 
 @pytest.mark.slow

@@ -30,3 +30,21 @@ def test_simulate_rejects_bad_input(tmp_path, capsys):
     assert not (tmp_path / "x.csv").exists()
     assert main(["simulate", "--days", "1", "--feeds-per-day", "100", "--out", str(tmp_path / "y.csv")]) == 2
     assert "does not fit" in capsys.readouterr().err
+
+
+def test_simulate_solver_methods_agree(tmp_path, capsys):
+    """The default path is the session solver; --solver-method adaptive forces the detailed
+    reference. Daily intake agrees within the session solver's tested accuracy (1 %)."""
+    runs = {}
+    for method in ("sessions", "adaptive"):
+        out = tmp_path / f"{method}.csv"
+        args = ["simulate", "--days", "3", "--out", str(out)]
+        if method == "adaptive":
+            args += ["--solver-method", "adaptive"]
+        assert main(args) == 0
+        runs[method] = pd.read_csv(out)
+    capsys.readouterr()
+    a, b = runs["sessions"]["milk_intake_ml"], runs["adaptive"]["milk_intake_ml"]
+    assert ((a - b).abs() <= 0.01 * b.abs()).all()
+    assert main(["simulate", "--days", "3", "--solver-method", "rk4", "--out", str(tmp_path / "z.csv")]) == 2
+    assert "--solver-method" in capsys.readouterr().err

@@ -61,6 +61,16 @@ def test_cow_agrees_with_reference():
     _check(agreement(simulate(params, inputs, REFERENCE), fast, params, inputs))
 
 
+def test_both_paths_keep_the_mass_balance(mother):
+    """milk made = removed + stored to rounding on both paths; the infant's intake is the
+    milk its feeds removed (no pumps here)."""
+    params, inputs, ref, fast = mother
+    for traj in (ref, fast):
+        assert float(obs.mass_balance_error(traj, params, inputs)) < 1e-6
+        np.testing.assert_allclose(traj.states.systemic.infant_intake, jnp.sum(traj.states.glands.removed, -1),
+                                   rtol=1e-9, atol=1e-9)
+
+
 def test_same_trajectory_layout(mother):
     _, _, ref, fast = mother
     same = jax.tree.map(lambda a, b: a.shape == b.shape and a.dtype == b.dtype, ref, fast)
@@ -129,6 +139,11 @@ def test_gradient_matches_finite_differences():
         np.testing.assert_allclose(g[i], fd, rtol=2e-4, atol=1e-8 * abs(fd) + 1e-10, err_msg=names[i])
 
 
+def test_sessions_is_the_default_and_adaptive_the_reference():
+    assert SolverSettings().method == "sessions" == FAST.method
+    assert REFERENCE.method == "adaptive"
+
+
 def test_settings_are_validated():
     with pytest.raises(ValueError, match="method"):
         SolverSettings(method="fast")
@@ -171,3 +186,18 @@ def test_whole_lactation_nominal_and_prior_draws(case):
         assert bool(fast.success)
         _check(agreement(ref, fast, p, inputs))
     assert skipped <= 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["cow", "mother"])
+def test_two_year_horizons_solve_at_default_settings(case):
+    """No failure at default settings for any horizon up to two years: 730 days solve, stay
+    finite and keep the mass balance (the adaptive path needs max_steps raised past 1e5
+    for a year of 10 feeds/day)."""
+    params, inputs = _cow(730) if case == "cow" else _mother(730)
+    traj = simulate(params, inputs)
+    assert bool(traj.success)
+    assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(traj.states))
+    assert float(obs.mass_balance_error(traj, params, inputs)) < 1e-6
+    daily = obs.daily(traj, params, inputs)["milk_removed_ml"]
+    assert np.all(np.asarray(daily)[30:] > 0)
