@@ -46,7 +46,8 @@ run() {  # run LIMIT_S NAME SCRIPT ARGS...
 run 80  solve    bench_solve.py --scipy-repeats 1
 run 80  gradient bench_gradient.py
 run 100 cohort   bench_cohort.py --max-n 100000 --scipy-n 1
-run 90  herd     bench_herd.py --sizes 1 16 253 --days 30 --repeats 2
+if [ -n "$QUICK" ]; then HERD_SIZES="2"; COHORT="2"; else HERD_SIZES="1 16 288"; COHORT="1000,100000"; fi
+run 150 herd     bench_herd.py --sizes $HERD_SIZES --adaptive-sizes 1 --repeats 2
 run 80  compile  bench_compile.py --repeats 1
-run 120 long     bench_long.py --cohort 1000,100000
+run 200 long     bench_long.py --repeats 2 --cohort $COHORT
 echo "=== all done"

@@ -30,7 +30,7 @@ BENCHMARKS = {
     "compile": ("bench_compile.py", []),
     "nuts": ("bench_nuts.py", []),
     "herd": ("bench_herd.py", []),
-    "long": ("bench_long.py", []),
+    "long": ("bench_long.py", ["--cohort", "1,10,100,1000,10000"]),
 }
 
 

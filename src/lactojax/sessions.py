@@ -10,8 +10,8 @@ are integrated exactly, so they do not limit the step, and the rest is 4th order
 piecewise constant on every piece, so no step crosses a switch. Outputs on the hourly grid
 come from the method's continuous extension (`_dense`); session starts and ends are grid
 points. The cumulative counters (milk removed, the infant's intake) are set from the volume
-balance after every step and at every output (`_balance`), so milk made = removed + stored
-holds to rounding, as in the reference.
+balance at every returned state (`_balance`), so milk made = removed + stored holds to
+rounding, as in the reference.
 
 The number of steps is fixed by the shapes (horizon, schedule and course rows), not by the
 parameters: every lane of a vmapped batch does the same work, and a `lax.scan` over the pieces
@@ -105,9 +105,12 @@ def _scatter(position, order):
 def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, active):
     """One ETDRK4 step of length h from (t, y); inputs read at `at` (inside the piece)."""
 
+    # every stage reads the piecewise-constant inputs at `at`; only the clock moves
+    base = drive_mod.evaluate(inputs, t, at=at, session=(row, active))
+
     def field(tt, yy):
         state = unravel(yy)
-        drive = drive_mod.evaluate(inputs, tt, at=at, session=(row, active))
+        drive = dataclasses.replace(base, night=drive_mod.night_weight(inputs, tt))
         d, env, fluxes = vector_field_with_drive(tt, state, params, inputs, drive)
         return ravel_pytree(d)[0], (state, drive, env, fluxes)
 
@@ -130,11 +133,11 @@ def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, acti
 
 
 def _balance(unravel, y_start, y_end):
-    """y_end with the cumulative counters made consistent with the volume balance over the
-    step: removed = removed_start + delta(synthesized) - delta(volume) in every gland, and the
-    infant's intake scaled by the same correction (it is the infant's share of removal). The
-    exponential weights of volume (rate = removal) and of the counters (rate 0) differ, so
-    the raw counters drift from the balance by the method's error per step; the counters feed
+    """y_end with the cumulative counters made consistent with the volume balance since
+    y_start: removed = removed_start + delta(synthesized) - delta(volume) in every gland, and
+    the infant's intake scaled by the same correction (it is the infant's share of removal).
+    The exponential weights of volume (rate = removal) and of the counters (rate 0) differ,
+    so the raw counters drift from the balance by the method's error; the counters feed
     nothing back, so this only makes 'milk made = removed + stored' exact, as in the
     reference."""
     a, b = unravel(y_start), unravel(y_end)
@@ -187,7 +190,6 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
             lambda: _etdrk4_step(params, inputs, unravel, y, *xs),
             lambda: (y, jax.tree.map(jnp.zeros_like, empty)),
         )
-        y1 = _balance(unravel, y, y1)
         return y1, (y1, stages)
 
     if checkpoint:
@@ -202,8 +204,10 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     theta = xq.clip((ts - t0[k]) / xq.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
     hk = jnp.asarray(h[k])
     out = jax.vmap(_dense)(ys[k], jnp.asarray(theta), hk, jax.tree.map(lambda x: x[k], stages))
-    out = jax.vmap(lambda a, b: _balance(unravel, a, b))(ys[k], out)
-    pick = lambda i: jax.vmap(unravel)(ys[i])
+    # the counters feed nothing back, so the balance is applied once to what is returned
+    balanced = jax.vmap(lambda y: _balance(unravel, flat_y0, y))
+    out = balanced(out)
+    pick = lambda i: jax.vmap(unravel)(balanced(ys[i]))
     return (jax.vmap(unravel)(out), pick(start_index), pick(end_index), h.shape[0],
             jnp.all(jnp.isfinite(ys[-1])))
 

@@ -35,6 +35,12 @@ def _course_level(c: Courses, t) -> jnp.ndarray:
     return jnp.sum(jnp.where(on, c.level, 0.0)[:, None] * c.gland_mask, axis=0)  # (G,)
 
 
+def night_weight(inputs: Inputs, t) -> jnp.ndarray:
+    """Smooth circadian weight at time t (h from delivery): 1 at 02:00, 0 at 14:00."""
+    clock = jnp.mod(t + inputs.profile.delivery_clock_h, 24.0)
+    return 0.5 * (1.0 + jnp.cos(2.0 * jnp.pi * (clock - NIGHT_PEAK_CLOCK_H) / 24.0))
+
+
 def evaluate(inputs: Inputs, t, at=None, session=None) -> Drive:
     """The drive at time t. `at` (default t) is the time at which the piecewise-constant
     inputs (sessions, courses, retained placenta) are read: a fixed-step solver passes the
@@ -46,8 +52,7 @@ def evaluate(inputs: Inputs, t, at=None, session=None) -> Drive:
     stim = jnp.where(active, feeds.effectiveness[row], 0.0) * feeds.gland_mask[row]
     pump = feeds.is_pump[row]
     profile = inputs.profile
-    clock = jnp.mod(t + profile.delivery_clock_h, 24.0)
-    night = 0.5 * (1.0 + jnp.cos(2.0 * jnp.pi * (clock - NIGHT_PEAK_CLOCK_H) / 24.0))
+    night = night_weight(inputs, t)
     return Drive(
         suckling=stim * (1.0 - pump),
         pumping=stim * pump,
