@@ -1,8 +1,9 @@
 """The session solver: fixed-step exponential integration over the session grid.
 
 The horizon is cut into pieces of at most `max_step_h` (`startup_step_h` over the first
-`startup_h`), at every session's start and end (each session also into `session_steps` equal
-pieces), `recovery_h` after each session's end (hormones relaxing), at every course boundary
+`startup_h`), at every session's start and end (each session also into `session_steps`
+pieces, each `session_growth` times the one before: short first, where milk ejection and the
+infant's first minutes of intake change the state fastest), `recovery_h` after each session's end (hormones relaxing), at every course boundary
 and at the removal of retained placenta. Each piece is one step of the exponential Runge-Kutta method ETDRK4 (Cox &
 Matthews 2002): the diagonal first-order losses of `dynamics.linear_part.decay_rates` (oxytocin
 clearance, dopamine tone, prolactin, gastric emptying, milk removal, paracellular exchange, ...)
@@ -60,13 +61,21 @@ def _phis(z):
     return tuple(jnp.where(small, series(k), d) for k, d in ((1, d1), (2, d2), (3, d3)))
 
 
+def session_fractions(session_steps: int, growth: float = 1.0) -> np.ndarray:
+    """Where a session's inner step boundaries sit, as fractions of its length: each step
+    `growth` times as long as the one before it (1: equal steps)."""
+    lengths = float(growth) ** np.arange(session_steps)
+    return np.cumsum(lengths)[:-1] / np.sum(lengths)
+
+
 def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery_h: tuple[float, ...] = (),
-                 startup: tuple[float, float] = (0.0, 1.0)):
+                 startup: tuple[float, float] = (0.0, 1.0), growth: float = 1.0):
     """The step boundaries, sorted from 0 to the horizon, and where each session's start and end
     sit in them: (grid, start_index, end_index), NumPy arrays when the inputs are concrete. The grid is a uniform one of spacing <=
     `max_step_h` merged with every session's start, end and `session_steps - 1` inner points,
     every course boundary and the removal of retained placenta. startup = (hours, step): steps
-    no longer than `step` over the first `hours` after delivery (progesterone withdrawal)."""
+    no longer than `step` over the first `hours` after delivery (progesterone withdrawal).
+    growth: each step of a session this many times the one before (`session_fractions`)."""
     horizon = inputs.horizon_h
     feeds = inputs.feeds
     courses = [c for c in (inputs.dopamine_agonist, inputs.dopamine_antagonist, inputs.antibiotic,
@@ -81,7 +90,7 @@ def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery
     if early_h > 0:
         base = xp.concatenate([base, xp.linspace(0.0, early_h, math.ceil(early_h / startup[1] - 1e-9) + 1)[1:-1]])
     start, end = clip(feeds.start_h), clip(feeds.end_h)
-    frac = xp.arange(1, session_steps) / session_steps
+    frac = xp.asarray(session_fractions(session_steps, growth))
     inner = (start[:, None] + frac[None, :] * (end - start)[:, None]).ravel()
     # after a session the hormones relax over ~1 h (oxytocin, dopamine tone, prolactin): short
     # steps there, cut at the next session's start
@@ -167,10 +176,10 @@ def _dense(y, theta, h, stages):
 
 def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, session_steps: int,
                    max_step_h: float, recovery_h: tuple[float, ...] = (), startup: tuple[float, float] = (0.0, 1.0),
-                   checkpoint: bool = True):
+                   checkpoint: bool = True, growth: float = 1.0):
     """Integrate on the session grid. Returns (states at the output times ts (dense output), at
     session starts, at session ends (grid points), number of steps, all finite)."""
-    grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h, startup)
+    grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h, startup, growth)
     xp = np if isinstance(grid, np.ndarray) else jnp  # index arithmetic stays out of XLA when concrete
     t0, t1 = grid[:-1], grid[1:]
     h = t1 - t0
@@ -241,4 +250,4 @@ def agreement(reference, trajectory, params: Params, inputs: Inputs, min_session
     return out
 
 
-__all__ = ["agreement", "session_grid", "solve_sessions"]
+__all__ = ["agreement", "session_fractions", "session_grid", "solve_sessions"]

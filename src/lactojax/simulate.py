@@ -98,7 +98,7 @@ def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0
     ts_np = np.linspace(0.0, (n - 1) * settings.save_every_h, n)  # concrete: indices computed in NumPy
     grid, starts, ends, n_steps, finite = solve_sessions(
         params, inputs, ts_np, y0, settings.session_steps, settings.max_step_h, settings.recovery_h,
-        (settings.startup_h, settings.startup_step_h)
+        (settings.startup_h, settings.startup_step_h), growth=settings.session_growth,
     )
     return Trajectory(
         ts=ts,
@@ -124,9 +124,10 @@ def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSe
     a leading axis of `params` and/or `inputs` (see `lactojax.inputs.stack_inputs`). The
     solver never steps over a feed boundary or a course boundary (`Inputs.jump_times`).
     With `settings.throw=False` a failed solve returns `success=False` instead of raising.
-    `settings.method="sessions"` uses the opt-in fixed-step session solver
-    (`lactojax.sessions`, uniform work per batch lane); the default "adaptive" is the
-    detailed reference. Needs float64 (`lactojax.enable_x64()`); raises `lactojax.Float64Error` otherwise.
+    The default `settings.method="sessions"` is the fixed-step session solver
+    (`lactojax.sessions`, uniform work per batch lane); "adaptive" is the detailed
+    reference. Needs float64 (`lactojax.enable_x64()`); raises `lactojax.Float64Error`
+    otherwise.
     """
     # Python-level check, before tracing: a float32 solve of this stiff model fails or
     # drifts without saying why.

@@ -255,6 +255,8 @@ class SolverSection(Section):
                                           "detailed reference (diffrax, rtol/atol)")
     session_steps: int = Field(FIT_SOLVER_DEFAULTS.session_steps, ge=1, description="method = sessions: steps per "
                                "removal session")
+    session_growth: float = Field(FIT_SOLVER_DEFAULTS.session_growth, gt=0, description="method = sessions: each "
+                                  "step of a session this many times the one before (1: equal steps)")
     max_step_h: float = Field(FIT_SOLVER_DEFAULTS.max_step_h, gt=0, description="method = sessions: longest step "
                               "between sessions, h")
     recovery_h: Array[float] = Field(FIT_SOLVER_DEFAULTS.recovery_h, description="method = sessions: extra step "
@@ -295,7 +297,8 @@ class SolverSection(Section):
         `SolverSettings.adjoint` (GRADIENT_ADJOINT), `checkpoints = 0` is None (diffrax's
         choice); `throw` and `dt0_h` are FIT_SOLVER_DEFAULTS'."""
         return FIT_SOLVER_DEFAULTS.replace(
-            method=self.method, session_steps=self.session_steps, max_step_h=self.max_step_h,
+            method=self.method, session_steps=self.session_steps, session_growth=self.session_growth,
+            max_step_h=self.max_step_h,
             recovery_h=tuple(self.recovery_h), startup_h=self.startup_h, startup_step_h=self.startup_step_h,
             solver=self.solver, rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
             save_every_h=self.save_every_h, adjoint=GRADIENT_ADJOINT[self.gradient],
