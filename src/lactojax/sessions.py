@@ -11,8 +11,8 @@ are integrated exactly, so they do not limit the step, and the rest is 4th order
 piecewise constant on every piece, so no step crosses a switch. Outputs on the hourly grid
 come from the method's continuous extension (`_dense`); session starts and ends are grid
 points. The cumulative counters (milk removed, the infant's intake) are set from the volume
-balance at every returned state (`_balance`), so milk made = removed + stored holds to
-rounding, as in the reference.
+balance after every step and at every dense output (`_balance`), so milk made = removed +
+stored holds to rounding, as in the reference.
 
 The number of steps is fixed by the shapes (horizon, schedule and course rows), not by the
 parameters: every lane of a vmapped batch does the same work, and a `lax.scan` over the pieces
@@ -141,23 +141,26 @@ def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, acti
     return y1, (nu, na + nb, nc, rate)
 
 
-def _balance(unravel, y_start, y_end):
-    """y_end with the cumulative counters made consistent with the volume balance since
-    y_start: removed = removed_start + delta(synthesized) - delta(volume) in every gland, and
-    the infant's intake scaled by the same correction (it is the infant's share of removal).
-    The exponential weights of volume (rate = removal) and of the counters (rate 0) differ,
-    so the raw counters drift from the balance by the method's error; the counters feed
-    nothing back, so this only makes 'milk made = removed + stored' exact, as in the
-    reference."""
-    a, b = unravel(y_start), unravel(y_end)
-    ga, gb = a.glands, b.glands
+def _balance(start: State, states: State) -> State:
+    """`states` with the cumulative counters made consistent with the volume balance since
+    `start` (same shapes, or `start` broadcast against them): removed = removed_start + delta(synthesized) -
+    delta(volume) in every gland, and the infant's intake scaled by the same correction (it
+    is the infant's share of removal). The exponential weights of volume (rate = removal) and
+    of the counters (rate 0) differ, so the raw counters drift from the balance by the
+    method's error; the counters feed nothing back, so this only makes 'milk made = removed
+    + stored' exact, as in the reference. Applied after every step (measured: cheaper in a
+    vmapped reverse-mode herd gradient than balancing only the returned states, 1.6 s
+    against 2.4 s for 16 lactations) and to the dense output within a step."""
+    ga, gb = start.glands, states.glands
     removed = ga.removed + (gb.synthesized - ga.synthesized) - (gb.milk_volume - ga.milk_volume)
-    raw, new = jnp.sum(gb.removed - ga.removed), jnp.sum(removed - ga.removed)
-    scale = jnp.where(jnp.abs(raw) > 1e-300, new / jnp.where(jnp.abs(raw) > 1e-300, raw, 1.0), 1.0)
-    intake = a.systemic.infant_intake + (b.systemic.infant_intake - a.systemic.infant_intake) * scale
-    fixed = dataclasses.replace(b, glands=dataclasses.replace(gb, removed=removed),
-                                systemic=dataclasses.replace(b.systemic, infant_intake=intake))
-    return ravel_pytree(fixed)[0]
+    raw = jnp.sum(gb.removed - ga.removed, axis=-1)
+    new = jnp.sum(removed - ga.removed, axis=-1)
+    nonzero = jnp.abs(raw) > 1e-300
+    scale = jnp.where(nonzero, new / jnp.where(nonzero, raw, 1.0), 1.0)
+    a0 = start.systemic.infant_intake
+    intake = a0 + (states.systemic.infant_intake - a0) * scale
+    return dataclasses.replace(states, glands=dataclasses.replace(gb, removed=removed),
+                               systemic=dataclasses.replace(states.systemic, infant_intake=intake))
 
 
 def _dense(y, theta, h, stages):
@@ -199,6 +202,7 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
             lambda: _etdrk4_step(params, inputs, unravel, y, *xs),
             lambda: (y, jax.tree.map(jnp.zeros_like, empty)),
         )
+        y1 = ravel_pytree(_balance(unravel(y), unravel(y1)))[0]
         return y1, (y1, stages)
 
     if checkpoint:
@@ -213,11 +217,8 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     theta = xq.clip((ts - t0[k]) / xq.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
     hk = jnp.asarray(h[k])
     out = jax.vmap(_dense)(ys[k], jnp.asarray(theta), hk, jax.tree.map(lambda x: x[k], stages))
-    # the counters feed nothing back, so the balance is applied once to what is returned
-    balanced = jax.vmap(lambda y: _balance(unravel, flat_y0, y))
-    out = balanced(out)
-    pick = lambda i: jax.vmap(unravel)(balanced(ys[i]))
-    return (jax.vmap(unravel)(out), pick(start_index), pick(end_index), h.shape[0],
+    pick = lambda rows: jax.vmap(unravel)(rows)
+    return (_balance(pick(ys[k]), pick(out)), pick(ys[start_index]), pick(ys[end_index]), h.shape[0],
             jnp.all(jnp.isfinite(ys[-1])))
 
 
