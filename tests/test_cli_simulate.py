@@ -46,5 +46,8 @@ def test_simulate_solver_methods_agree(tmp_path, capsys):
     capsys.readouterr()
     a, b = runs["sessions"]["milk_intake_ml"], runs["adaptive"]["milk_intake_ml"]
     assert ((a - b).abs() <= 0.01 * b.abs()).all()
-    assert main(["simulate", "--days", "3", "--solver-method", "rk4", "--out", str(tmp_path / "z.csv")]) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse refuses an unknown choice, exit status 2
+        main(["simulate", "--days", "3", "--solver-method", "rk4", "--out", str(tmp_path / "z.csv")])
+    assert exc.value.code == 2
     assert "--solver-method" in capsys.readouterr().err
+    assert not (tmp_path / "z.csv").exists()
