@@ -67,6 +67,8 @@ class Profile(eqx.Module):
     retained_placenta_fraction: jnp.ndarray  # 0..1 of the term progesterone source
     placenta_removal_h: jnp.ndarray  # h; when retained tissue is removed
     delivery_clock_h: jnp.ndarray  # clock time of delivery, 0..24 (circadian phase)
+    complementary_start_h: jnp.ndarray  # h after delivery when other food starts (default never)
+    complementary_share: jnp.ndarray  # 0..1, share of the infant's energy from other food once established
     alveolar_fraction: jnp.ndarray  # (G,) 1 normal; < 1 glandular hypoplasia
     gland_capacity_scale: jnp.ndarray  # (G,) storage capacity relative to nominal
     duct_blockage: jnp.ndarray  # (G,) extra duct resistance (0 = patent)
@@ -115,6 +117,7 @@ def profile(n_glands: int = 2, **overrides) -> Profile:
         pituitary_function=1.0, thyroid_function=1.0, insulin_action=1.0, type1_diabetes=0.0,
         preterm=0.0, oxytocin_function=1.0, stress=0.0, n_infants=1.0,
         retained_placenta_fraction=0.0, placenta_removal_h=0.0, delivery_clock_h=8.0,
+        complementary_start_h=PAD_TIME_H, complementary_share=0.0,
     )
     per_gland = dict(
         alveolar_fraction=1.0, gland_capacity_scale=1.0, duct_blockage=0.0,
@@ -141,8 +144,9 @@ def profile(n_glands: int = 2, **overrides) -> Profile:
         values[name] = jnp.asarray(np.array(v))
     if not 0 <= float(values["delivery_clock_h"]) < 24:
         raise InputError("profile field 'delivery_clock_h' must be a clock time in [0, 24)")
-    if float(values["retained_placenta_fraction"]) > 1:
-        raise InputError("profile field 'retained_placenta_fraction' must be in [0, 1]")
+    for name in ("retained_placenta_fraction", "complementary_share"):
+        if float(values[name]) > 1:
+            raise InputError(f"profile field {name!r} must be in [0, 1], got {float(values[name])}")
     return Profile(**values)
 
 

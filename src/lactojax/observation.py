@@ -24,6 +24,7 @@ LACTOSE_G_PER_MMOL = 0.3423  # lactose monohydrate-free molar mass, g/mmol
 from lactojax.datasets.units import MILK_DENSITY_G_PER_ML as MILK_DENSITY_G_ML  # one definition
 
 MMOL_L = ("sodium", "potassium", "chloride", "citrate")
+REMOVED_ML_FOR_FAT = 0.01  # below this much milk removed, report the stored milk's fat
 G_L = ("protein", "fat")
 
 
@@ -46,8 +47,10 @@ def pooled_concentrations(g: GlandState) -> dict[str, jnp.ndarray]:
 
 
 def somatic_cell_count(params: Params, g: GlandState) -> jnp.ndarray:
-    """Somatic cell count per gland, 1e3 cells/mL."""
-    return params.somatic_cell_basal_k_ml + params.somatic_cell_per_neutrophil_k_ml * jnp.maximum(g.neutrophils, 0.0)
+    """Somatic cell count per gland, 1e3 cells/mL: the cells in the stored milk over its
+    volume (`params` is kept for callers; the count is a state)."""
+    del params
+    return 1000.0 * jnp.maximum(g.somatic_cells, 0.0) / jnp.maximum(g.milk_volume, MIN_VOLUME_ML)
 
 
 def synthesis_rate(traj: Trajectory, params: Params, inputs: Inputs) -> jnp.ndarray:
@@ -130,8 +133,15 @@ def daily(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nda
     }
     for k in ("sodium", "potassium", "chloride", "citrate"):
         out[f"milk_{k}_mmol_l"] = mean(h[f"milk_{k}"])
-    for k in ("lactose", "protein", "fat"):
+    for k in ("lactose", "protein"):
         out[f"milk_{k}_g_l"] = mean(h[f"milk_{k}"])
+    # fat is that of the milk removed over the day (fat rises through a feed, so the stored
+    # milk's is not what an infant or a 24-h sample gets); the stored milk's on days with
+    # no removal
+    removed_ml = jnp.sum(diff(g.removed), axis=-1)
+    removed_fat = jnp.sum(diff(g.fat_removed), axis=-1)
+    some = removed_ml > REMOVED_ML_FOR_FAT
+    out["milk_fat_g_l"] = jnp.where(some, 1000.0 * removed_fat / jnp.where(some, removed_ml, 1.0), mean(h["milk_fat"]))
     out["milk_na_k_ratio"] = mean(h["milk_na_k_ratio"])
     # as published: one gland's mean production, and the suckling rise of prolactin
     out["production_per_gland_ml"] = out["production_ml"] / g.synthesized.shape[-1]
@@ -154,8 +164,13 @@ def per_session(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, j
     }
     # Dairy conventions: yield in kg, composition in % (w/w).
     out["yield_kg"] = out["removed_ml"] * MILK_DENSITY_G_ML / 1000.0
-    for k in ("fat", "protein", "lactose"):
+    for k in ("protein", "lactose"):
         out[f"{k}_pct"] = conc[k] / (10.0 * MILK_DENSITY_G_ML)
+    # fat of the milk removed in the session (hindmilk included), as a milk meter samples it
+    fat_g = jnp.sum(traj.feed_end.glands.fat_removed - traj.feed_start.glands.fat_removed, axis=-1) * real
+    some = out["removed_ml"] > REMOVED_ML_FOR_FAT
+    fat_g_l = jnp.where(some, 1000.0 * fat_g / jnp.where(some, out["removed_ml"], 1.0), conc["fat"])
+    out["fat_pct"] = fat_g_l / (10.0 * MILK_DENSITY_G_ML)
     out["somatic_cell_count_k_ml"] = jnp.mean(somatic_cell_count(params, traj.feed_start.glands), axis=-1)
     return out
 

@@ -154,6 +154,30 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "secretory cells go quiescent under engorgement (DESIGN.md §2)", "tissue"),
     _p("cell_reactivation_per_h", "1/h", 0.05, 0.002, 0.5, (LN, 0.6),
        "quiescent cells reactivate after emptying (DESIGN.md §2)", "tissue"),
+    _p("cell_proliferation_decline_h", "h", 720.0, 72, 5000, (LN, 0.5),
+       "time constant of the postpartum waning of secretory-cell proliferation (Dijkstra et al. "
+       "1997: proliferation mu_T exp(-m t) after parturition); human: growth over the first "
+       "weeks (intake rises to ~1 month: Neville 1988)", "tissue"),
+    _p("cell_proliferation_late_fraction", "1", 0.3, 0.001, 0.95, (LG, 1.0),
+       "fraction of the postpartum proliferation maintained in established lactation: "
+       "renewal that lets a mother feeding on demand hold a plateau for months (Neville 1988; "
+       "Dewey 1983: intake stable 1-6 months)", "tissue"),
+    _p("cell_apoptosis_stasis_gain", "1", 2.0, 0.01, 20, (LN, 0.7),
+       "milk left in the gland hastens secretory-cell loss (Neal & Thornley 1983): apoptosis "
+       "x (1 + gain x fill); more frequent milking slows the post-peak decline", "tissue"),
+    _p("cell_apoptosis_cytokine_per_h", "1/h", 0.004, 0.0001, 0.05, (LN, 0.7),
+       "inflammation (cytokines, neutrophil proteases) kills secretory cells: clinical mastitis "
+       "lowers the quarter's yield for the rest of the lactation (Seegers 2003; Gröhn 2004)", "tissue"),
+    _p("secretory_maturation_at_delivery", "1", 0.95, 0.2, 0.999, (LG, 0.8),
+       "secretory activity per cell at delivery relative to a mature cell; human milk output "
+       "rises with the cell pool and appetite, so near 1 (reasoning)", "tissue"),
+    _p("secretory_maturation_tau_h", "h", 240.0, 24, 2000, (LN, 0.5),
+       "time constant of the rise of activity per cell after parturition (Capuco 2001: the "
+       "rise to peak yield is mostly activity per cell)", "tissue"),
+    _p("secretory_activity_decline_h", "h", 40000.0, 2000, 2e5, (LN, 0.6),
+       "time constant of the slow decline of activity per cell in established lactation "
+       "(Boutinaud 2004; Capuco 2003); in women on-demand feeding holds output for months "
+       "(Neville 1988), so it is long", "tissue"),
     _p("lactose_capacity_tau_h", "h", 18.0, 2, 60, (LN, 0.4),
        "alpha-lactalbumin / lactose synthase induction after STAT5 (seeds 000, 001)", "tissue"),
     # --- synthesis & composition ------------------------------------------------------
@@ -171,12 +195,13 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "mature milk chloride ~10-12 mmol/L (reasoning: Na + K - anions)", "synthesis"),
     _p("secreted_citrate_mmol_l", "mmol/L", 10.0, 1, 20, (LN, 0.3),
        "Kent 1992: diffusible citrate 5.06 mmol/L on day 4", "synthesis"),
-    _p("secreted_protein_g_l", "g/L", 9.0, 3, 15, (LN, 0.2),
-       "casein + whey secreted with the aqueous phase; mature milk 8-12 g/L (seed 000)", "synthesis"),
+    _p("secreted_protein_g_l", "g/L", 8.0, 3, 15, (LN, 0.2),
+       "casein + whey secreted with the aqueous phase in mature milk: 8.1 g/L at months 2-3 "
+       "(Stolley 1981), 8-9 g/L by 6 months (Lonnerdal 1976; Mitoulas 2002)", "synthesis"),
     _p("transcytosis_protein_g_h", "g/h per gland", 0.002, 0.001, 0.1, (LN, 0.5),
        "sIgA transcytosis, volume-independent: makes colostrum protein 15-20 g/L "
        "(seed 000; Stolley 1981 week 1 15.7 g/L)", "synthesis"),
-    _p("colostral_protein_excess", "1", 0.6, 0.0, 5.0, ("normal", 0.4),
+    _p("colostral_protein_excess", "1", 0.25, 0.0, 5.0, ("normal", 0.4),
        "colostral proteins (sIgA, lactoferrin) enrich the secreted phase while the "
        "progesterone brake is on: protein 15-20 g/L on days 1-2 (seed 000; Stolley 1981)", "synthesis"),
     _p("secreted_fat_g_l", "g/L", 50.0, 15, 70, (LN, 0.2),
@@ -185,6 +210,26 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "colostrum is lower in fat than mature milk (seed 000)", "synthesis"),
     _p("preterm_protein_gain", "1", 0.3, 0.0, 1.5, ("normal", 0.15),
        "preterm milk is higher in protein (seed 000)", "synthesis"),
+    _p("protein_early_excess", "1", 0.6, 0.0, 3.0, ("normal", 0.3),
+       "whey proteins (lactoferrin, sIgA) of early milk above the mature level, declining over "
+       "months: protein ~15.7 g/L in week 1, ~12 g/L at 2 weeks, 8.1 g/L at months 2-3 "
+       "(Stolley 1981; Lonnerdal 1976)", "synthesis"),
+    _p("protein_early_decline_h", "h", 600.0, 100, 4000, (LN, 0.4),
+       "time constant of the decline of early-milk protein (Lonnerdal 2003: most of the fall "
+       "by 2-3 months)", "synthesis"),
+    _p("fat_per_cell_g_h", "g/h per gland", 0.05, 0.001, 2.0, (LN, 0.7),
+       "milk fat made per secretory cell independently of the lactose-driven water: milk is "
+       "richer in fat when each cell makes less water (reasoning; human milk fat varies little "
+       "with volume, Mitoulas 2002)", "synthesis"),
+    _p("hindmilk_fat_gradient", "1", 2.0, 0.1, 6.0, (LN, 0.4),
+       "fat globules held in the alveoli leave as the gland empties: fat removed per fat "
+       "stored ~ exp(-gradient x fill); fat rises from ~22 g/L (full) to 60-100 g/L (emptied) "
+       "within a feed (Daly 1993: f = 21.6 + 9.4 d + 71.0 d^2; Mizuno 2009: creamatocrit "
+       "3.7 -> 8.6 %)", "synthesis"),
+    _p("cytokine_synthesis_inhibition", "1", 2.0, 0.05, 20, (LN, 0.6),
+       "inflammation lowers lactose synthesis (TNF-alpha, LPS lower alpha-lactalbumin): "
+       "synthesis / (1 + k x cytokine); subclinical mastitis costs ~0.4-0.5 kg/day per "
+       "doubling of SCC (Hortet & Seegers 1998)", "synthesis"),
     _p("fil_half_fill", "1", 0.5, 0.05, 3, (LN, 0.4),
        "FIL exposure (amount / storage capacity) giving half inhibition; FIL concentration "
        "in the lumen rises with stored milk (seeds 000-002)", "synthesis"),
@@ -206,6 +251,25 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "paracellular exchange of a fully open gland (sets weaning/mastitis sodium rise)", "tight_junctions"),
     _p("tj_protein_sieving", "1", 0.01, 0.002, 0.5, (LG, 0.8),
        "fraction of plasma protein passing open junctions", "tight_junctions"),
+    _p("cytokine_tj_half", "1", 0.3, 0.03, 3, (LN, 0.5),
+       "cytokine level that half-opens the tight junctions in mastitis (seed 003: sodium rises "
+       "in mastitis)", "tight_junctions"),
+    _p("milk_resorption_per_h", "1/h", 0.03, 0.002, 0.3, (LN, 0.6),
+       "resorption of stored water and small solutes through open junctions: an unnursed or "
+       "weaned gland's volume falls over days (Hartmann & Kulski 1978; Neville 1991 weaning: "
+       "sodium and protein rise, lactose falls)", "tight_junctions"),
+    _p("plasma_sodium_mmol_l", "mmol/L", 140.0, 130, 150, (LN, 0.03),
+       "plasma sodium (reference range 135-145 mmol/L): paracellular target", "tight_junctions"),
+    _p("plasma_potassium_mmol_l", "mmol/L", 4.5, 3.5, 5.5, (LN, 0.08),
+       "plasma potassium (reference range 3.5-5.0 mmol/L)", "tight_junctions"),
+    _p("plasma_chloride_mmol_l", "mmol/L", 104.0, 95, 112, (LN, 0.03),
+       "plasma chloride (reference range 98-107 mmol/L)", "tight_junctions"),
+    _p("plasma_citrate_mmol_l", "mmol/L", 0.1, 0.05, 0.3, (LN, 0.3),
+       "plasma citrate ~0.1 mmol/L", "tight_junctions"),
+    _p("plasma_protein_g_l", "g/L", 70.0, 55, 85, (LN, 0.08),
+       "plasma total protein (reference range 60-80 g/L)", "tight_junctions"),
+    _p("plasma_osmolarity_mmol_l", "mmol/L", 290.0, 270, 310, (LN, 0.03),
+       "plasma osmolality ~285-295 mOsm/kg: water follows solutes isosmotically", "tight_junctions"),
     # --- storage & removal ----------------------------------------------------------
     _p("storage_capacity_ml", "mL per gland", 210.0, 74, 600, (LN, 0.3),
        "Kent 1999: 209.9 +/- 11.0 mL per breast (range 74-382)", "removal"),
@@ -216,6 +280,20 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "first-order removal by an electric pump", "removal"),
     _p("initial_milk_ml", "mL per gland", 3.0, 0.2, 30, (LN, 0.5),
        "colostrum present in the gland at delivery", "removal"),
+    _p("initial_milk_lactose_mmol_l", "mmol/L", 120.0, 40, 200, (LN, 0.3),
+       "pre-colostrum lactose at delivery ~41 g/L (Kulski & Hartmann 1981)", "removal"),
+    _p("initial_milk_sodium_mmol_l", "mmol/L", 60.0, 20, 120, (LN, 0.3),
+       "colostrum sodium at delivery, plasma-like leak (Kulski & Hartmann 1981; seed 000)", "removal"),
+    _p("initial_milk_potassium_mmol_l", "mmol/L", 20.0, 10, 40, (LN, 0.3),
+       "colostrum potassium at delivery (Kulski & Hartmann 1981)", "removal"),
+    _p("initial_milk_chloride_mmol_l", "mmol/L", 50.0, 20, 100, (LN, 0.3),
+       "colostrum chloride at delivery (Kulski & Hartmann 1981)", "removal"),
+    _p("initial_milk_citrate_mmol_l", "mmol/L", 0.25, 0.05, 2, (LN, 0.5),
+       "colostrum citrate on day 1 (Kent 1992)", "removal"),
+    _p("initial_milk_protein_g_l", "g/L", 20.0, 8, 60, (LN, 0.3),
+       "colostrum protein 15-20 g/L (seed 000)", "removal"),
+    _p("initial_milk_fat_g_l", "g/L", 20.0, 5, 60, (LN, 0.3),
+       "colostrum is lower in fat than mature milk (seed 000)", "removal"),
     # --- infant ----------------------------------------------------------------------
     _p("infant_stomach_birth_ml", "mL", 7.0, 2, 40, (LN, 0.4),
        "newborn gastric capacity ~5-7 mL on day 1 (reasoning); with colostrum supply keeps "
@@ -232,6 +310,10 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "time constant of the slow appetite growth over months", "infant"),
     _p("infant_gastric_halflife_min", "min", 50.0, 15, 150, (LN, 0.3),
        "gastric emptying half-time of breast milk ~45-60 min (reasoning)", "infant"),
+    _p("complementary_ramp_h", "h", 1440.0, 100, 8000, (LN, 0.5),
+       "time constant over which other food takes its share of the infant's energy after it "
+       "starts (WHO 1998: complementary food ~200 kcal/day at 6-8 months, ~550 at 12-23 "
+       "months; Dewey 1991: intake falls after solids are introduced)", "infant"),
     # --- inflammation ---------------------------------------------------------------
     _p("bacteria_growth_per_h", "1/h", 0.4, 0.05, 2, (LN, 0.4),
        "S. aureus doubling ~1-2 h in stagnant milk (seed 003)", "inflammation"),
@@ -259,10 +341,22 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "systemic cytokine load for half-maximal fever", "inflammation"),
     _p("fever_tau_h", "h", 2.0, 0.3, 12, (LN, 0.4),
        "fever follows cytokines within hours", "inflammation"),
-    _p("somatic_cell_basal_k_ml", "1e3 cells/mL", 30.0, 2, 300, (LN, 0.5),
-       "somatic cell count of healthy milk", "inflammation"),
-    _p("somatic_cell_per_neutrophil_k_ml", "1e3 cells/mL", 2000.0, 50, 2e4, (LN, 0.6),
-       "somatic cell count at full neutrophil recruitment", "inflammation"),
+    _p("cytokine_duct_swelling", "1", 2.0, 0.1, 10, (LN, 0.5),
+       "inflamed tissue narrows the ducts: removal resistance 1 + k x cytokine (seed 003: "
+       "engorgement -> blocked duct -> mastitis)", "inflammation"),
+    _p("initial_somatic_cell_k_ml", "1e3 cells/mL", 1000.0, 100, 1e4, (LN, 0.6),
+       "colostrum is rich in leucocytes (~1e6 cells/mL; Hassiotou 2013)", "inflammation"),
+    _p("somatic_cell_shedding_k_ml_h", "1e3 cells/h per mL capacity", 2.5, 0.1, 50, (LN, 0.6),
+       "healthy shedding of leucocytes and epithelial cells into the stored milk, per mL of "
+       "storage capacity: gives ~30e3 cells/mL in healthy human milk and ~50-100e3 in a "
+       "healthy quarter (Hassiotou 2013; Harmon 1994); diluted by the milk, so SCC rises as "
+       "yield falls", "inflammation"),
+    _p("somatic_cell_recruitment_k_ml_h", "1e3 cells/h per mL capacity", 150.0, 5, 3000, (LN, 0.6),
+       "neutrophil migration into the milk at full recruitment: mastitic milk > 1e6 cells/mL "
+       "(Harmon 1994; seed 003)", "inflammation"),
+    _p("somatic_cell_clearance_per_h", "1/h", 0.02, 0.002, 0.2, (LN, 0.6),
+       "loss of somatic cells in stored milk (neutrophil lifespan in milk ~1-2 days; Paape "
+       "2003)", "inflammation"),
 )
 # fmt: on
 
@@ -278,23 +372,45 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
                                          "pressure and FIL slow secretion: the secretion rate stays "
                                          "constant for ~16-18 h after milking (Davis 1999; "
                                          "Stelwagen 2001), so a 12-h interval is not stasis"),
-        "lactose_vmax_mmol_h": (130.0, "30-40 kg milk/day over 4 quarters at 4.8% lactose; with "
+        "lactose_vmax_mmol_h": (150.0, "30-40 kg milk/day over 4 quarters at 4.8% lactose; with "
                                        "near-complete machine removal and ample storage (this "
                                        "preset) the quarters secrete close to capacity"),
         "secreted_lactose_mmol_l": (150.0, "bovine milk lactose ~4.8-5.0 % (milkman data)"),
-        "secreted_fat_g_l": (42.0, "bovine fat ~4 %"),
-        "secreted_protein_g_l": (33.0, "bovine protein ~3.3 %"),
-        "transcytosis_protein_g_h": (0.3, "bovine colostral immunoglobulin"),
         "removal_rate_per_h": (12.0, "machine or hand milking empties a quarter in minutes"),
         "pump_rate_per_h": (20.0, "an 8-min machine milking removes ~85 % of the stored milk "
                                   "(residual milk ~10-20 %, Bruckmaier 2005)"),
         "initial_milk_ml": (1500.0, "colostrum in the quarter at calving"),
-        "cell_proliferation_per_h": (0.001, "rise to peak at 6-8 weeks is mostly per-cell "
-                                            "secretory activity, little net cell gain (Capuco "
-                                            "2001); keeps the 4x-milked half at ~+15-20 % "
-                                            "(Wall & McFadden 2007)"),
-        "cell_apoptosis_basal_per_h": (1.0e-4, "persistency: ~8-10 %/month decline after peak "
-                                                "(Capuco 2003)"),
+        # whole-lactation curve (Dijkstra 1997 cell pool; Capuco 2001/2003): chosen together so
+        # the nominal Holstein peaks at 40-70 DIM with yield at 300 DIM ~50-75 % of peak
+        # (Wood 1967; Dijkstra 1997), and fat and protein % are lowest near peak
+        "cell_proliferation_per_h": (0.003, "postpartum proliferation of the cell pool (Dijkstra 1997's "
+                                            "mu_T ~ 0.07/day; Capuco 2001: little net cell gain "
+                                            "after calving, most of the rise is activity per cell)"),
+        "cell_proliferation_decline_h": (700.0, "Dijkstra 1997: proliferation wanes with m ~ 0.03/day"),
+        "cell_proliferation_late_fraction": (0.02, "cows: little renewal in established lactation; "
+                                                   "cell number falls ~50 % by late lactation "
+                                                   "(Capuco 2001)"),
+        "cell_apoptosis_basal_per_h": (3.0e-5, "persistency: yield falls ~6-8 %/month after peak "
+                                                "(Capuco 2003; Dijkstra 1997 lambda ~ 0.002/day)"),
+        "cell_apoptosis_stasis_gain": (8.0, "milk stasis hastens cell loss (Neal & Thornley 1983); 3x "
+                                            "milking raises yield ~10-15 % (Erdman & Varner 1995)"),
+        "secretory_maturation_at_delivery": (0.55, "activity per cell rises after calving: yield at 5 DIM "
+                                                   "~70 % of peak (Capuco 2001; Wood 1967 curves)"),
+        "secretory_maturation_tau_h": (600.0, "places the peak at 40-70 DIM with the cell pool"),
+        "secretory_activity_decline_h": (20000.0, "activity per cell declines after peak (Boutinaud 2004); "
+                                                  "with cell loss gives the Holstein persistency and the "
+                                                  "late-lactation rise of fat and protein %"),
+        "protein_early_excess": (0.1, "bovine colostrum is replaced by milk within days; protein % "
+                                      "falls over the first weeks (Schutz 1990)"),
+        "protein_early_decline_h": (240.0, "bovine transition milk lasts ~1-2 weeks"),
+        "fat_per_cell_g_h": (7.0, "fat made per cell independently of the lactose-driven water: fat % "
+                                  "highest early and late, lowest near peak yield (Schutz 1990; "
+                                  "Stanton 1992)"),
+        "secreted_fat_g_l": (27.0, "with fat_per_cell_g_h: bovine fat ~3.7-4.2 % (milkman data)"),
+        "secreted_protein_g_l": (19.0, "with transcytosis_protein_g_h: bovine protein ~3.1-3.6 %"),
+        "transcytosis_protein_g_h": (5.5, "protein made per cell (casein) independently of the "
+                                          "lactose-driven water: protein % lowest near peak, rising to "
+                                          "~3.6 % by 300 DIM (Schutz 1990)"),
         "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
         "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
         "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
@@ -320,8 +436,9 @@ SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
         "storage_capacity_ml": (3000.0, 40000.0),  # a quarter holds ~5-15 L at milking
         "lactose_vmax_mmol_h": (20.0, 400.0),  # 10-60 kg/day over 4 quarters
         "secreted_lactose_mmol_l": (100.0, 200.0),  # bovine lactose 4.0-5.5 %
-        "secreted_protein_g_l": (20.0, 50.0),  # bovine milk protein 2.5-4.5 %
-        "transcytosis_protein_g_h": (0.01, 3.0),
+        "secreted_protein_g_l": (8.0, 40.0),  # with the per-cell part: bovine protein 2.5-4.5 %
+        "transcytosis_protein_g_h": (0.5, 20.0),  # per-cell protein of a quarter
+        "fat_per_cell_g_h": (0.5, 25.0),  # per-cell fat of a quarter
         "initial_milk_ml": (100.0, 5000.0),
         # machine milking: appetite terms switched off (not estimable)
         "infant_stomach_week1_gain_ml": (0.1, 10.0),

@@ -41,12 +41,14 @@ class GlandState(eqx.Module):
     protein: jnp.ndarray  # g
     fat: jnp.ndarray  # g
     fil: jnp.ndarray  # FIL amount, in units of (FIL of a full gland of mature milk)
+    somatic_cells: jnp.ndarray  # 1e6 somatic cells (leucocytes, shed epithelium) in stored milk
     bacteria: jnp.ndarray  # 1e6 CFU in the gland
     cytokine: jnp.ndarray  # 0..~1, TLR -> NF-kB -> cytokine drive
     neutrophils: jnp.ndarray  # 0..~1, recruited neutrophils (relative)
     abscess: jnp.ndarray  # 0..1, walled-off fraction of the infection
     synthesized: jnp.ndarray  # mL, cumulative milk volume secreted (incl. paracellular water)
     removed: jnp.ndarray  # mL, cumulative milk volume removed (feeds + pumping)
+    fat_removed: jnp.ndarray  # g, cumulative milk fat removed (the removed milk's fat)
 
 
 class State(eqx.Module):
@@ -54,15 +56,16 @@ class State(eqx.Module):
     glands: GlandState
 
 
-# Plasma-like colostrum composition at delivery (per litre of stored milk).
-INITIAL_MILK_COMPOSITION = {
-    "lactose": 120.0,  # mmol/L (~41 g/L; Kulski & Hartmann 1981 pre-colostrum)
-    "sodium": 60.0,  # mmol/L
-    "potassium": 20.0,  # mmol/L
-    "chloride": 50.0,  # mmol/L
-    "citrate": 0.25,  # mmol/L (Kent 1992 day 1)
-    "protein": 20.0,  # g/L (colostrum, seed 000: 15-20 g/L)
-    "fat": 20.0,  # g/L
+# Stored-milk amounts at delivery from the colostrum composition of the parameter table
+# (`initial_milk_*`, per litre of stored milk).
+INITIAL_COMPOSITION_PARAMS = {
+    "lactose": "initial_milk_lactose_mmol_l",
+    "sodium": "initial_milk_sodium_mmol_l",
+    "potassium": "initial_milk_potassium_mmol_l",
+    "chloride": "initial_milk_chloride_mmol_l",
+    "citrate": "initial_milk_citrate_mmol_l",
+    "protein": "initial_milk_protein_g_l",
+    "fat": "initial_milk_fat_g_l",
 }
 
 
@@ -74,7 +77,7 @@ def initial_state(params: Params, inputs: Inputs) -> State:
     profile = inputs.profile
     volume = params.initial_milk_ml * profile.gland_capacity_scale * ones
     litres = volume / 1000.0
-    comp = INITIAL_MILK_COMPOSITION
+    comp = {x: params[name] for x, name in INITIAL_COMPOSITION_PARAMS.items()}
     systemic = SystemicState(
         progesterone=jnp.asarray(params.progesterone_term_ng_ml),
         prolactin=jnp.asarray(params.prolactin_basal_term_ng_ml) * profile.pituitary_function,
@@ -102,11 +105,13 @@ def initial_state(params: Params, inputs: Inputs) -> State:
         protein=comp["protein"] * litres,
         fat=comp["fat"] * litres,
         fil=0.0 * volume,
+        somatic_cells=params.initial_somatic_cell_k_ml * volume / 1000.0,
         bacteria=zeros,
         cytokine=zeros,
         neutrophils=zeros,
         abscess=zeros,
         synthesized=zeros,
         removed=zeros,
+        fat_removed=zeros,
     )
     return State(systemic=systemic, glands=glands)

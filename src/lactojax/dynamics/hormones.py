@@ -43,13 +43,23 @@ def milk_ejection(p: Params, oxytocin) -> jnp.ndarray:
     return x / (1.0 + x)
 
 
+def complementary_fraction(p: Params, t, profile: Profile) -> jnp.ndarray:
+    """Share of the infant's energy taken from other food at t (h), 0..1: rises from
+    `profile.complementary_start_h` towards `profile.complementary_share` over
+    `complementary_ramp_h`."""
+    since = jnp.maximum(t - profile.complementary_start_h, 0.0)
+    return profile.complementary_share * (1.0 - jnp.exp(-since / p.complementary_ramp_h))
+
+
 def infant_stomach_capacity(p: Params, t, profile: Profile) -> jnp.ndarray:
-    """Combined gastric capacity (mL) of the infant(s): grows over the first weeks."""
+    """Combined appetite (gastric capacity, mL) of the infant(s) for milk: grows over the first
+    weeks to a plateau (a saturating growth curve), and falls as other food takes over part
+    of the infant's energy."""
     fast = p.infant_stomach_week1_gain_ml * (1.0 - jnp.exp(-t / p.infant_stomach_week1_tau_h))
     slow_gain = jnp.maximum(p.infant_stomach_mature_ml - p.infant_stomach_birth_ml - p.infant_stomach_week1_gain_ml, 0.0)
     slow = slow_gain * (1.0 - jnp.exp(-t / p.infant_stomach_growth_h))
     one = p.infant_stomach_birth_ml + fast + slow
-    return one * profile.n_infants
+    return one * profile.n_infants * (1.0 - complementary_fraction(p, t, profile))
 
 
 def infant_hunger(p: Params, s: SystemicState, t, profile: Profile) -> jnp.ndarray:

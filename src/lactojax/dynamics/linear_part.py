@@ -38,7 +38,7 @@ def decay_rates(params: Params, inputs: Inputs, state: State, drive: Drive, env:
     removal = fluxes.removal_rate_per_h
     # paracellular exchange drains each solute at permeability / stored volume
     exchange = p.tj_permeability_l_h * g.tj_open * profile.alveolar_fraction / (env.volume_safe / 1000.0)
-    solute = removal + exchange
+    solute = removal + fluxes.resorption_rate_per_h + exchange
     none = jnp.zeros_like(g.stat5)
     glands = GlandState(
         stat5=none,
@@ -48,20 +48,22 @@ def decay_rates(params: Params, inputs: Inputs, state: State, drive: Drive, env:
         quiescent_cells=none,
         lactose_capacity=1.0 / p.lactose_capacity_tau_h + none,
         tj_open=1.0 / p.tj_tau_h + none,
-        milk_volume=removal,
+        milk_volume=removal + fluxes.resorption_rate_per_h,
         lactose=solute,
         sodium=solute,
         potassium=solute,
         chloride=solute,
         citrate=solute,
         protein=removal,
-        fat=removal,
+        fat=fluxes.fat_removal_rate_per_h,
         fil=removal,
+        somatic_cells=removal + p.somatic_cell_clearance_per_h + none,
         bacteria=none,
         cytokine=1.0 / p.cytokine_tau_h + none,
         neutrophils=1.0 / p.neutrophil_tau_h + none,
         abscess=none,
         synthesized=none,
         removed=none,
+        fat_removed=none,
     )
     return State(systemic=systemic, glands=glands)

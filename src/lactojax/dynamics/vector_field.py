@@ -43,9 +43,9 @@ def vector_field_with_drive(t, state: State, params: Params, inputs: Inputs, dri
     # closure of the tight junctions and the colostral protein excess
     occupancy = secretory_activation_brake(params, s.progesterone, t, profile)
     d_stat5, d_stat3, d_upr = signalling_rates(params, s, g, env, occupancy)
-    d_active, d_quiescent, d_lactose_capacity = tissue_rates(params, s, g, env, profile)
+    d_active, d_quiescent, d_lactose_capacity = tissue_rates(params, s, g, env, profile, t)
     d_tj = (tight_junction_target(params, g, env, occupancy) - g.tj_open) / params.tj_tau_h
-    milk = composition_rates(params, g, env, fluxes, profile, occupancy)
+    milk = composition_rates(params, g, env, fluxes, profile, occupancy, t)
     d_bacteria, d_cytokine, d_neutrophils, d_abscess = inflammation_rates(
         params, g, env, drive, fluxes.removal_rate_per_h, profile
     )
