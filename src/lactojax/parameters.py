@@ -255,9 +255,10 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "cytokine level that half-opens the tight junctions in mastitis (seed 003: sodium rises "
        "in mastitis)", "tight_junctions"),
     _p("milk_resorption_per_h", "1/h", 0.03, 0.002, 0.3, (LN, 0.6),
-       "resorption of stored water and small solutes through open junctions: an unnursed or "
-       "weaned gland's volume falls over days (Hartmann & Kulski 1978; Neville 1991 weaning: "
-       "sodium and protein rise, lactose falls)", "tight_junctions"),
+       "resorption of stored water and small solutes by an involuting gland, rate x STAT3^2: "
+       "the unnursed breast stays engorged for days, then its volume falls over days to weeks "
+       "(Hartmann & Kulski 1978; Neville 1991 weaning: sodium and protein rise, lactose "
+       "falls)", "tight_junctions"),
     _p("plasma_sodium_mmol_l", "mmol/L", 140.0, 130, 150, (LN, 0.03),
        "plasma sodium (reference range 135-145 mmol/L): paracellular target", "tight_junctions"),
     _p("plasma_potassium_mmol_l", "mmol/L", 4.5, 3.5, 5.5, (LN, 0.08),

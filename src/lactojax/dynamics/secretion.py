@@ -71,7 +71,8 @@ def milk_fluxes(p: Params, g: GlandState, env: GlandEnvironment, drive: Drive, e
     resistance = 1.0 + profile.duct_blockage + p.cytokine_duct_swelling * g.cytokine
     infant_rate = drive.suckling * p.removal_rate_per_h * hunger * ejection / resistance
     pump_rate = drive.pumping * p.pump_rate_per_h * ejection / resistance
-    resorption_rate = p.milk_resorption_per_h * g.tj_open
+    # involution (LIF-STAT3) opens the resorptive route; the early engorged phase keeps its milk
+    resorption_rate = p.milk_resorption_per_h * jnp.maximum(g.stat3, 0.0) ** 2
     volume = jnp.maximum(g.milk_volume, 0.0)
     removal_rate = infant_rate + pump_rate
     return MilkFluxes(
