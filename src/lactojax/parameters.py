@@ -165,7 +165,7 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
     _p("cell_apoptosis_stasis_gain", "1", 2.0, 0.01, 20, (LN, 0.7),
        "milk left in the gland hastens secretory-cell loss (Neal & Thornley 1983): apoptosis "
        "x (1 + gain x fill); more frequent milking slows the post-peak decline", "tissue"),
-    _p("cell_apoptosis_cytokine_per_h", "1/h", 0.004, 0.0001, 0.05, (LN, 0.7),
+    _p("cell_apoptosis_cytokine_per_h", "1/h", 0.0005, 0.00002, 0.02, (LN, 0.7),
        "inflammation (cytokines, neutrophil proteases) kills secretory cells: clinical mastitis "
        "lowers the quarter's yield for the rest of the lactation (Seegers 2003; Gröhn 2004)", "tissue"),
     _p("secretory_maturation_at_delivery", "1", 0.95, 0.2, 0.999, (LG, 0.8),
@@ -221,12 +221,12 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "milk fat made per secretory cell independently of the lactose-driven water: milk is "
        "richer in fat when each cell makes less water (reasoning; human milk fat varies little "
        "with volume, Mitoulas 2002)", "synthesis"),
-    _p("hindmilk_fat_gradient", "1", 2.0, 0.1, 6.0, (LN, 0.4),
+    _p("hindmilk_fat_gradient", "1", 3.0, 0.1, 8.0, (LN, 0.4),
        "fat globules held in the alveoli leave as the gland empties: fat removed per fat "
        "stored ~ exp(-gradient x fill); fat rises from ~22 g/L (full) to 60-100 g/L (emptied) "
        "within a feed (Daly 1993: f = 21.6 + 9.4 d + 71.0 d^2; Mizuno 2009: creamatocrit "
        "3.7 -> 8.6 %)", "synthesis"),
-    _p("cytokine_synthesis_inhibition", "1", 2.0, 0.05, 20, (LN, 0.6),
+    _p("cytokine_synthesis_inhibition", "1", 1.0, 0.05, 20, (LN, 0.6),
        "inflammation lowers lactose synthesis (TNF-alpha, LPS lower alpha-lactalbumin): "
        "synthesis / (1 + k x cytokine); subclinical mastitis costs ~0.4-0.5 kg/day per "
        "doubling of SCC (Hortet & Seegers 1998)", "synthesis"),
@@ -381,6 +381,9 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
         "pump_rate_per_h": (20.0, "an 8-min machine milking removes ~85 % of the stored milk "
                                   "(residual milk ~10-20 %, Bruckmaier 2005)"),
         "initial_milk_ml": (1500.0, "colostrum in the quarter at calving"),
+        "tj_permeability_l_h": (0.1, "paracellular exchange scales with the epithelium of a quarter "
+                                     "(~50x a human breast's secretory tissue): mastitic quarters "
+                                     "lose lactose and gain sodium (Auldist 1995; Stelwagen 1997)"),
         # whole-lactation curve (Dijkstra 1997 cell pool; Capuco 2001/2003): chosen together so
         # the nominal Holstein peaks at 40-70 DIM with yield at 300 DIM ~50-75 % of peak
         # (Wood 1967; Dijkstra 1997), and fat and protein % are lowest near peak
@@ -440,6 +443,7 @@ SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
         "secreted_protein_g_l": (8.0, 40.0),  # with the per-cell part: bovine protein 2.5-4.5 %
         "transcytosis_protein_g_h": (0.5, 20.0),  # per-cell protein of a quarter
         "fat_per_cell_g_h": (0.5, 25.0),  # per-cell fat of a quarter
+        "tj_permeability_l_h": (0.005, 1.0),  # a quarter's epithelium
         "initial_milk_ml": (100.0, 5000.0),
         # machine milking: appetite terms switched off (not estimable)
         "infant_stomach_week1_gain_ml": (0.1, 10.0),

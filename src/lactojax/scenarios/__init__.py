@@ -1,4 +1,5 @@
-"""Named virtual experiments (issue 3): every behaviour in the seeds, runnable and tested.
+"""Named virtual experiments (issues 3 and 12): every behaviour in the seeds and the
+whole-lactation physiology, runnable and tested.
 
     from lactojax.scenarios import SCENARIOS, get, run_scenario
     res = run_scenario(get("sheehan"))
@@ -29,6 +30,7 @@ from lactojax.scenarios.metrics import (
     nonresponse_from_series,
 )
 from lactojax.scenarios.registry import BY_NAME, SCENARIOS
+from lactojax.scenarios import whole_lactation as _whole_lactation  # noqa: F401  (registers 20-25)
 
 
 def names() -> list[str]:

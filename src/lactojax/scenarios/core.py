@@ -35,6 +35,15 @@ COURSE_ROWS = 4  # canonical padding of drug / antibiotic / breach courses
 # criteria also hold on the session solver (checked when it became the default), and
 # docs/physiology.md's numbers are the reference's.
 DEFAULT_SETTINGS = SolverSettings(method="adaptive", throw=False)
+# Whole-lactation scenarios (longer than 6 weeks) run on the default session solver, the path
+# whole-lactation fits use; the reference is checked against it in tests/test_sessions.py.
+WHOLE_LACTATION_SETTINGS = SolverSettings(throw=False)
+LONGEST_REFERENCE_DAYS = 42
+
+
+def settings_for(horizon_h: float) -> SolverSettings:
+    """The solver settings a scenario of this horizon runs on (see DEFAULT_SETTINGS)."""
+    return DEFAULT_SETTINGS if horizon_h <= LONGEST_REFERENCE_DAYS * 24.0 else WHOLE_LACTATION_SETTINGS
 
 
 # --------------------------------------------------------------------------------------
@@ -307,9 +316,10 @@ def simulate_arms(arms: Sequence[Arm], settings: SolverSettings = DEFAULT_SETTIN
 
 
 def run_many(
-    scenarios: Sequence[Scenario], settings: SolverSettings = DEFAULT_SETTINGS
+    scenarios: Sequence[Scenario], settings: SolverSettings | None = None
 ) -> dict[str, ScenarioResult]:
-    """Build, simulate (batched by horizon and gland count) and analyse several scenarios."""
+    """Build, simulate (batched by horizon and gland count) and analyse several scenarios.
+    settings: None = by horizon (`settings_for`)."""
     setups = {s.name: s.build() for s in scenarios}
     # Unique simulations: arms with a key are shared between scenarios.
     unique: dict[str, Arm] = {}
@@ -323,8 +333,9 @@ def run_many(
     for uid, arm in unique.items():
         groups.setdefault((arm.inputs.horizon_h, arm.inputs.n_glands), []).append(uid)
     solved: dict[str, ArmResult] = {}
-    for _, uids in sorted(groups.items()):
-        for uid, res in zip(uids, simulate_arms([unique[u] for u in uids], settings)):
+    for (horizon_h, _), uids in sorted(groups.items()):
+        chosen = settings_for(horizon_h) if settings is None else settings
+        for uid, res in zip(uids, simulate_arms([unique[u] for u in uids], chosen)):
             solved[uid] = res
     results = {}
     for s in scenarios:
@@ -339,5 +350,5 @@ def run_many(
     return results
 
 
-def run_scenario(scenario: Scenario, settings: SolverSettings = DEFAULT_SETTINGS) -> ScenarioResult:
+def run_scenario(scenario: Scenario, settings: SolverSettings | None = None) -> ScenarioResult:
     return run_many([scenario], settings)[scenario.name]
