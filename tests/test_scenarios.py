@@ -8,6 +8,8 @@ count):
   slow  - twins, weaning, extra pumping (6 weeks; `make test-slow` / `pytest -m slow`)
 Criteria the nominal model fails because of a known model defect are strict xfails whose
 reason names the defect (listed in docs/physiology.md, "Known model defects").
+The numbers in docs/physiology.md's metric tables are compared with the same session's fresh
+metrics (one test per scenario, in the scenario's group), so stale docs fail the suite.
 """
 
 from __future__ import annotations
