@@ -8,6 +8,8 @@ count):
   slow  - twins, weaning, extra pumping (6 weeks; `make test-slow` / `pytest -m slow`)
 Criteria the nominal model fails because of a known model defect are strict xfails whose
 reason names the defect (listed in docs/physiology.md, "Known model defects").
+The numbers in docs/physiology.md's metric tables are compared with the same session's fresh
+metrics (one test per scenario, in the scenario's group), so stale docs fail the suite.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import csv
 import fcntl
 import json
+import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +150,95 @@ def test_physiology_doc_and_figures_cover_every_scenario():
         assert fig.stat().st_size < 150_000, f"{fig} is {fig.stat().st_size} bytes"
         for c in s.criteria:
             assert c.describe() in doc, f"docs/physiology.md does not state the criterion {c.describe()!r}"
+
+
+# --------------------------------------------------------------------------------------
+# docs/physiology.md numbers vs a fresh run (the group simulated for the criteria above)
+# --------------------------------------------------------------------------------------
+
+_ROW = re.compile(r"^\| `([^`]+)` \| ([^|]+?) \|(.*)\|([^|]*)\|$")  # the result column has no "|"
+
+
+def _doc_block(doc: str, name: str) -> str:
+    m = re.search(rf"<!-- BEGIN metrics {re.escape(name)} -->\n(.*?)<!-- END metrics {re.escape(name)} -->", doc, re.S)
+    assert m, f"docs/physiology.md has no metrics block for {name}"
+    return m.group(1)
+
+
+def _doc_rows(block: str) -> list[tuple[str, str, str, str]]:
+    """(metric, printed value, criterion column, result column) of each table row."""
+    return [m.groups() for line in block.splitlines() if (m := _ROW.match(line.strip()))]
+
+
+def _printed_unit(printed: str, value: float) -> float:
+    """One unit of the last digit the generator prints: it writes 3 significant digits
+    (4 from 1e4 on) and drops trailing zeros, so the unit follows from the value's magnitude."""
+    digits = 4 if abs(value) >= 1e4 else 3
+    return 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
+
+
+def printed_number_matches(printed: str, x: float) -> bool:
+    """Whether a number printed in the docs (`printed`) states the fresh value `x`.
+
+    Allowed difference: 1 % of the printed value or one unit of its last printed digit,
+    whichever is larger. Rounding to the printed digits accounts for half a unit; the rest
+    covers the adaptive solver's step-control differences between machines and JAX builds,
+    which move the last printed digit of some metrics without changing any conclusion."""
+    printed = printed.strip()
+    if printed in ("nan", "inf", "-inf"):
+        return str(float(x)) == printed
+    d = float(printed)
+    if not math.isfinite(x):
+        return False
+    if d == 0.0:  # the generator prints "0" only for an exact zero (3 significant digits otherwise)
+        return abs(x) <= 1e-12
+    return abs(x - d) <= max(0.01 * abs(d), _printed_unit(printed, d))
+
+
+def test_printed_number_matches_tolerance():
+    assert printed_number_matches("46.5", 46.54) and printed_number_matches("46.5", 46.9)
+    assert not printed_number_matches("46.5", 47.1)
+    assert printed_number_matches("9", 9.004) and not printed_number_matches("9", 9.2)
+    assert printed_number_matches("0.00089", 0.000891) and not printed_number_matches("0.00089", 0.00092)
+    assert printed_number_matches("4.13e-10", 4.14e-10) and not printed_number_matches("4.13e-10", 4.3e-10)
+    assert printed_number_matches("1.568e+04", 15690.0) and not printed_number_matches("1.568e+04", 15900.0)
+    assert printed_number_matches("0", 0.0) and not printed_number_matches("0", 1e-6)
+    assert printed_number_matches("inf", float("inf")) and not printed_number_matches("inf", 1e9)
+    assert not printed_number_matches("1", float("nan"))
+
+
+def _doc_params():
+    return [pytest.param(s.name, id=f"{s.number:02d}-{s.name}", marks=[pytest.mark.slow] if s.slow else [])
+            for s in SCENARIOS]
+
+
+@pytest.mark.parametrize("name", _doc_params())
+def test_physiology_doc_numbers_match_fresh_run(name, worker_id, tmp_path_factory):
+    """Every metric printed in the scenario's block of docs/physiology.md equals (to its
+    printed precision) the metric of this session's fresh simulation, each metric of the run
+    is printed, and each criterion's verdict is the one the fresh run gives. (Solver step
+    counts in the "Arms" line are not metrics and vary with the machine; they are not compared.)"""
+    s = get(name)
+    fresh = _shared(_group(s), worker_id, tmp_path_factory)[name]["metrics"]
+    rows = _doc_rows(_doc_block((ROOT / "docs" / "physiology.md").read_text(), name))
+    printed = {}
+    for metric, value, _, _ in rows:
+        printed.setdefault(metric, set()).add(value.strip())
+    assert set(printed) == set(fresh), (
+        f"{name}: metrics in docs but not in the run: {sorted(set(printed) - set(fresh))}; "
+        f"in the run but not in docs: {sorted(set(fresh) - set(printed))} - rerun scripts/make_physiology_figures.py")
+    wrong = [f"{k}: docs {v}, run {fresh[k]:.6g}" for k, vals in printed.items() for v in vals
+             if not printed_number_matches(v, fresh[k])]
+    assert not wrong, f"{name}: docs/physiology.md numbers differ from a fresh run: {wrong}"
+    verdicts = {}
+    for metric, _, crit, result in rows:
+        if crit.strip().startswith("`"):
+            verdicts[crit.split("`")[1]] = result.strip()
+    for c in s.criteria:
+        assert c.describe() in verdicts, f"{name}: docs/physiology.md lacks the criterion {c.describe()!r}"
+        ok = c.passes(fresh[c.metric])
+        want = "pass" if ok else ("**fails: known model defect** (strict xfail)" if c.defect else "**FAIL**")
+        assert verdicts[c.describe()] == want, f"{name}: docs say {verdicts[c.describe()]!r} for {c.describe()!r}, run: {want!r}"
 
 
 def test_antibiotic_nonresponse_flag_on_synthetic_courses():
