@@ -254,6 +254,34 @@ def regular_feeds(
     return feed_schedule(starts, durs, np.array(masks).reshape(-1, n_glands), effectiveness, 0.0)
 
 
+def feeds_by_age(
+    days: float,
+    plan: Sequence[tuple[float, float]],
+    n_glands: int = 2,
+    **feed_kw,
+) -> FeedSchedule:
+    """Breastfeeds whose frequency changes with the infant's age: `plan` = ((from_day,
+    feeds_per_day), ...), sorted, the first from day 0, e.g. ((0, 10), (90, 8), (180, 6)).
+    Each stretch is `regular_feeds(...)` with `feed_kw` (duration_min, night_feeds, ...)."""
+    plan = [(float(d), float(n)) for d, n in plan]
+    if not plan or plan[0][0] != 0.0:
+        raise InputError(f"feeds_by_age: the plan must start at day 0, got {plan}")
+    for (d0, _), (d1, _) in zip(plan, plan[1:]):
+        if d1 <= d0:
+            raise InputError(f"feeds_by_age: plan days must increase, got {d0:g} then {d1:g}")
+    for d, n in plan:
+        if not n > 0:
+            raise InputError(f"feeds_by_age: feeds_per_day from day {d:g} must be > 0, got {n:g}")
+    bounds = [d for d, _ in plan if d < days] + [float(days)]
+    first_feed_h = feed_kw.pop("first_feed_h", 1.0)
+    parts = []
+    for (d0, n), d1 in zip(plan, bounds[1:]):
+        # a new stretch starts half an interval into its first day
+        first = first_feed_h if d0 == 0.0 else d0 * 24.0 + 24.0 / n / 2.0
+        parts.append(regular_feeds(days, n, n_glands=n_glands, first_feed_h=first, until_h=d1 * 24.0, **feed_kw))
+    return merge_schedules(*parts, source="feeds by age") if len(parts) > 1 else parts[0]
+
+
 def milkings(
     days: float,
     clock_times_h: Sequence[float] = (5.0, 16.0),

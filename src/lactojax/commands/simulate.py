@@ -34,6 +34,14 @@ def register(subparsers) -> None:
     p.add_argument("--species", choices=("human", "cow", "goat"), default="human")
     p.add_argument("--feed-minutes", type=float, default=None, help="minutes per gland per session")
     p.add_argument("--no-night-feeds", action="store_true", help="skip feeds 23:00-06:00")
+    p.add_argument("--feeds-by-age", default=None, metavar="DAY:N,...",
+                   help="human: feeds per day changing with age, e.g. 0:10,90:8,180:6 (replaces "
+                        "--feeds-per-day)")
+    p.add_argument("--complementary-from-day", type=float, default=None,
+                   help="human: day other food starts (with --complementary-share)")
+    p.add_argument("--complementary-share", type=float, default=0.6,
+                   help="share of the infant's energy from other food once established, 0..1 "
+                        "(default 0.6, WHO 1998 at 12-23 months)")
     p.add_argument("--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
                    help="override a parameter (repeatable); see `lactojax params`")
     p.add_argument("--solver-method", choices=METHOD_NAMES, default=METHOD_NAMES[0],
@@ -50,6 +58,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _parse_plan(text: str) -> list[tuple[float, float]]:
+    """'0:10,90:8' -> [(0, 10), (90, 8)]; a clear error naming the bad item."""
+    plan = []
+    for item in text.split(","):
+        try:
+            day, n = item.split(":")
+            plan.append((float(day), float(n)))
+        except ValueError:
+            raise UserInputError(f"--feeds-by-age: {item!r} is not DAY:FEEDS_PER_DAY (e.g. 0:10,90:8)") from None
+    return plan
+
+
 def build_inputs(args):
     from lactojax import inputs as inp
 
@@ -60,21 +80,28 @@ def build_inputs(args):
     if args.days <= 0:
         raise UserInputError(f"--days must be > 0, got {args.days}")
     try:
+        prof = {}
         if species == "human":
             per_day = 10.0 if args.feeds_per_day is None else args.feeds_per_day
-            feeds = inp.regular_feeds(
-                args.days, per_day, n_glands=glands,
-                duration_min=15.0 if args.feed_minutes is None else args.feed_minutes,
-                night_feeds=not args.no_night_feeds,
-            )
+            feed_kw = dict(n_glands=glands, duration_min=15.0 if args.feed_minutes is None else args.feed_minutes,
+                           night_feeds=not args.no_night_feeds)
+            if args.feeds_by_age:
+                feeds = inp.feeds_by_age(args.days, _parse_plan(args.feeds_by_age), **feed_kw)
+            else:
+                feeds = inp.regular_feeds(args.days, per_day, **feed_kw)
+            if args.complementary_from_day is not None:
+                prof = dict(complementary_start_h=24.0 * args.complementary_from_day,
+                            complementary_share=args.complementary_share)
         else:
+            if args.feeds_by_age or args.complementary_from_day is not None:
+                raise UserInputError("--feeds-by-age and --complementary-from-day are for --species human")
             per_day = 2 if args.feeds_per_day is None else int(args.feeds_per_day)
             if per_day < 1:
                 raise UserInputError(f"--feeds-per-day must be >= 1 for milkings, got {per_day}")
             clock = [(5.0 + i * 24.0 / per_day) % 24.0 for i in range(per_day)]
             feeds = inp.milkings(args.days, clock, n_glands=glands,
                                  duration_min=8.0 if args.feed_minutes is None else args.feed_minutes)
-        return inp.make_inputs(feeds, args.days)
+        return inp.make_inputs(feeds, args.days, inp.profile(glands, **prof))
     except inp.InputError as err:
         raise UserInputError(str(err)) from None
 
