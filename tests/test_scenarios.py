@@ -118,13 +118,15 @@ def test_criterion(name, index, worker_id, tmp_path_factory):
 # --------------------------------------------------------------------------------------
 
 
-def test_registry_has_all_17_behaviours():
-    assert [s.number for s in SCENARIOS] == list(range(1, 18))
-    assert len(set(names())) == 17
+def test_registry_has_all_behaviours():
+    """The 17 behaviours of issue 3 and the whole-lactation experiments of issue 12 (20-25)."""
+    assert [s.number for s in SCENARIOS] == list(range(1, 18)) + list(range(20, 26))
+    assert len(set(names())) == len(SCENARIOS)
     for s in SCENARIOS:
         setup = s.build()
-        assert setup.days in (21, 42), s.name
-        assert setup.arms[0].label in ("normal", "cow_2x"), "arms[0] must be the normal reference"
+        assert setup.days in ((21, 42) if s.number < 20 else (42, 305, 365)), s.name
+        if s.number < 20:
+            assert setup.arms[0].label in ("normal", "cow_2x"), "arms[0] must be the normal reference"
         params, inputs, ref_params, ref_inputs, days = setup.as_tuple()
         assert inputs.horizon_h == ref_inputs.horizon_h == days * 24.0
         assert s.criteria and s.panels and s.seed and s.seed_ref, s.name

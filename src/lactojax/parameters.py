@@ -394,9 +394,9 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
         "cell_proliferation_late_fraction": (0.02, "cows: little renewal in established lactation; "
                                                    "cell number falls ~50 % by late lactation "
                                                    "(Capuco 2001)"),
-        "cell_apoptosis_basal_per_h": (3.0e-5, "persistency: yield falls ~6-8 %/month after peak "
+        "cell_apoptosis_basal_per_h": (2.2e-5, "persistency: yield falls ~6-8 %/month after peak "
                                                 "(Capuco 2003; Dijkstra 1997 lambda ~ 0.002/day)"),
-        "cell_apoptosis_stasis_gain": (8.0, "milk stasis hastens cell loss (Neal & Thornley 1983); 3x "
+        "cell_apoptosis_stasis_gain": (15.0, "milk stasis hastens cell loss (Neal & Thornley 1983); 3x "
                                             "milking raises yield ~10-15 % (Erdman & Varner 1995)"),
         "secretory_maturation_at_delivery": (0.55, "activity per cell rises after calving: yield at 5 DIM "
                                                    "~70 % of peak (Capuco 2001; Wood 1967 curves)"),
