@@ -213,7 +213,8 @@ def map_row(row, inputs: Inputs, readers: Sequence[str]):
 def _build(table: pd.DataFrame, inputs_of: Sequence[Inputs], subject_of: np.ndarray,
            readers: Sequence[str]):
     """Map every row of `table` (row i belongs to subject subject_of[i]); returns the rows
-    used, the rows excluded (with reason), and padded (index, weight) arrays."""
+    used, the rows excluded (with reason), and padded (index, weight) arrays of the
+    numerators and of the denominators (all-zero weights: not a pooled row)."""
     n_features = [feature_offsets(int(round(i.horizon_h / 24.0)), i.feeds.start_h.shape[-1])["end"]
                   for i in inputs_of]
     # a row that a dataset's exclusion rule already keeps out carries its reason (column "reason")
