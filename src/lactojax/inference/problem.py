@@ -401,7 +401,7 @@ def __getattr__(name):  # the configuration adapter lives in lactojax.inference.
 # data observable -> (reader, registry output), for listings and tests
 OBSERVABLE_MAP: dict[str, tuple[str, str]] = {d: (o.reader, o.name) for d, o in ob.BY_DATA_NAME.items()}
 
-__all__ = ["EVENT_REFERENCE_DAY", "FIT_SESSIONS", "FitData", "POOLED_MIN_WINDOW_H", "FitProblem", "OBSERVABLE_MAP", "RowData",
-           "cow_inputs", "dataset_cohort", "dataset_cow_inputs", "dataset_records", "design_inputs",
+__all__ = ["EVENT_REFERENCE_DAY", "FIT_SESSIONS", "FitData", "FitProblem", "OBSERVABLE_MAP", "POOLED_MIN_WINDOW_H",
+           "RowData", "cow_inputs", "dataset_cohort", "dataset_cow_inputs", "dataset_records", "design_inputs",
            "feature_offsets", "group_problem", "hierarchical_problem", "load_rows", "map_row",
            "row_days", "synthetic_rows"]
