@@ -18,7 +18,10 @@ Kinds of datum (codes used in `lactojax.datasets.arrays.ObservationArrays.kind`)
 - IND_LOGNORMAL: an individual measurement y > 0 with log y ~ N(log pred, sigma).
 - IND_STUDENT_T: an individual measurement with Student-t noise (heavy tails),
   y ~ t_df(pred, sigma).
-- IND_LOG_STUDENT_T: log y ~ t_df(log pred, sigma) (e.g. somatic cell counts).
+- IND_LOG_STUDENT_T: log y ~ t_df(log pred, sigma) (e.g. somatic cell counts: SCC is
+  right-skewed and analysed on the log scale in dairy recording, the somatic cell score
+  log2(SCC / 100,000 per mL) + 3 of Ali & Shook 1980, J Dairy Sci 63:487; the t tails
+  absorb mastitis spikes).
 
 Rows that print no spread are given a default CV per observable (see
 `lactojax.datasets.vocabulary.Observable.default_cv`) when the arrays are built, never

@@ -5,6 +5,11 @@ Readers (`Observable.reader`):
 - DAILY: a key of `observation.daily` (index d covers hours [24 d, 24 d + 24));
 - SESSION: a key of `observation.per_session` at one removal session (feed, milking);
 - SESSION_RATE: a per-session amount summed over the sessions in a window, per day;
+- SESSION_POOLED: a concentration of the milk removed, chosen by the row's window as the
+  yields are: a row shorter than a day is one milking (the session nearest its t_end_h,
+  as SESSION); a row spanning a day or more (a test day, a weekly record) is the milk of
+  the sessions starting in [t_start, t_end) pooled, i.e. their mean weighted by the
+  per-session output `weight` (the yield: what a proportional composite sample measures);
 - EVENT: a key of `observation.event_times` (hours after delivery);
 - PARAM: a model parameter (no simulation).
 
@@ -23,7 +28,10 @@ import dataclasses
 import numpy as np
 
 DAILY, SESSION, SESSION_RATE, EVENT, PARAM = "daily", "session", "session_rate", "event", "param"
-READERS = (DAILY, SESSION, SESSION_RATE, EVENT, PARAM)
+SESSION_POOLED = "session_pooled"
+READERS = (DAILY, SESSION, SESSION_RATE, SESSION_POOLED, EVENT, PARAM)
+# readers computed from `observation.per_session` (one feature block)
+SESSION_READERS = (SESSION, SESSION_RATE, SESSION_POOLED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +43,17 @@ class Observable:
     data: tuple[str, ...] = ()
     table: str = ""  # "core" | "extra" | "" (not a daily-table column)
     gland_column: str = ""  # e.g. "production_gland_{i}_ml"
+    weight: str = ""  # SESSION_POOLED: the per-session output weighting the pooled mean
 
     @property
     def source_key(self) -> str:
         return self.key or self.name
+
+    @property
+    def weighted_key(self) -> str:
+        """SESSION_POOLED: name of the per-session feature value x weight (the numerator
+        of the pooled mean; `lactojax.inference.density` computes it)."""
+        return f"{self.source_key}*{self.weight}" if self.weight else ""
 
 
 _O = Observable
@@ -73,6 +88,12 @@ REGISTRY: tuple[Observable, ...] = (
     _O("fat_pct", "%", SESSION, data=("fat_pct",)),
     _O("protein_pct", "%", SESSION, data=("protein_pct",)),
     _O("lactose_pct", "%", SESSION, data=("lactose_pct",)),
+    # SCC of the milk removed (composite over the glands milked; pooled over the sessions of
+    # a test-day or weekly record by yield). Log-scale likelihood: dairy recording analyses
+    # log SCC (somatic cell score = log2(SCC / 100) + 3, SCC in 1e3/mL; Ali & Shook 1980,
+    # J Dairy Sci 63:487), lactojax.datasets.vocabulary
+    _O("somatic_cell_count_removed_k_ml", "1e3 cells/mL", SESSION_POOLED, key="somatic_cell_count_k_ml",
+       data=("somatic_cell_count",), weight="yield_kg"),
     # lactogenesis II event times
     _O("lactogenesis_II_onset", "h", EVENT, data=("lactogenesis_II_onset",)),
     _O("milk_coming_in_perceived", "h", EVENT, data=("milk_coming_in_perceived",)),
@@ -109,5 +130,8 @@ def daily_columns(d: dict) -> dict[str, np.ndarray]:
     return cols
 
 
+assert all((o.reader == SESSION_POOLED) == bool(o.weight) for o in REGISTRY), "SESSION_POOLED needs a weight"
+
 __all__ = ["BY_DATA_NAME", "DAILY", "EVENT", "OBSERVABLES", "Observable", "PARAM", "READERS", "REGISTRY",
-           "SESSION", "SESSION_RATE", "daily_columns", "fitted", "table_columns"]
+           "SESSION", "SESSION_POOLED", "SESSION_RATE", "SESSION_READERS", "daily_columns", "fitted",
+           "table_columns"]

@@ -151,7 +151,10 @@ def daily(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nda
 
 def per_session(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.ndarray]:
     """Per removal session (feed, pump, milking): volume removed per gland and in total,
-    and the composition of the milk present at the session's start. Padded rows give 0."""
+    and the composition of the milk present at the session's start (pooled over the glands
+    by stored volume), except fat, which is that of the milk removed in the session
+    (hindmilk included), and the somatic cell count, weighted by the volume each gland gave
+    (`composite_cell_count`). Padded rows give 0 volumes."""
     real = inputs.feeds.start_h < inputs.horizon_h
     removed = (traj.feed_end.glands.removed - traj.feed_start.glands.removed) * real[:, None]
     conc = pooled_concentrations(traj.feed_start.glands)
@@ -171,8 +174,19 @@ def per_session(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, j
     some = out["removed_ml"] > REMOVED_ML_FOR_FAT
     fat_g_l = jnp.where(some, 1000.0 * fat_g / jnp.where(some, out["removed_ml"], 1.0), conc["fat"])
     out["fat_pct"] = fat_g_l / (10.0 * MILK_DENSITY_G_ML)
-    out["somatic_cell_count_k_ml"] = jnp.mean(somatic_cell_count(params, traj.feed_start.glands), axis=-1)
+    out["somatic_cell_count_k_ml"] = composite_cell_count(somatic_cell_count(params, traj.feed_start.glands),
+                                                          removed, traj.feed_start.glands.milk_volume)
     return out
+
+
+def composite_cell_count(scc_gland: jnp.ndarray, removed_ml: jnp.ndarray, stored_ml: jnp.ndarray) -> jnp.ndarray:
+    """Somatic cell count of the milk removed at each session, 1e3 cells/mL: the glands'
+    counts (S, G) weighted by the volume each gave (S, G, mL), as a milk meter's composite
+    sample of all quarters measures it. A session that removed nothing (a padded row) is
+    weighted by the stored volume instead."""
+    total = jnp.sum(removed_ml, axis=-1, keepdims=True)
+    w = jnp.where(total > 0, removed_ml, jnp.maximum(stored_ml, MIN_VOLUME_ML))
+    return jnp.sum(scc_gland * w, axis=-1) / jnp.sum(w, axis=-1)
 
 
 def _hermite(s, y0, m0, y1, m1):
@@ -301,6 +315,7 @@ def mass_balance_error(traj: Trajectory, params: Params, inputs: Inputs) -> jnp.
 __all__ = [
     "State",
     "centered_mean",
+    "composite_cell_count",
     "crossing_time",
     "daily",
     "event_times",

@@ -64,8 +64,21 @@ def fit_mask(table: pd.DataFrame, include_flags: tuple[str, ...] = ()
 
     include_flags: flags whose rows should be used anyway (e.g. ("estimated",)).
     """
+    remaining, report, _ = _apply_rules(table, include_flags)
+    return remaining, report
+
+
+def exclusion_reasons(table: pd.DataFrame, include_flags: tuple[str, ...] = ()) -> np.ndarray:
+    """Per row: "" if fitting may use it, else "[rule] reason" of the first rule that
+    excludes it (the rules and order of `fit_mask`), e.g. "[non-positive]
+    somatic_cell_count: value <= 0 in the source; its log-scale likelihood is undefined"."""
+    return _apply_rules(table, include_flags)[2]
+
+
+def _apply_rules(table: pd.DataFrame, include_flags: tuple[str, ...]):
     n = len(table)
     remaining = np.ones(n, dtype=bool)
+    why = np.full(n, "", dtype=object)
     entries: list[Exclusion] = []
 
     def exclude(mask: np.ndarray, rule: str, reason: str) -> None:
@@ -73,6 +86,7 @@ def fit_mask(table: pd.DataFrame, include_flags: tuple[str, ...] = ()
         hit = mask & remaining
         if hit.any():
             entries.append(Exclusion(rule, reason, int(hit.sum())))
+            why[hit] = f"[{rule}] {reason}"
             remaining &= ~hit
 
     stat = table["statistic"].to_numpy(dtype=object)
@@ -99,4 +113,4 @@ def fit_mask(table: pd.DataFrame, include_flags: tuple[str, ...] = ()
         exclude(nonpos & (obs == name), "non-positive",
                 f"{name}: value <= 0 in the source; its log-scale likelihood is undefined")
 
-    return remaining, ExclusionReport(n, int(remaining.sum()), tuple(entries))
+    return remaining, ExclusionReport(n, int(remaining.sum()), tuple(entries)), why

@@ -145,6 +145,11 @@ OBSERVABLES: tuple[Observable, ...] = (
                individual_likelihood=STUDENT_T, noise_sigma=0.10),
     Observable("lactose_pct", "%", COW_COMPOSITION, "milk lactose, % w/w",
                individual_likelihood=STUDENT_T, noise_sigma=0.10),
+    # log scale: SCC is log-normal in herds, analysed as log2 (somatic cell score; Ali &
+    # Shook 1980, J Dairy Sci 63:487). noise_sigma: SD of ln SCC between a record and the
+    # model; counting alone has CV 11-30 % (repeatability / reproducibility between
+    # laboratories; Faust & Timms 1995, J Dairy Sci 78:546), and milking-to-milking
+    # variation adds more (reasoning: 0.5, wide; Student-t df 4 tails for spikes)
     Observable("somatic_cell_count", "1e3/mL", CELL_COUNT,
                "somatic cells per mL of milk (thousands)",
                individual_likelihood=LOG_STUDENT_T, noise_sigma=0.5, default_cv=1.0),

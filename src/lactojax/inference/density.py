@@ -40,7 +40,8 @@ import numpy as np
 from lactojax import likelihoods as lk
 from lactojax import observables as ob
 from lactojax import observation as obs
-from lactojax.inference.problem import EVENT_REFERENCE_DAY, FIT_DAILY, FIT_EVENTS, FIT_PARAMS, SESSION_KEYS, FitProblem
+from lactojax.inference.problem import (EVENT_REFERENCE_DAY, FIT_DAILY, FIT_EVENTS, FIT_PARAMS, FIT_SESSIONS,
+                                       SESSION_KEYS, FitProblem)
 from lactojax.simulate import simulate
 
 TRACES: collections.Counter = collections.Counter()  # traces of each jitted entry point
@@ -67,8 +68,18 @@ def subject_features(problem: FitProblem, theta, inputs):
     events = block(ob.EVENT, lambda *a: obs.event_times(*a, reference_day=EVENT_REFERENCE_DAY),
                    [o.source_key for o in FIT_EVENTS], len(FIT_EVENTS))
     pars = jnp.stack([params[o.source_key] for o in FIT_PARAMS])
-    sessions = block(ob.SESSION, obs.per_session, SESSION_KEYS, len(SESSION_KEYS) * n_sessions)
+    sessions = block(ob.SESSION, _session_features, SESSION_KEYS, len(SESSION_KEYS) * n_sessions)
     return jnp.concatenate([daily, events, pars, sessions]), traj.success, traj.num_steps
+
+
+def _session_features(traj, params, inputs):
+    """`observation.per_session` plus, for each pooled output, value x weight per session
+    (`Observable.weighted_key`: the numerator of its pooled mean)."""
+    out = obs.per_session(traj, params, inputs)
+    for o in FIT_SESSIONS:
+        if o.weight:
+            out[o.weighted_key] = out[o.source_key] * out[o.weight]
+    return out
 
 
 def predict(problem: FitProblem, z):
@@ -79,8 +90,13 @@ def predict(problem: FitProblem, z):
         feats, success, steps = subject_features(problem, theta, problem.inputs)
     else:
         feats, success, steps = jax.vmap(lambda t, i: subject_features(problem, t, i))(theta, problem.inputs)
-    rows = problem.rows
-    pred = jnp.sum(feats.reshape(-1)[rows.index] * rows.weight, axis=-1)
+    rows, flat = problem.rows, feats.reshape(-1)
+    pred = jnp.sum(flat[rows.index] * rows.weight, axis=-1)
+    # pooled rows: divided by the summed weight (yield); a zero sum leaves a zero numerator,
+    # which the log-scale likelihood scores -inf (never NaN)
+    pooled = jnp.any(rows.den_weight != 0, axis=-1)
+    den = jnp.sum(flat[rows.den_index] * rows.den_weight, axis=-1)
+    pred = jnp.where(pooled, pred / jnp.where(pooled & (den > 0), den, 1.0), pred)
     return pred, jnp.all(success) & jnp.all(jnp.isfinite(pred)), steps
 
 

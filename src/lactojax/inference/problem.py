@@ -22,10 +22,16 @@ observable (`observables.BY_DATA_NAME`):
   t (t_start == t_end) is the 24 h ending at t (day ceil(t/24) - 1);
 - EVENT: `observation.event_times` (reference day 7); PARAM: the parameter itself;
 - SESSION: the session starting nearest the row's t_end_h (within 1 h);
-- SESSION_RATE: the sessions starting in [t_start, t_end), summed, per day.
-A row is pred = sum_m weight[r, m] * features[index[r, m]] over its subject's features.
-Rows whose window is not inside the simulated horizon, or whose observable has no output
-in the registry, are excluded and listed with a reason (`FitData.excluded`).
+- SESSION_RATE: the sessions starting in [t_start, t_end), summed, per day;
+- SESSION_POOLED (somatic cell count): a row shorter than a day as SESSION; a row spanning a
+  day or more: sum_m c_m y_m / sum_m y_m over the sessions m starting in [t_start, t_end)
+  (c: the per-session value, y: its weight, the yield).
+A row is pred = sum_m weight[r, m] * features[index[r, m]] over its subject's features,
+divided by sum_m den_weight[r, m] * features[den_index[r, m]] for a pooled row (rows with
+no den_weight are not divided). Rows whose window is not inside the simulated horizon, or
+whose observable has no output in the registry, are excluded and listed with a reason
+(`FitData.excluded`), as are the rows a dataset's exclusion rules keep out of fitting
+(`lactojax.datasets.exclusions`, e.g. a somatic cell count of 0 under a log-scale likelihood).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from lactojax import likelihoods as lk
 from lactojax import observables as ob
 from lactojax.datasets import fit_table, load_dataset
 from lactojax.datasets.arrays import individual_kind
+from lactojax.datasets.exclusions import exclusion_reasons
 from lactojax.datasets.vocabulary import CODES, default_noise_sigma
 from lactojax.inference.priors import PriorSet
 from lactojax.inputs import Inputs, make_inputs, milkings, regular_feeds, stack_inputs
@@ -59,7 +66,11 @@ MAX_SESSIONS_PER_ROW = 48
 FIT_DAILY = ob.fitted(ob.DAILY)
 FIT_EVENTS = ob.fitted(ob.EVENT)
 FIT_PARAMS = ob.fitted(ob.PARAM)
-SESSION_KEYS = tuple(dict.fromkeys(o.source_key for o in ob.fitted(ob.SESSION) + ob.fitted(ob.SESSION_RATE)))
+FIT_SESSIONS = tuple(o for r in ob.SESSION_READERS for o in ob.fitted(r))
+# per-session features, n_sessions each: the outputs read, and for a pooled output its
+# weight and value x weight (`Observable.weighted_key`, computed in inference.density)
+SESSION_KEYS = tuple(dict.fromkeys(k for o in FIT_SESSIONS for k in (o.source_key, o.weight, o.weighted_key) if k))
+POOLED_MIN_WINDOW_H = 24.0  # a SESSION_POOLED row this long or longer pools its sessions
 
 
 def feature_offsets(n_days: int, n_sessions: int) -> dict[str, int]:
@@ -79,6 +90,8 @@ class RowData(eqx.Module):
     obs_code: jnp.ndarray  # vocabulary code (noise scale of individual rows)
     index: jnp.ndarray  # (R, M) into the flattened (subjects x features) vector
     weight: jnp.ndarray  # (R, M)
+    den_index: jnp.ndarray  # (R, M') denominator of a pooled row (module doc)
+    den_weight: jnp.ndarray  # (R, M'); all 0: the row is not divided
 
 
 class FitProblem(eqx.Module):
@@ -150,8 +163,9 @@ def row_days(t0: float, t1: float) -> list[int]:
 
 
 def map_row(row, inputs: Inputs, readers: Sequence[str]):
-    """(feature indices, weights) of one row for one subject's `inputs`, or the reason the
-    row cannot be used (a str)."""
+    """(feature indices, weights) of one row for one subject's `inputs`, plus (denominator
+    indices, weights) for a pooled row (SESSION_POOLED over several sessions), or the
+    reason the row cannot be used (a str)."""
     o = ob.BY_DATA_NAME.get(row.observable)
     if o is None or o.reader not in readers:
         return f"{row.observable}: no mapping from the model's outputs in the fit problem"
@@ -177,13 +191,18 @@ def map_row(row, inputs: Inputs, readers: Sequence[str]):
         return base + np.asarray(days), np.full(len(days), 1.0 / len(days))
     if row.t_end_h > horizon:
         return beyond
-    base = off[ob.SESSION] + SESSION_KEYS.index(o.source_key) * starts.shape[-1]
-    if o.reader == ob.SESSION_RATE:
+    block = lambda key: off[ob.SESSION] + SESSION_KEYS.index(key) * starts.shape[-1]  # noqa: E731
+    base = block(o.source_key)
+    pooled = o.reader == ob.SESSION_POOLED and row.t_end_h - row.t_start_h >= POOLED_MIN_WINDOW_H - 1e-6
+    if o.reader == ob.SESSION_RATE or pooled:
         idx = np.flatnonzero((starts >= row.t_start_h) & (starts < row.t_end_h))
         if idx.size == 0:
             return f"{row.observable}: no milking session in the window"
         if idx.size > MAX_SESSIONS_PER_ROW:
             return f"{row.observable}: window holds > {MAX_SESSIONS_PER_ROW} sessions"
+        if pooled:  # sum c y / sum y over the window's sessions
+            ones = np.ones(idx.size)
+            return block(o.weighted_key) + idx, ones, block(o.weight) + idx, ones
         return base + idx, np.full(idx.size, 24.0 / (row.t_end_h - row.t_start_h))
     j = int(np.argmin(np.abs(starts - row.t_end_h)))
     if abs(starts[j] - row.t_end_h) > SESSION_TOLERANCE_H:
@@ -194,33 +213,43 @@ def map_row(row, inputs: Inputs, readers: Sequence[str]):
 def _build(table: pd.DataFrame, inputs_of: Sequence[Inputs], subject_of: np.ndarray,
            readers: Sequence[str]):
     """Map every row of `table` (row i belongs to subject subject_of[i]); returns the rows
-    used, the rows excluded (with reason), and padded (index, weight) arrays."""
+    used, the rows excluded (with reason), and padded (index, weight) arrays of the
+    numerators and of the denominators (all-zero weights: not a pooled row)."""
     n_features = [feature_offsets(int(round(i.horizon_h / 24.0)), i.feeds.start_h.shape[-1])["end"]
                   for i in inputs_of]
-    maps = [map_row(row, inputs_of[s], readers) for row, s in zip(table.itertuples(index=False), subject_of)]
+    # a row that a dataset's exclusion rule already keeps out carries its reason (column "reason")
+    preset = table["reason"].fillna("").astype(str).to_numpy() if "reason" in table else np.full(len(table), "")
+    maps = [p or map_row(row, inputs_of[s], readers)
+            for p, row, s in zip(preset, table.itertuples(index=False), subject_of)]
     keep = np.array([not isinstance(m, str) for m in maps], dtype=bool)
-    used = [(m[0] + s * n_features[s], m[1]) for m, s in zip(maps, subject_of) if not isinstance(m, str)]
-    width = max([1] + [idx.size for idx, _ in used])
-    index = np.zeros((len(used), width), dtype=np.int32)
-    weight = np.zeros((len(used), width))
-    for r, (idx, w) in enumerate(used):
-        index[r, : idx.size] = idx
-        weight[r, : idx.size] = w
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    used = [(m[0] + s * n_features[s], m[1], *((m[2] + s * n_features[s], m[3]) if len(m) == 4 else empty))
+            for m, s in zip(maps, subject_of) if not isinstance(m, str)]
+
+    def padded(i, j):  # (R, width) arrays of the pairs used[r][i], used[r][j]
+        width = max([1] + [u[i].size for u in used])
+        index, weight = np.zeros((len(used), width), dtype=np.int32), np.zeros((len(used), width))
+        for r, u in enumerate(used):
+            index[r, : u[i].size], weight[r, : u[j].size] = u[i], u[j]
+        return index, weight
+
     excluded = table.loc[~keep].copy()
     excluded["reason"] = [m for m in maps if isinstance(m, str)]
-    return table.loc[keep].reset_index(drop=True), excluded.reset_index(drop=True), index, weight
+    used_rows = table.loc[keep].drop(columns="reason", errors="ignore").reset_index(drop=True)
+    return used_rows, excluded.reset_index(drop=True), padded(0, 1), padded(2, 3)
 
 
-def _row_data(rows: pd.DataFrame, index, weight) -> RowData:
+def _row_data(rows: pd.DataFrame, num, den) -> RowData:
     col = lambda name, dtype=float: jnp.asarray(rows[name].to_numpy(dtype=dtype))  # noqa: E731
     return RowData(value=col("value"), scale=col("scale"), sd=col("sd"), kind=col("kind", np.int32),
-                   obs_code=col("obs_code", np.int32), index=jnp.asarray(index),
-                   weight=jnp.asarray(weight))
+                   obs_code=col("obs_code", np.int32), index=jnp.asarray(num[0]),
+                   weight=jnp.asarray(num[1]), den_index=jnp.asarray(den[0]), den_weight=jnp.asarray(den[1]))
 
 
 def _readers(rows: pd.DataFrame) -> tuple[str, ...]:
+    """The feature blocks the rows read (the per-session readers share one: SESSION)."""
     found = {ob.BY_DATA_NAME[o].reader for o in rows["observable"]}
-    return tuple(sorted({ob.SESSION if r == ob.SESSION_RATE else r for r in found}))
+    return tuple(sorted({ob.SESSION if r in ob.SESSION_READERS else r for r in found}))
 
 
 def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, base: Params,
@@ -228,10 +257,10 @@ def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, ba
                   label: str = "fit", design: Mapping | None = None) -> FitData:
     """A group-summary fit: every row of `table` (a `load_rows` / `synthetic_rows` table)
     predicted by one simulated mother. Rows that cannot be mapped go to `excluded`."""
-    rows, excluded, index, weight = _build(table, [inputs], np.zeros(len(table), dtype=int),
-                                           (ob.DAILY, ob.EVENT, ob.PARAM))
+    rows, excluded, num, den = _build(table, [inputs], np.zeros(len(table), dtype=int),
+                                      (ob.DAILY, ob.EVENT, ob.PARAM))
     problem = FitProblem(
-        prior=prior, base=base, inputs=inputs, rows=_row_data(rows, index, weight),
+        prior=prior, base=base, inputs=inputs, rows=_row_data(rows, num, den),
         noise=lk.NoiseModel(jnp.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)),
         tau_scale=jnp.asarray(0.0), names=tuple(names), settings=settings.replace(throw=False),
         model="group", readers=_readers(rows) if len(rows) else (ob.DAILY,))
@@ -244,9 +273,10 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
                          noise_sigma=None, prior: Mapping | None = None, label: str = "cohort",
                          design: Mapping | None = None) -> FitData:
     """A population fit of individual records: `table` has columns subject, observable,
-    t_start_h, t_end_h, value (model units); each subject is simulated with its own
-    inputs (one horizon and schedule shape for all). Records use the vocabulary's
-    individual likelihood with the default noise scales."""
+    t_start_h, t_end_h, value (model units), and optionally reason (non-empty: the row is
+    kept out of fitting by a dataset exclusion rule and listed in `excluded` with it); each
+    subject is simulated with its own inputs (one horizon and schedule shape for all).
+    Records use the vocabulary's individual likelihood with the default noise scales."""
     subjects = list(inputs_by_subject)
     table = table[table["subject"].isin(subjects)].reset_index(drop=True)
     observable = table["observable"].to_numpy(dtype=object)
@@ -261,12 +291,12 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
         sd=0.0, spread_method="noise model", gland=-1)
     subject_of = pd.Index(subjects).get_indexer(table["subject"])
     inputs = [inputs_by_subject[s] for s in subjects]
-    rows, excluded, index, weight = _build(table, inputs, subject_of, ob.READERS)
+    rows, excluded, num, den = _build(table, inputs, subject_of, ob.READERS)
     base = Params.nominal(species, **dict(fixed or {}))
     priors = PriorSet.from_table(names, dict(prior or {}), {n: float(base[n]) for n in names},
                                  species=species)
     # the likelihood reads kind/obs_code/value; scale and sd are unused for individual rows
-    data = _row_data(rows.assign(scale=1.0), index, weight)
+    data = _row_data(rows.assign(scale=1.0), num, den)
     problem = FitProblem(
         prior=priors, base=base, inputs=stack_inputs(inputs), rows=data,
         noise=lk.NoiseModel(jnp.asarray(sigma)), tau_scale=jnp.asarray(float(tau_scale)),
@@ -306,10 +336,16 @@ def dataset_cow_inputs(name: str, days: float) -> Inputs:
                       design.n_glands)
 
 
-def dataset_records(name: str) -> pd.DataFrame:
-    """The individual records of a cow dataset with `value` in model units."""
-    t = load_dataset(name).fit_rows()
-    return t.assign(value=t["value_model"], dataset=name)
+def dataset_records(name: str, with_excluded: bool = False) -> pd.DataFrame:
+    """The individual records of a cow dataset with `value` in model units: the rows fitting
+    may use, or (with_excluded) every row of its table with a column `reason`: "" for a
+    usable row, else the exclusion rule that keeps it out (`lactojax.datasets.exclusions`;
+    e.g. a somatic cell count recorded as 0), so the fit lists it as excluded."""
+    ds = load_dataset(name)
+    if not with_excluded:
+        t = ds.fit_rows()
+        return t.assign(value=t["value_model"], dataset=name)
+    return ds.table.assign(value=ds.table["value_model"], dataset=name, reason=exclusion_reasons(ds.table))
 
 
 def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | None = None,
@@ -317,11 +353,12 @@ def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | Non
     """(records, inputs by subject) of cow datasets' lactations - those named in `subjects`
     (ids, or "<dataset>:<id>"; empty: all), at most `max_subjects` of them (first in the
     data) - named "<dataset>:<id>", each milked at its dataset's recorded design: the input
-    of `hierarchical_problem`."""
+    of `hierarchical_problem`. The records include the rows a dataset's exclusion rules keep
+    out of fitting, with their reason (they appear in the fit's excluded rows)."""
     tables, inputs = [], {}
     for name in datasets:
-        t = dataset_records(name)
-        ids = [i for i in pd.unique(t["subject"].astype(str))
+        t = dataset_records(name, with_excluded=True)
+        ids = [i for i in pd.unique(t.loc[t["reason"] == "", "subject"].astype(str))
                if not subjects or i in subjects or f"{name}:{i}" in subjects]
         ids = ids[: max(0, max_subjects - len(inputs))] if max_subjects is not None else ids
         t = t[t["subject"].astype(str).isin(ids)]
@@ -364,7 +401,7 @@ def __getattr__(name):  # the configuration adapter lives in lactojax.inference.
 # data observable -> (reader, registry output), for listings and tests
 OBSERVABLE_MAP: dict[str, tuple[str, str]] = {d: (o.reader, o.name) for d, o in ob.BY_DATA_NAME.items()}
 
-__all__ = ["EVENT_REFERENCE_DAY", "FitData", "FitProblem", "OBSERVABLE_MAP", "RowData",
-           "cow_inputs", "dataset_cohort", "dataset_cow_inputs", "dataset_records", "design_inputs",
+__all__ = ["EVENT_REFERENCE_DAY", "FIT_SESSIONS", "FitData", "FitProblem", "OBSERVABLE_MAP", "POOLED_MIN_WINDOW_H",
+           "RowData", "cow_inputs", "dataset_cohort", "dataset_cow_inputs", "dataset_records", "design_inputs",
            "feature_offsets", "group_problem", "hierarchical_problem", "load_rows", "map_row",
            "row_days", "synthetic_rows"]
