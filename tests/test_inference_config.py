@@ -191,10 +191,12 @@ def test_old_fit_base_values_follow_the_current_parameter_table():
 def test_species_bounds_drive_priors_and_checks():
     """A cow quarter's capacity and secretion lie far outside the human table bounds: the
     cow preset carries its own bounds, used by priors, clipping and bounds checks."""
-    from lactojax.parameters import check_within_bounds, species_spec
+    from lactojax.parameters import SPECIES_PRESETS, check_within_bounds, species_spec
 
     ps = PriorSet.from_table(["lactose_vmax_mmol_h", "storage_capacity_ml"], species="cow")
-    np.testing.assert_allclose(np.asarray(ps.u_to_theta(ps.m)), [130.0, 15000.0], rtol=1e-12)
+    cow = {n: v for n, (v, _) in SPECIES_PRESETS["cow"].items()}
+    np.testing.assert_allclose(np.asarray(ps.u_to_theta(ps.m)),
+                               [cow["lactose_vmax_mmol_h"], cow["storage_capacity_ml"]], rtol=1e-12)
     cow_storage = species_spec("storage_capacity_ml", "cow")
     assert ps.bounds_of(1) == (cow_storage.lower, cow_storage.upper)
     assert cow_storage.upper > 10 * PARAMETERS["storage_capacity_ml"].upper

@@ -48,7 +48,10 @@ def decay_rates(params: Params, inputs: Inputs, state: State, drive: Drive, env:
         quiescent_cells=none,
         lactose_capacity=1.0 / p.lactose_capacity_tau_h + none,
         tj_open=1.0 / p.tj_tau_h + none,
-        milk_volume=removal + fluxes.resorption_rate_per_h,
+        # removal only: between sessions the volume and the cumulative counters (rate 0) then
+        # share their exponential weights, so the counter balance (sessions._balance) moves
+        # no milk to 'removed' outside sessions; resorption is slow and needs no exact part
+        milk_volume=removal,
         lactose=solute,
         sodium=solute,
         potassium=solute,
