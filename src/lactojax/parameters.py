@@ -108,6 +108,9 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "stimulation (seeds 000, 001)", "oxytocin"),
     _p("ejection_ec50_pg_ml", "pg/mL", 25.0, 5, 100, (LN, 0.4),
        "myoepithelial contraction threshold between basal and suckling oxytocin", "oxytocin"),
+    _p("ejection_hill", "1", 3.0, 1, 8, (LN, 0.3),
+       "steepness (Hill coefficient) of myoepithelial contraction vs oxytocin: let-down is "
+       "switch-like between basal and suckling oxytocin (reasoning)", "oxytocin"),
     # --- metabolic / permissive ------------------------------------------------------
     _p("metabolic_readiness_at_delivery", "1", 0.3, 0.01, 0.95, (LG, 0.8),
        "insulin/cortisol-dependent readiness for secretory activation at delivery", "metabolic"),
@@ -123,6 +126,37 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "Morton 2001; Nommsen-Rivers 2016), so activation waits for metabolic control; chosen so "
        "the lactogenesis markers come ~24 h later than normal (Arthur 1989; Neubauer 1993; "
        "Hartmann & Cregan 2001)", "metabolic"),
+    _p("thyroid_synthesis_dependence", "1", 0.99, 0.05, 0.999, (LG, 0.8),
+       "hypothyroidism: fraction of the per-cell lactose-synthesis (metabolic) capacity that "
+       "needs thyroid hormone; sets the permissive level 1 - d (1 - thyroid_function). Thyroid "
+       "hormone limits the intensity of milk secretion (Grosvenor & Turner 1959: thyroxine "
+       "+37 % milk yield in rats; thyroidectomy lowers milk yield in cattle) and PTU-hypothyroid "
+       "rats lactate poorly with normal prolactin during lactation (Hapon 2003); value: reasoning "
+       "(capacity nearly proportional to thyroid function)", "metabolic"),
+    _p("insulin_synthesis_dependence", "1", 0.99, 0.05, 0.999, (LG, 0.8),
+       "insulin resistance / PCOS: fraction of the permissive (insulin-dependent) metabolic state "
+       "that needs insulin action; level x (1 - d (1 - insulin_action)). Insulin signalling drives "
+       "the lactose- and lipid-synthesis programme of secretory activation (Neville 2013, "
+       "mammary insulin-receptor deletion in mice; Lee & Kelleher 2016) and insulin resistance "
+       "goes with low milk supply (Nommsen-Rivers 2016); value: reasoning", "metabolic"),
+    _p("insulin_resistance_refractory", "1", 0.9, 0.05, 0.99, (LG, 0.8),
+       "insulin resistance: the type-1-diabetes refractoriness of the secretory-activation "
+       "programme (`type1_diabetes_lag_h`), scaled by this x (1 - insulin_action): insulin is "
+       "required for secretory activation (Neville & Morton 2001; Nommsen-Rivers 2016), and "
+       "insulin resistance goes with delayed onset of lactation (Matias 2014; Nommsen-Rivers "
+       "2016); value: reasoning", "metabolic"),
+    _p("obesity_prolactin_blunting", "1", 0.7, 0.05, 0.98, (LG, 0.8),
+       "obesity: fraction of the suckling-induced prolactin release lost at delivery. Overweight "
+       "and obese women have a lower prolactin response to suckling at 48 h but not at 7 days "
+       "postpartum (Rasmussen & Kjolhede 2004, Pediatrics 113:e465); the size of the deficit is "
+       "not available here (reasoning, wide prior)", "metabolic"),
+    _p("obesity_blunting_tau_h", "h", 60.0, 12, 300, (LN, 0.5),
+       "time constant over which the obese prolactin-response deficit resolves: present at 48 h, "
+       "gone by 7 days (Rasmussen & Kjolhede 2004)", "metabolic"),
+    _p("t1d_refractory_width_h", "h", 6.0, 1, 24, (LN, 0.4),
+       "width of the logistic release of the type-1-diabetes refractoriness around "
+       "`type1_diabetes_lag_h`: the programme is released over roughly half a day (reasoning; "
+       "markers ~24 h late: Arthur 1989; Neubauer 1993)", "metabolic"),
     # --- signalling -----------------------------------------------------------------
     _p("progesterone_brake_strength", "1", 0.995, 0.5, 0.999, (LG, 0.8),
        "progesterone receptor represses STAT5 target genes (seed 001)", "signalling"),
@@ -251,6 +285,11 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "neutrophil recruitment and clearance time", "inflammation"),
     _p("abscess_rate_per_h", "1/h", 0.01, 0.0005, 0.2, (LN, 0.6),
        "undrained infection walls off over days (seed 003)", "inflammation"),
+    _p("abscess_healing_per_h", "1/h", 0.002, 0.0002, 0.02, (LN, 0.6),
+       "resolution of a walled-off focus once bacteria are cleared: weeks (reasoning)", "inflammation"),
+    _p("innate_clearance_per_h", "1/h", 0.15, 0.02, 1.0, (LN, 0.5),
+       "innate antimicrobial clearance (lactoferrin, lysozyme, sIgA) that clears small inocula in "
+       "drained glands before neutrophils are recruited (reasoning)", "inflammation"),
     _p("abscess_shielding", "1", 0.9, 0.1, 0.999, (LG, 0.8),
        "an abscess shields bacteria from drainage, neutrophils and antibiotics", "inflammation"),
     _p("fever_max_c", "degC", 2.5, 0.5, 4, (LN, 0.3),
