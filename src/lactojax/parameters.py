@@ -337,6 +337,34 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
         "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
         "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
         "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
+        "progesterone_term_ng_ml": (0.6, "plasma progesterone at calving (t = 0): luteolysis takes it "
+                                         "from 7.6 +/- 0.9 ng/mL 2 days before calving to 3.0 at -1 day "
+                                         "and 0.6 +/- 0.1 at parturition (Smith, Edgerton, Hafs & "
+                                         "Convey 1973, J Anim Sci), so secretory activation is not "
+                                         "braked after calving"),
+        "progesterone_basal_ng_ml": (0.5, "stays near 0.6 ng/mL for 9 days after calving (Smith 1973); "
+                                          "0.4-1.6 ng/mL until the first oestrus (Coetzer 1978)"),
+        "prolactin_basal_term_ng_ml": (50.0, "pre-milking serum prolactin of lactating cows 35 (Oct-Mar) "
+                                             "to 74 ng/mL (Apr-Sep) (Koprowski & Tucker 1973); 28 +/- 9 "
+                                             "ng/mL before milking in early lactation (J Dairy Sci, "
+                                             "'Presence of the calf affects secretion of prolactin in cows')"),
+        "prolactin_basal_late_ng_ml": (35.0, "Koprowski & Tucker 1973: 35 ng/mL in winter; no fall of "
+                                             "pre-milking prolactin with stage of lactation reported"),
+        "prolactin_secretion_fold_early": (60.0, "milking releases prolactin: +77 ng/mL at week 8 "
+                                                 "(Koprowski & Tucker 1973), peak 189 +/- 34 ng/mL early in "
+                                                 "lactation (Johke 1970, Endocrinol Jpn 17:393); 60 makes an "
+                                                 "8-min milking raise plasma prolactin by ~50-85 ng/mL over the "
+                                                 "first three weeks"),
+        "prolactin_secretion_fold_late": (1.1, "no prolactin release at milking by week 32 (Koprowski & "
+                                               "Tucker 1973)"),
+        "prolactin_basal_decline_h": (1500.0, "the milking-induced release is largest at week 8 and gone "
+                                              "by week 32 (Koprowski & Tucker 1973)"),
+        "dopamine_tau_min": (5.0, "plasma prolactin peaks 4-20 min after the start of milking (Johke "
+                                  "1970), i.e. within or just after an 8-min milking"),
+        "tj_open_at_delivery": (0.1, "the junctions close around parturition in ruminants, as "
+                                     "progesterone falls before it (Linzell & Peaker 1974, goat); they "
+                                     "reopen under milk stasis (after ~18 h in cows, Stelwagen 1997), "
+                                     "as `stasis_fill_half` lets them"),
     },
 }
 SPECIES_PRESETS["goat"] = {
@@ -347,8 +375,16 @@ SPECIES_PRESETS["goat"] = {
     "pump_rate_per_h": (12.0, "machine milking"),
     "initial_milk_ml": (200.0, "colostrum at kidding"),
     "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
-        "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
+    "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
     "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
+    "progesterone_term_ng_ml": (1.5, "plasma progesterone at kidding: falls over the last 7 days of "
+                                     "pregnancy to 1.5 +/- 0.2 ng/mL at parturition (singletons; 2.2 "
+                                     "+/- 0.4 with twins) ('Progesterone concentration in the "
+                                     "peripheral plasma of pregnant goats', J Endocrinol 1972)"),
+    "progesterone_basal_ng_ml": (0.5, "no corpus luteum until the first postpartum ovulation (reasoning, "
+                                      "as in the cow: Smith 1973)"),
+    "tj_open_at_delivery": (0.1, "the junctions become impermeable around parturition (Linzell & "
+                                 "Peaker 1974)"),
 }
 
 # Species bounds: where a preset's value lies outside the table's (human) bounds, the species'
@@ -362,6 +398,10 @@ SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
         "secreted_protein_g_l": (20.0, 50.0),  # bovine milk protein 2.5-4.5 %
         "transcytosis_protein_g_h": (0.01, 3.0),
         "initial_milk_ml": (100.0, 5000.0),
+        "progesterone_term_ng_ml": (0.1, 20.0),  # no placental source at calving
+        "prolactin_basal_term_ng_ml": (10.0, 300.0),
+        "prolactin_secretion_fold_late": (1.0, 20.0),
+        "prolactin_secretion_fold_early": (5.0, 300.0),
         # machine milking: appetite terms switched off (not estimable)
         "infant_stomach_week1_gain_ml": (0.1, 10.0),
         "infant_stomach_mature_ml": (1e5, 1e7),
@@ -369,6 +409,7 @@ SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
     },
     "goat": {
         "storage_capacity_ml": (300.0, 5000.0),
+        "progesterone_term_ng_ml": (0.1, 20.0),  # no placental source at kidding
         "lactose_vmax_mmol_h": (5.0, 150.0),  # 1-6 kg/day over 2 glands
         "secreted_lactose_mmol_l": (100.0, 200.0),  # goat lactose 3.8-5 %
         "initial_milk_ml": (20.0, 1000.0),
