@@ -58,7 +58,7 @@ class Profile(eqx.Module):
 
     pituitary_function: jnp.ndarray  # 1 normal, 0 = Sheehan syndrome (no prolactin)
     thyroid_function: jnp.ndarray  # 0..1: 1 normal, < 1 hypothyroid (lower synthesis capacity)
-    insulin_action: jnp.ndarray  # 0..1: 1 normal, < 1 insulin resistance / PCOS (slower, weaker activation)
+    insulin_action: jnp.ndarray  # 0..1: 1 normal, < 1 insulin resistance / PCOS (lower capacity, delayed activation)
     type1_diabetes: jnp.ndarray  # 0 or 1
     obesity: jnp.ndarray  # 0..1: 0 normal weight, 1 obese (pre-pregnancy BMI >= 30; blunted early prolactin response)
     preterm: jnp.ndarray  # 0 term, 1 preterm delivery

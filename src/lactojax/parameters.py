@@ -346,8 +346,8 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
                                           "0.4-1.6 ng/mL until the first oestrus (Coetzer 1978)"),
         "prolactin_basal_term_ng_ml": (50.0, "pre-milking serum prolactin of lactating cows 35 (Oct-Mar) "
                                              "to 74 ng/mL (Apr-Sep) (Koprowski & Tucker 1973); 28 +/- 9 "
-                                             "ng/mL before milking in early lactation (J Dairy Sci, "
-                                             "'Presence of the calf affects secretion of prolactin in cows')"),
+                                             "ng/mL before milking in early lactation (study 'Presence of "
+                                             "the calf affects secretion of prolactin in cows')"),
         "prolactin_basal_late_ng_ml": (35.0, "Koprowski & Tucker 1973: 35 ng/mL in winter; no fall of "
                                              "pre-milking prolactin with stage of lactation reported"),
         "prolactin_secretion_fold_early": (60.0, "milking releases prolactin: +77 ng/mL at week 8 "
@@ -379,8 +379,8 @@ SPECIES_PRESETS["goat"] = {
     "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
     "progesterone_term_ng_ml": (1.5, "plasma progesterone at kidding: falls over the last 7 days of "
                                      "pregnancy to 1.5 +/- 0.2 ng/mL at parturition (singletons; 2.2 "
-                                     "+/- 0.4 with twins) ('Progesterone concentration in the "
-                                     "peripheral plasma of pregnant goats', J Endocrinol 1972)"),
+                                     "+/- 0.4 with twins) (study 'Progesterone concentration in the "
+                                     "peripheral plasma of pregnant goats', 21 goats)"),
     "progesterone_basal_ng_ml": (0.5, "no corpus luteum until the first postpartum ovulation (reasoning, "
                                       "as in the cow: Smith 1973)"),
     "tj_open_at_delivery": (0.1, "the junctions become impermeable around parturition (Linzell & "

@@ -109,8 +109,10 @@ def systemic_rates(
     # Prolactin: secretion = basal x fold^(1 - inhibition); fold^0 = 1 at basal tone.
     inhibition = dopamine_inhibition(p, s, drive)
     fold = prolactin_secretion_fold(p, t, drive.night)
-    # The suckling-induced part (fold^(1 - inhibition) - 1) is blunted early in obesity.
-    response = (fold ** (1.0 - inhibition) - 1.0) * obesity_prolactin_response(p, t, profile)
+    # The suckling-induced rise (fold^(1 - inhibition) - 1 > 0) is blunted early in obesity;
+    # suppression below basal (dopamine agonists) is not.
+    rise = fold ** (1.0 - inhibition) - 1.0
+    response = jnp.where(rise > 0.0, rise * obesity_prolactin_response(p, t, profile), rise)
     prl_target = profile.pituitary_function * prolactin_basal(p, t) * (1.0 + response)
     d_prl = rate_from_halflife_h(p.prolactin_halflife_min / 60.0) * (prl_target - s.prolactin)
 
