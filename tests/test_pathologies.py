@@ -33,6 +33,7 @@ NEW_ROWS = {
     "obesity_blunting_tau_h": ("obese", 20.0),
     "t1d_refractory_width_h": ("type1_diabetes", 15.0),
     "ejection_hill": ("normal", 1.5),
+    "progesterone_receptor_hill": ("normal", 3.0),
     "innate_clearance_per_h": ("breach", 0.5),
     "abscess_healing_per_h": ("breach", 0.015),
 }

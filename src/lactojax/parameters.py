@@ -66,6 +66,10 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
     _p("progesterone_receptor_k_ng_ml", "ng/mL", 8.0, 1, 60, (LN, 0.5),
        "half-occupancy of the progesterone receptor brake; places secretory activation at "
        "30-72 h (Kulski 1981; Arthur 1989)", "signalling"),
+    _p("progesterone_receptor_hill", "1", 2.0, 1, 4, (LN, 0.2),
+       "steepness of receptor occupancy vs plasma progesterone: the brake lifts over a narrow "
+       "range as progesterone falls through a few ng/mL (reasoning; with "
+       "`progesterone_receptor_k_ng_ml` places secretory activation at 30-72 h)", "signalling"),
     # --- prolactin & dopamine -------------------------------------------------------
     _p("prolactin_halflife_min", "min", 37.0, 15, 80, (LN, 0.25),
        "Sievertsen 1980: 37 +/- 10 min plasma elimination half-life", "prolactin"),

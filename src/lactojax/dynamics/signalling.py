@@ -12,7 +12,8 @@ from lactojax.parameters import Params
 from lactojax.state import GlandState, SystemicState
 
 def progesterone_receptor_occupancy(p: Params, progesterone) -> jnp.ndarray:
-    x = (jnp.maximum(progesterone, 0.0) / p.progesterone_receptor_k_ng_ml) ** 2
+    """Fraction (0..1) of progesterone receptors occupied at plasma progesterone (ng/mL)."""
+    x = (jnp.maximum(progesterone, 0.0) / p.progesterone_receptor_k_ng_ml) ** p.progesterone_receptor_hill
     return x / (1.0 + x)
 
 
