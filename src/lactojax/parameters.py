@@ -354,17 +354,18 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
                                              "the calf affects secretion of prolactin in cows')"),
         "prolactin_basal_late_ng_ml": (35.0, "Koprowski & Tucker 1973: 35 ng/mL in winter; no fall of "
                                              "pre-milking prolactin with stage of lactation reported"),
-        "prolactin_secretion_fold_early": (60.0, "milking releases prolactin: +77 ng/mL at week 8 "
-                                                 "(Koprowski & Tucker 1973), peak 189 +/- 34 ng/mL early in "
-                                                 "lactation (Johke 1970, Endocrinol Jpn 17:393); 60 makes an "
-                                                 "8-min milking raise plasma prolactin by ~50-85 ng/mL over the "
-                                                 "first three weeks"),
+        "prolactin_secretion_fold_early": (150.0, "milking releases prolactin: on average 19-33 ng/mL "
+                                                  "over a lactation (summer / winter), at most +77 ng/mL at "
+                                                  "week 8 (Koprowski & Tucker 1973); peak 189 +/- 34 ng/mL "
+                                                  "4-20 min after the start of milking early in lactation "
+                                                  "(Johke 1970, Endocrinol Jpn 17:393). With the human "
+                                                  "dopamine kinetics (dopamine_tau_min 20) an 8-min milking "
+                                                  "then raises plasma prolactin by only ~10-13 ng/mL by its "
+                                                  "end: the cow's release stays smaller than measured"),
         "prolactin_secretion_fold_late": (1.1, "no prolactin release at milking by week 32 (Koprowski & "
                                                "Tucker 1973)"),
         "prolactin_basal_decline_h": (1500.0, "the milking-induced release is largest at week 8 and gone "
                                               "by week 32 (Koprowski & Tucker 1973)"),
-        "dopamine_tau_min": (5.0, "plasma prolactin peaks 4-20 min after the start of milking (Johke "
-                                  "1970), i.e. within or just after an 8-min milking"),
         "tj_open_at_delivery": (0.1, "the junctions close around parturition in ruminants, as "
                                      "progesterone falls before it (Linzell & Peaker 1974, goat); they "
                                      "reopen under milk stasis (after ~18 h in cows, Stelwagen 1997), "
@@ -405,7 +406,7 @@ SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
         "progesterone_term_ng_ml": (0.1, 20.0),  # no placental source at calving
         "prolactin_basal_term_ng_ml": (10.0, 300.0),
         "prolactin_secretion_fold_late": (1.0, 20.0),
-        "prolactin_secretion_fold_early": (5.0, 300.0),
+        "prolactin_secretion_fold_early": (5.0, 1000.0),
         # machine milking: appetite terms switched off (not estimable)
         "infant_stomach_week1_gain_ml": (0.1, 10.0),
         "infant_stomach_mature_ml": (1e5, 1e7),
