@@ -57,9 +57,10 @@ class Profile(eqx.Module):
     """Physiology / pathology profile. Scalars unless marked per gland (G,)."""
 
     pituitary_function: jnp.ndarray  # 1 normal, 0 = Sheehan syndrome (no prolactin)
-    thyroid_function: jnp.ndarray  # 1 normal, < 1 hypothyroid
-    insulin_action: jnp.ndarray  # 1 normal, < 1 insulin resistance / PCOS
+    thyroid_function: jnp.ndarray  # 0..1: 1 normal, < 1 hypothyroid (lower synthesis capacity)
+    insulin_action: jnp.ndarray  # 0..1: 1 normal, < 1 insulin resistance / PCOS (lower capacity, delayed activation)
     type1_diabetes: jnp.ndarray  # 0 or 1
+    obesity: jnp.ndarray  # 0..1: 0 normal weight, 1 obese (pre-pregnancy BMI >= 30; blunted early prolactin response)
     preterm: jnp.ndarray  # 0 term, 1 preterm delivery
     oxytocin_function: jnp.ndarray  # 1 normal, 0 = no let-down
     stress: jnp.ndarray  # 0..1 inhibition of oxytocin release
@@ -115,7 +116,7 @@ def profile(n_glands: int = 2, **overrides) -> Profile:
     """
     scalars = dict(
         pituitary_function=1.0, thyroid_function=1.0, insulin_action=1.0, type1_diabetes=0.0,
-        preterm=0.0, oxytocin_function=1.0, stress=0.0, n_infants=1.0,
+        obesity=0.0, preterm=0.0, oxytocin_function=1.0, stress=0.0, n_infants=1.0,
         retained_placenta_fraction=0.0, placenta_removal_h=0.0, delivery_clock_h=8.0,
         complementary_start_h=PAD_TIME_H, complementary_share=0.0,
     )
@@ -144,7 +145,8 @@ def profile(n_glands: int = 2, **overrides) -> Profile:
         values[name] = jnp.asarray(np.array(v))
     if not 0 <= float(values["delivery_clock_h"]) < 24:
         raise InputError("profile field 'delivery_clock_h' must be a clock time in [0, 24)")
-    for name in ("retained_placenta_fraction", "complementary_share"):
+    for name in ("retained_placenta_fraction", "thyroid_function", "insulin_action", "obesity", "type1_diabetes",
+                 "complementary_share"):
         if float(values[name]) > 1:
             raise InputError(f"profile field {name!r} must be in [0, 1], got {float(values[name])}")
     return Profile(**values)

@@ -66,6 +66,10 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
     _p("progesterone_receptor_k_ng_ml", "ng/mL", 8.0, 1, 60, (LN, 0.5),
        "half-occupancy of the progesterone receptor brake; places secretory activation at "
        "30-72 h (Kulski 1981; Arthur 1989)", "signalling"),
+    _p("progesterone_receptor_hill", "1", 2.0, 1, 4, (LN, 0.2),
+       "steepness of receptor occupancy vs plasma progesterone: the brake lifts over a narrow "
+       "range as progesterone falls through a few ng/mL (reasoning; with "
+       "`progesterone_receptor_k_ng_ml` places secretory activation at 30-72 h)", "signalling"),
     # --- prolactin & dopamine -------------------------------------------------------
     _p("prolactin_halflife_min", "min", 37.0, 15, 80, (LN, 0.25),
        "Sievertsen 1980: 37 +/- 10 min plasma elimination half-life", "prolactin"),
@@ -108,6 +112,9 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "stimulation (seeds 000, 001)", "oxytocin"),
     _p("ejection_ec50_pg_ml", "pg/mL", 25.0, 5, 100, (LN, 0.4),
        "myoepithelial contraction threshold between basal and suckling oxytocin", "oxytocin"),
+    _p("ejection_hill", "1", 3.0, 1, 8, (LN, 0.3),
+       "steepness (Hill coefficient) of myoepithelial contraction vs oxytocin: let-down is "
+       "switch-like between basal and suckling oxytocin (reasoning)", "oxytocin"),
     # --- metabolic / permissive ------------------------------------------------------
     _p("metabolic_readiness_at_delivery", "1", 0.3, 0.01, 0.95, (LG, 0.8),
        "insulin/cortisol-dependent readiness for secretory activation at delivery", "metabolic"),
@@ -123,6 +130,37 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "Morton 2001; Nommsen-Rivers 2016), so activation waits for metabolic control; chosen so "
        "the lactogenesis markers come ~24 h later than normal (Arthur 1989; Neubauer 1993; "
        "Hartmann & Cregan 2001)", "metabolic"),
+    _p("thyroid_synthesis_dependence", "1", 0.99, 0.05, 0.999, (LG, 0.8),
+       "hypothyroidism: fraction of the per-cell lactose-synthesis (metabolic) capacity that "
+       "needs thyroid hormone; sets the permissive level 1 - d (1 - thyroid_function). Thyroid "
+       "hormone limits the intensity of milk secretion (Grosvenor & Turner 1959: thyroxine "
+       "+37 % milk yield in rats; thyroidectomy lowers milk yield in cattle) and PTU-hypothyroid "
+       "rats lactate poorly with normal prolactin during lactation (Hapon 2003); value: reasoning "
+       "(capacity nearly proportional to thyroid function)", "metabolic"),
+    _p("insulin_synthesis_dependence", "1", 0.99, 0.05, 0.999, (LG, 0.8),
+       "insulin resistance / PCOS: fraction of the permissive (insulin-dependent) metabolic state "
+       "that needs insulin action; level x (1 - d (1 - insulin_action)). Insulin signalling drives "
+       "the lactose- and lipid-synthesis programme of secretory activation (Neville 2013, "
+       "mammary insulin-receptor deletion in mice; Lee & Kelleher 2016) and insulin resistance "
+       "goes with low milk supply (Nommsen-Rivers 2016); value: reasoning", "metabolic"),
+    _p("insulin_resistance_refractory", "1", 0.9, 0.05, 0.99, (LG, 0.8),
+       "insulin resistance: the type-1-diabetes refractoriness of the secretory-activation "
+       "programme (`type1_diabetes_lag_h`), scaled by this x (1 - insulin_action): insulin is "
+       "required for secretory activation (Neville & Morton 2001; Nommsen-Rivers 2016), and "
+       "insulin resistance goes with delayed onset of lactation (Matias 2014; Nommsen-Rivers "
+       "2016); value: reasoning", "metabolic"),
+    _p("obesity_prolactin_blunting", "1", 0.7, 0.05, 0.98, (LG, 0.8),
+       "obesity: fraction of the suckling-induced prolactin release lost at delivery. Overweight "
+       "and obese women have a lower prolactin response to suckling at 48 h but not at 7 days "
+       "postpartum (Rasmussen & Kjolhede 2004, Pediatrics 113:e465); the size of the deficit is "
+       "not available here (reasoning, wide prior)", "metabolic"),
+    _p("obesity_blunting_tau_h", "h", 60.0, 12, 300, (LN, 0.5),
+       "time constant over which the obese prolactin-response deficit resolves: present at 48 h, "
+       "gone by 7 days (Rasmussen & Kjolhede 2004)", "metabolic"),
+    _p("t1d_refractory_width_h", "h", 6.0, 1, 24, (LN, 0.4),
+       "width of the logistic release of the type-1-diabetes refractoriness around "
+       "`type1_diabetes_lag_h`: the programme is released over roughly half a day (reasoning; "
+       "markers ~24 h late: Arthur 1989; Neubauer 1993)", "metabolic"),
     # --- signalling -----------------------------------------------------------------
     _p("progesterone_brake_strength", "1", 0.995, 0.5, 0.999, (LG, 0.8),
        "progesterone receptor represses STAT5 target genes (seed 001)", "signalling"),
@@ -334,6 +372,11 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "neutrophil recruitment and clearance time", "inflammation"),
     _p("abscess_rate_per_h", "1/h", 0.01, 0.0005, 0.2, (LN, 0.6),
        "undrained infection walls off over days (seed 003)", "inflammation"),
+    _p("abscess_healing_per_h", "1/h", 0.002, 0.0002, 0.02, (LN, 0.6),
+       "resolution of a walled-off focus once bacteria are cleared: weeks (reasoning)", "inflammation"),
+    _p("innate_clearance_per_h", "1/h", 0.15, 0.02, 1.0, (LN, 0.5),
+       "innate antimicrobial clearance (lactoferrin, lysozyme, sIgA) that clears small inocula in "
+       "drained glands before neutrophils are recruited (reasoning)", "inflammation"),
     _p("abscess_shielding", "1", 0.9, 0.1, 0.999, (LG, 0.8),
        "an abscess shields bacteria from drainage, neutrophils and antibiotics", "inflammation"),
     _p("fever_max_c", "degC", 2.5, 0.5, 4, (LN, 0.3),
@@ -418,6 +461,35 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
         "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
         "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
         "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
+        "progesterone_term_ng_ml": (0.6, "plasma progesterone at calving (t = 0): luteolysis takes it "
+                                         "from 7.6 +/- 0.9 ng/mL 2 days before calving to 3.0 at -1 day "
+                                         "and 0.6 +/- 0.1 at parturition (Smith, Edgerton, Hafs & "
+                                         "Convey 1973, J Anim Sci), so secretory activation is not "
+                                         "braked after calving"),
+        "progesterone_basal_ng_ml": (0.5, "stays near 0.6 ng/mL for 9 days after calving (Smith 1973); "
+                                          "0.4-1.6 ng/mL until the first oestrus (Coetzer 1978)"),
+        "prolactin_basal_term_ng_ml": (50.0, "pre-milking serum prolactin of lactating cows 35 (Oct-Mar) "
+                                             "to 74 ng/mL (Apr-Sep) (Koprowski & Tucker 1973); 28 +/- 9 "
+                                             "ng/mL before milking in early lactation (study 'Presence of "
+                                             "the calf affects secretion of prolactin in cows')"),
+        "prolactin_basal_late_ng_ml": (35.0, "Koprowski & Tucker 1973: 35 ng/mL in winter; no fall of "
+                                             "pre-milking prolactin with stage of lactation reported"),
+        "prolactin_secretion_fold_early": (150.0, "milking releases prolactin: on average 19-33 ng/mL "
+                                                  "over a lactation (summer / winter), at most +77 ng/mL at "
+                                                  "week 8 (Koprowski & Tucker 1973); peak 189 +/- 34 ng/mL "
+                                                  "4-20 min after the start of milking early in lactation "
+                                                  "(Johke 1970, Endocrinol Jpn 17:393). With the human "
+                                                  "dopamine kinetics (dopamine_tau_min 20) an 8-min milking "
+                                                  "then raises plasma prolactin by only ~10-13 ng/mL by its "
+                                                  "end: the cow's release stays smaller than measured"),
+        "prolactin_secretion_fold_late": (1.1, "no prolactin release at milking by week 32 (Koprowski & "
+                                               "Tucker 1973)"),
+        "prolactin_basal_decline_h": (1500.0, "the milking-induced release is largest at week 8 and gone "
+                                              "by week 32 (Koprowski & Tucker 1973)"),
+        "tj_open_at_delivery": (0.1, "the junctions close around parturition in ruminants, as "
+                                     "progesterone falls before it (Linzell & Peaker 1974, goat); they "
+                                     "reopen under milk stasis (after ~18 h in cows, Stelwagen 1997), "
+                                     "as `stasis_fill_half` lets them"),
     },
 }
 SPECIES_PRESETS["goat"] = {
@@ -428,8 +500,16 @@ SPECIES_PRESETS["goat"] = {
     "pump_rate_per_h": (12.0, "machine milking"),
     "initial_milk_ml": (200.0, "colostrum at kidding"),
     "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
-        "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
+    "infant_stomach_mature_ml": (1e6, "milking machine: no appetite limit"),
     "infant_stomach_birth_ml": (1e6, "milking machine: no appetite limit"),
+    "progesterone_term_ng_ml": (1.5, "plasma progesterone at kidding: falls over the last 7 days of "
+                                     "pregnancy to 1.5 +/- 0.2 ng/mL at parturition (singletons; 2.2 "
+                                     "+/- 0.4 with twins) (study 'Progesterone concentration in the "
+                                     "peripheral plasma of pregnant goats', 21 goats)"),
+    "progesterone_basal_ng_ml": (0.5, "no corpus luteum until the first postpartum ovulation (reasoning, "
+                                      "as in the cow: Smith 1973)"),
+    "tj_open_at_delivery": (0.1, "the junctions become impermeable around parturition (Linzell & "
+                                 "Peaker 1974)"),
 }
 
 # Species bounds: where a preset's value lies outside the table's (human) bounds, the species'
@@ -445,6 +525,10 @@ SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
         "fat_per_cell_g_h": (0.5, 25.0),  # per-cell fat of a quarter
         "tj_permeability_l_h": (0.005, 1.0),  # a quarter's epithelium
         "initial_milk_ml": (100.0, 5000.0),
+        "progesterone_term_ng_ml": (0.1, 20.0),  # no placental source at calving
+        "prolactin_basal_term_ng_ml": (10.0, 300.0),
+        "prolactin_secretion_fold_late": (1.0, 20.0),
+        "prolactin_secretion_fold_early": (5.0, 1000.0),
         # machine milking: appetite terms switched off (not estimable)
         "infant_stomach_week1_gain_ml": (0.1, 10.0),
         "infant_stomach_mature_ml": (1e5, 1e7),
@@ -452,6 +536,7 @@ SPECIES_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
     },
     "goat": {
         "storage_capacity_ml": (300.0, 5000.0),
+        "progesterone_term_ng_ml": (0.1, 20.0),  # no placental source at kidding
         "lactose_vmax_mmol_h": (5.0, 150.0),  # 1-6 kg/day over 2 glands
         "secreted_lactose_mmol_l": (100.0, 200.0),  # goat lactose 3.8-5 %
         "initial_milk_ml": (20.0, 1000.0),

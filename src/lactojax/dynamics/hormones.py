@@ -1,5 +1,10 @@
 """Systemic subsystem: progesterone, dopamine-prolactin reflex, oxytocin reflex, permissive
-metabolic state, fever and the infant's appetite. Rates are per hour."""
+metabolic state, fever and the infant's appetite. Rates are per hour.
+
+The metabolic pathologies act through their own paths: hypothyroidism lowers the permissive
+state (per-cell synthesis capacity); insulin resistance lowers it too and delays the
+secretory-activation programme (signalling.py), like a partial type 1 diabetes; obesity blunts
+the early suckling prolactin response."""
 
 from __future__ import annotations
 
@@ -38,8 +43,9 @@ def dopamine_inhibition(p: Params, s: SystemicState, drive: Drive) -> jnp.ndarra
 
 
 def milk_ejection(p: Params, oxytocin) -> jnp.ndarray:
-    """Fraction of stored milk made available by myoepithelial contraction (Hill, n=3)."""
-    x = (jnp.maximum(oxytocin, 0.0) / p.ejection_ec50_pg_ml) ** 3
+    """Fraction (0..1) of stored milk made available by myoepithelial contraction; oxytocin in
+    pg/mL, Hill coefficient `ejection_hill`."""
+    x = (jnp.maximum(oxytocin, 0.0) / p.ejection_ec50_pg_ml) ** p.ejection_hill
     return x / (1.0 + x)
 
 
@@ -49,6 +55,28 @@ def complementary_fraction(p: Params, t, profile: Profile) -> jnp.ndarray:
     `complementary_ramp_h`."""
     since = jnp.maximum(t - profile.complementary_start_h, 0.0)
     return profile.complementary_share * (1.0 - jnp.exp(-since / p.complementary_ramp_h))
+
+
+def obesity_prolactin_response(p: Params, t, profile: Profile) -> jnp.ndarray:
+    """Fraction (0..1) of the normal suckling-induced prolactin release left in obesity at time
+    t (h from delivery): blunted early, recovered within the first week (Rasmussen & Kjolhede
+    2004)."""
+    return 1.0 - profile.obesity * p.obesity_prolactin_blunting * jnp.exp(-t / p.obesity_blunting_tau_h)
+
+
+def permissive_level(p: Params, profile: Profile) -> jnp.ndarray:
+    """Target (0..1) of the permissive metabolic state, i.e. the per-cell lactose-synthesis
+    capacity it allows: thyroid hormone (hypothyroidism) and insulin action (insulin
+    resistance) each support their own share (`thyroid_synthesis_dependence`,
+    `insulin_synthesis_dependence`)."""
+    thyroid = 1.0 - p.thyroid_synthesis_dependence * (1.0 - profile.thyroid_function)
+    insulin = 1.0 - p.insulin_synthesis_dependence * (1.0 - profile.insulin_action)
+    return thyroid * insulin
+
+
+def metabolic_tau_h(p: Params, profile: Profile) -> jnp.ndarray:
+    """Time constant (h) of the permissive state after delivery; type 1 diabetes slows it."""
+    return p.metabolic_tau_h + profile.type1_diabetes * p.type1_diabetes_extra_tau_h
 
 
 def infant_stomach_capacity(p: Params, t, profile: Profile) -> jnp.ndarray:
@@ -91,7 +119,11 @@ def systemic_rates(
     # Prolactin: secretion = basal x fold^(1 - inhibition); fold^0 = 1 at basal tone.
     inhibition = dopamine_inhibition(p, s, drive)
     fold = prolactin_secretion_fold(p, t, drive.night)
-    prl_target = profile.pituitary_function * prolactin_basal(p, t) * fold ** (1.0 - inhibition)
+    # The suckling-induced rise (fold^(1 - inhibition) - 1 > 0) is blunted early in obesity;
+    # suppression below basal (dopamine agonists) is not.
+    rise = fold ** (1.0 - inhibition) - 1.0
+    response = jnp.where(rise > 0.0, rise * obesity_prolactin_response(p, t, profile), rise)
+    prl_target = profile.pituitary_function * prolactin_basal(p, t) * (1.0 + response)
     d_prl = rate_from_halflife_h(p.prolactin_halflife_min / 60.0) * (prl_target - s.prolactin)
 
     # Oxytocin: reflex release with nipple stimulation plus conditioned release at sessions,
@@ -106,10 +138,9 @@ def systemic_rates(
     )
     d_ot = rate_from_halflife_h(p.oxytocin_halflife_min / 60.0) * (ot_target - s.oxytocin)
 
-    # Permissive metabolic state (insulin, cortisol, thyroid); type 1 diabetes slows it.
-    metabolic_target = profile.thyroid_function * profile.insulin_action
-    tau = p.metabolic_tau_h + profile.type1_diabetes * p.type1_diabetes_extra_tau_h
-    d_met = (metabolic_target - s.metabolic_readiness) / tau
+    # Permissive metabolic state (thyroid, insulin). Insulin resistance also delays the
+    # secretory-activation programme (signalling.secretory_activation_brake).
+    d_met = (permissive_level(p, profile) - s.metabolic_readiness) / metabolic_tau_h(p, profile)
 
     # Fever follows the summed cytokine load of all glands.
     fever_target = p.fever_max_c * cytokine_total / (cytokine_total + p.fever_half_cytokine)

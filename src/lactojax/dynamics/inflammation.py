@@ -11,10 +11,6 @@ from lactojax.inputs import Profile
 from lactojax.parameters import Params
 from lactojax.state import GlandState
 
-INNATE_CLEARANCE_PER_H = 0.15  # lactoferrin, lysozyme, sIgA: clears small inocula in drained glands
-ABSCESS_HEALING_PER_H = 0.002
-
-
 def tlr_activation(p: Params, bacteria) -> jnp.ndarray:
     b = jnp.maximum(bacteria, 0.0)
     return b / (b + p.tlr_half_bacteria)
@@ -25,7 +21,7 @@ def inflammation_rates(p: Params, g: GlandState, env: GlandEnvironment, drive: D
     b = jnp.maximum(g.bacteria, 0.0)
     exposed = 1.0 - p.abscess_shielding * g.abscess  # what drainage, cells and drugs can reach
     killing = (
-        INNATE_CLEARANCE_PER_H
+        p.innate_clearance_per_h  # lactoferrin, lysozyme, sIgA
         + p.neutrophil_kill_per_h * g.neutrophils
         + p.antibiotic_kill_per_h * drive.antibiotic
         + removal_rate
@@ -35,5 +31,5 @@ def inflammation_rates(p: Params, g: GlandState, env: GlandEnvironment, drive: D
     cytokine_drive = tlr + p.sterile_inflammation_gain * env.engorgement + profile.noninfective_inflammation
     d_cytokine = (cytokine_drive - g.cytokine) / p.cytokine_tau_h
     d_neutrophils = (g.cytokine - g.neutrophils) / p.neutrophil_tau_h
-    d_abscess = p.abscess_rate_per_h * tlr * g.cytokine * (1.0 - g.abscess) - ABSCESS_HEALING_PER_H * (1.0 - tlr) * g.abscess
+    d_abscess = p.abscess_rate_per_h * tlr * g.cytokine * (1.0 - g.abscess) - p.abscess_healing_per_h * (1.0 - tlr) * g.abscess
     return d_bacteria, d_cytokine, d_neutrophils, d_abscess

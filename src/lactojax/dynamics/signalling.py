@@ -11,25 +11,24 @@ from lactojax.inputs import Profile
 from lactojax.parameters import Params
 from lactojax.state import GlandState, SystemicState
 
-# Width (h) of the logistic release of the type-1-diabetes refractoriness around
-# `type1_diabetes_lag_h`: the programme is released over roughly half a day.
-T1D_REFRACTORY_WIDTH_H = 6.0
-
-
 def progesterone_receptor_occupancy(p: Params, progesterone) -> jnp.ndarray:
-    x = (jnp.maximum(progesterone, 0.0) / p.progesterone_receptor_k_ng_ml) ** 2
+    """Fraction (0..1) of progesterone receptors occupied at plasma progesterone (ng/mL)."""
+    x = (jnp.maximum(progesterone, 0.0) / p.progesterone_receptor_k_ng_ml) ** p.progesterone_receptor_hill
     return x / (1.0 + x)
 
 
 def secretory_activation_brake(p: Params, progesterone, t, profile: Profile) -> jnp.ndarray:
     """The brake on the secretory-activation programme (STAT5 drive, tight-junction closure,
     colostral protein): progesterone-receptor occupancy, and in type 1 diabetes a refractoriness
-    of the programme that is released around `type1_diabetes_lag_h` after delivery.
+    of the programme that is released around `type1_diabetes_lag_h` after delivery (partial,
+    `insulin_resistance_refractory` x (1 - insulin_action), under insulin resistance).
 
     brake = occupancy + (1 - occupancy) * refractory, i.e. 1 - (1 - occupancy)(1 - refractory),
-    written so that it equals `occupancy` exactly when `profile.type1_diabetes` is 0."""
+    written so that it equals `occupancy` exactly when type1_diabetes = 0 and insulin_action = 1."""
     occupancy = progesterone_receptor_occupancy(p, progesterone)
-    refractory = profile.type1_diabetes * jax.nn.sigmoid((p.type1_diabetes_lag_h - t) / T1D_REFRACTORY_WIDTH_H)
+    # insulin deficit: 1 in type 1 diabetes, partial under insulin resistance
+    deficit = jnp.maximum(profile.type1_diabetes, p.insulin_resistance_refractory * (1.0 - profile.insulin_action))
+    refractory = deficit * jax.nn.sigmoid((p.type1_diabetes_lag_h - t) / p.t1d_refractory_width_h)
     return occupancy + (1.0 - occupancy) * refractory
 
 
@@ -39,8 +38,8 @@ def prolactin_receptor_signal(p: Params, prolactin) -> jnp.ndarray:
 
 
 def signalling_rates(p: Params, s: SystemicState, g: GlandState, env: GlandEnvironment, occupancy):
-    """Returns (d_stat5, d_stat3, d_upr), each (G,). `occupancy` is the brake on secretory
-    activation (`secretory_activation_brake`)."""
+    """Returns (d_stat5, d_stat3, d_upr), each (G,) per hour. `occupancy` is the brake on
+    secretory activation (`secretory_activation_brake`)."""
     drive = prolactin_receptor_signal(p, s.prolactin) * (1.0 - p.progesterone_brake_strength * occupancy)
     d_stat5 = p.stat5_on_per_h * drive * (1.0 - g.stat5) - p.stat5_off_per_h * g.stat5 * (
         1.0 + p.stat3_suppresses_stat5 * g.stat3
