@@ -416,7 +416,7 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
                                          "pressure and FIL slow secretion: the secretion rate stays "
                                          "constant for ~16-18 h after milking (Davis 1999; "
                                          "Stelwagen 2001), so a 12-h interval is not stasis"),
-        "lactose_vmax_mmol_h": (150.0, "30-40 kg milk/day over 4 quarters at 4.8% lactose; with "
+        "lactose_vmax_mmol_h": (165.0, "30-40 kg milk/day over 4 quarters at 4.8% lactose; with "
                                        "near-complete machine removal and ample storage (this "
                                        "preset) the quarters secrete close to capacity"),
         "secreted_lactose_mmol_l": (150.0, "bovine milk lactose ~4.8-5.0 % (milkman data)"),
@@ -450,12 +450,12 @@ SPECIES_PRESETS: dict[str, dict[str, tuple[float, str]]] = {
         "protein_early_excess": (0.1, "bovine colostrum is replaced by milk within days; protein % "
                                       "falls over the first weeks (Schutz 1990)"),
         "protein_early_decline_h": (240.0, "bovine transition milk lasts ~1-2 weeks"),
-        "fat_per_cell_g_h": (7.0, "fat made per cell independently of the lactose-driven water: fat % "
+        "fat_per_cell_g_h": (6.5, "fat made per cell independently of the lactose-driven water: fat % "
                                   "highest early and late, lowest near peak yield (Schutz 1990; "
                                   "Stanton 1992)"),
-        "secreted_fat_g_l": (27.0, "with fat_per_cell_g_h: bovine fat ~3.7-4.2 % (milkman data)"),
-        "secreted_protein_g_l": (19.0, "with transcytosis_protein_g_h: bovine protein ~3.1-3.6 %"),
-        "transcytosis_protein_g_h": (5.5, "protein made per cell (casein) independently of the "
+        "secreted_fat_g_l": (24.0, "with fat_per_cell_g_h: bovine fat ~3.5-4.0 % (milkman data)"),
+        "secreted_protein_g_l": (17.0, "with transcytosis_protein_g_h: bovine protein ~3.0-3.5 %"),
+        "transcytosis_protein_g_h": (5.0, "protein made per cell (casein) independently of the "
                                           "lactose-driven water: protein % lowest near peak, rising to "
                                           "~3.6 % by 300 DIM (Schutz 1990)"),
         "infant_stomach_week1_gain_ml": (1.0, "milking machine: no appetite limit"),
