@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "make_inputs": "lactojax.inputs",
     "feed_schedule": "lactojax.inputs",
     "regular_feeds": "lactojax.inputs",
+    "feeds_by_age": "lactojax.inputs",
     "milkings": "lactojax.inputs",
     "merge_schedules": "lactojax.inputs",
     "courses": "lactojax.inputs",
