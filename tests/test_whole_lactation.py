@@ -135,6 +135,7 @@ NEW_PARAMETERS = (
     "initial_milk_protein_g_l", "initial_milk_fat_g_l", "initial_somatic_cell_k_ml", "somatic_cell_shedding_k_ml_h",
     "somatic_cell_clearance_per_h", "complementary_ramp_h", "cell_apoptosis_cytokine_per_h",
     "cytokine_synthesis_inhibition", "cytokine_tj_half", "cytokine_duct_swelling", "somatic_cell_recruitment_k_ml_h",
+    "prolactin_night_peak_clock_h", "stat5_at_delivery", "lactose_capacity_at_delivery",
 )
 
 

@@ -78,7 +78,6 @@ def evaluate_masked(inputs, t):
     pumping = jnp.sum((w * feeds.is_pump)[:, None] * feeds.gland_mask, axis=0)
     profile = inputs.profile
     clock = jnp.mod(t + profile.delivery_clock_h, 24.0)
-    night = 0.5 * (1.0 + jnp.cos(2.0 * jnp.pi * (clock - drive_mod.NIGHT_PEAK_CLOCK_H) / 24.0))
     cl = drive_mod._course_level
     return drive_mod.Drive(
         suckling=stim - pumping,
@@ -89,7 +88,7 @@ def evaluate_masked(inputs, t):
         antibiotic=cl(inputs.antibiotic, t),
         inoculum=cl(inputs.nipple_breach, t),
         placenta_retained=jnp.where(t < profile.placenta_removal_h, 1.0, 0.0),
-        night=night,
+        clock_h=clock,
     )
 
 

@@ -86,6 +86,9 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "Noel 1974: 6.0x at weeks 7-28; Cox 1996: peak/basal 1.5x at 6 months", "prolactin"),
     _p("prolactin_night_gain", "1", 0.6, 0.0, 3.0, ("normal", 0.3),
        "larger suckling response at night (DESIGN.md §2; seed 002 'night feeds')", "prolactin"),
+    _p("prolactin_night_peak_clock_h", "h (clock)", 2.0, 0.0, 6.0, ("normal", 1.0),
+       "clock time of the largest suckling prolactin response (DESIGN.md §2: larger at night; "
+       "plasma prolactin peaks in the early morning hours, Sassin 1972)", "prolactin"),
     _p("dopamine_relief_per_suckle", "1", 8.0, 0.5, 50, (LN, 0.5),
        "suckling suppresses hypothalamic dopamine tone (seed 000)", "prolactin"),
     _p("dopamine_tau_min", "min", 20.0, 3, 90, (LN, 0.4),
@@ -164,6 +167,8 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
     # --- signalling -----------------------------------------------------------------
     _p("progesterone_brake_strength", "1", 0.995, 0.5, 0.999, (LG, 0.8),
        "progesterone receptor represses STAT5 target genes (seed 001)", "signalling"),
+    _p("stat5_at_delivery", "1", 0.02, 0.001, 0.3, (LG, 0.8),
+       "STAT5 activity at delivery, held low by the progesterone brake (seed 001)", "signalling"),
     _p("stat5_on_per_h", "1/h", 0.1, 0.02, 3, (LN, 0.5),
        "JAK2-STAT5 activation; hours time scale (seed 001: 'slow-acting')", "signalling"),
     _p("stat5_off_per_h", "1/h", 0.08, 0.01, 1, (LN, 0.5),
@@ -216,6 +221,9 @@ PARAMETER_TABLE: tuple[ParamSpec, ...] = (
        "time constant of the slow decline of activity per cell in established lactation "
        "(Boutinaud 2004; Capuco 2003); in women on-demand feeding holds output for months "
        "(Neville 1988), so it is long", "tissue"),
+    _p("lactose_capacity_at_delivery", "1", 0.01, 0.001, 0.3, (LG, 0.8),
+       "alpha-lactalbumin / lactose synthase at delivery: pre-colostrum lactose is low "
+       "(Kulski & Hartmann 1981)", "tissue"),
     _p("lactose_capacity_tau_h", "h", 18.0, 2, 60, (LN, 0.4),
        "alpha-lactalbumin / lactose synthase induction after STAT5 (seeds 000, 001)", "tissue"),
     # --- synthesis & composition ------------------------------------------------------

@@ -119,7 +119,7 @@ def _etdrk4_step(params: Params, inputs: Inputs, unravel, y, t, h, at, row, acti
 
     def field(tt, yy):
         state = unravel(yy)
-        drive = dataclasses.replace(base, night=drive_mod.night_weight(inputs, tt))
+        drive = dataclasses.replace(base, clock_h=drive_mod.clock_time(inputs, tt))
         d, env, fluxes = vector_field_with_drive(tt, state, params, inputs, drive)
         return ravel_pytree(d)[0], (state, drive, env, fluxes)
 

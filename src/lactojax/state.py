@@ -89,12 +89,12 @@ def initial_state(params: Params, inputs: Inputs) -> State:
         infant_intake=jnp.asarray(0.0),
     )
     glands = GlandState(
-        stat5=0.02 * ones,
+        stat5=params.stat5_at_delivery * ones,
         stat3=zeros,
         upr=zeros,
         active_cells=profile.alveolar_fraction * ones,
         quiescent_cells=zeros,
-        lactose_capacity=0.01 * ones,
+        lactose_capacity=params.lactose_capacity_at_delivery * ones,
         tj_open=params.tj_open_at_delivery * ones,
         milk_volume=volume,
         lactose=comp["lactose"] * litres,

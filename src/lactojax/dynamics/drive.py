@@ -7,8 +7,6 @@ import jax.numpy as jnp
 
 from lactojax.inputs import Courses, FeedSchedule, Inputs
 
-NIGHT_PEAK_CLOCK_H = 2.0  # the suckling prolactin response peaks around 02:00
-
 
 class Drive(eqx.Module):
     suckling: jnp.ndarray  # (G,) infant suckling stimulus x effectiveness, 0..1
@@ -19,7 +17,7 @@ class Drive(eqx.Module):
     antibiotic: jnp.ndarray  # (G,) efficacy level
     inoculum: jnp.ndarray  # (G,) 1e6 CFU/h entering through a nipple breach
     placenta_retained: jnp.ndarray  # 0/1
-    night: jnp.ndarray  # 0..1, smooth circadian weight (1 at 02:00, 0 at 14:00)
+    clock_h: jnp.ndarray  # clock time of day, h in [0, 24) (circadian phase)
 
 
 def _active_session(feeds: FeedSchedule, t):
@@ -35,10 +33,9 @@ def _course_level(c: Courses, t) -> jnp.ndarray:
     return jnp.sum(jnp.where(on, c.level, 0.0)[:, None] * c.gland_mask, axis=0)  # (G,)
 
 
-def night_weight(inputs: Inputs, t) -> jnp.ndarray:
-    """Smooth circadian weight at time t (h from delivery): 1 at 02:00, 0 at 14:00."""
-    clock = jnp.mod(t + inputs.profile.delivery_clock_h, 24.0)
-    return 0.5 * (1.0 + jnp.cos(2.0 * jnp.pi * (clock - NIGHT_PEAK_CLOCK_H) / 24.0))
+def clock_time(inputs: Inputs, t) -> jnp.ndarray:
+    """Clock time of day (h, 0..24) at time t (h from delivery)."""
+    return jnp.mod(t + inputs.profile.delivery_clock_h, 24.0)
 
 
 def evaluate(inputs: Inputs, t, at=None, session=None) -> Drive:
@@ -52,7 +49,6 @@ def evaluate(inputs: Inputs, t, at=None, session=None) -> Drive:
     stim = jnp.where(active, feeds.effectiveness[row], 0.0) * feeds.gland_mask[row]
     pump = feeds.is_pump[row]
     profile = inputs.profile
-    night = night_weight(inputs, t)
     return Drive(
         suckling=stim * (1.0 - pump),
         pumping=stim * pump,
@@ -62,5 +58,5 @@ def evaluate(inputs: Inputs, t, at=None, session=None) -> Drive:
         antibiotic=_course_level(inputs.antibiotic, at),
         inoculum=_course_level(inputs.nipple_breach, at),
         placenta_retained=jnp.where(at < profile.placenta_removal_h, 1.0, 0.0),
-        night=night,
+        clock_h=clock_time(inputs, t),
     )

@@ -28,6 +28,12 @@ def prolactin_basal(p: Params, t) -> jnp.ndarray:
     return late + (p.prolactin_basal_term_ng_ml - late) * jnp.exp(-t / p.prolactin_basal_decline_h)
 
 
+def night_weight(p: Params, clock_h) -> jnp.ndarray:
+    """Smooth circadian weight, 0..1: 1 at `prolactin_night_peak_clock_h`, 0 twelve hours
+    later."""
+    return 0.5 * (1.0 + jnp.cos(2.0 * jnp.pi * (clock_h - p.prolactin_night_peak_clock_h) / 24.0))
+
+
 def prolactin_secretion_fold(p: Params, t, night) -> jnp.ndarray:
     """Pituitary secretion fold under full dopamine relief; declines with lactation stage."""
     late = p.prolactin_secretion_fold_late
@@ -118,7 +124,7 @@ def systemic_rates(
 
     # Prolactin: secretion = basal x fold^(1 - inhibition); fold^0 = 1 at basal tone.
     inhibition = dopamine_inhibition(p, s, drive)
-    fold = prolactin_secretion_fold(p, t, drive.night)
+    fold = prolactin_secretion_fold(p, t, night_weight(p, drive.clock_h))
     # The suckling-induced rise (fold^(1 - inhibition) - 1 > 0) is blunted early in obesity;
     # suppression below basal (dopamine agonists) is not.
     rise = fold ** (1.0 - inhibition) - 1.0
