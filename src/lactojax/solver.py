@@ -42,14 +42,19 @@ class SolverSettings:
       fastest, most at their start (milk ejection, the infant's first minutes of intake):
       over 50 prior draws of a 365-day mother, 3 equal steps leave 5 of 50 draws more than
       2 % off per feed, 3 steps growing 1.5x none (max 0.7 %; README "Whole lactations").
+      With the whole-lactation physiology (issue 12: fat leaves with the gland's emptying)
+      3 growing steps put one draw 3.6 % off in colostral-day fat; 4 keep all within 0.5 %.
     max_step_h: longest step between sessions, hours (method='sessions'); outputs between
       steps come from the method's continuous extension. 6 h: with the whole-lactation
       physiology (cow quarters' paracellular exchange, issue 12) 12-h steps put 3 of 50
       prior draws of a 305-day cow 1.0-1.8 % off in daily milk sodium; 6-h steps 0.5 % at
       most on those draws.
     recovery_h: extra step boundaries this long after each session's end (method='sessions'):
-      a short step while oxytocin, dopamine tone and prolactin relax after a session
-      (without it, milk composition is off by ~2 % after 12-h milking intervals).
+      short steps while oxytocin, dopamine tone and prolactin relax after a session (without
+      them, milk composition is off by ~2 % after 12-h milking intervals). Two, at 0.15 and
+      0.5 h: the cow's milking prolactin release (fold 150 under full dopamine relief, issue
+      12) after a fast dopamine recovery is too sharp for one 0.5-h step (1.1 % in daily
+      citrate on one of 50 cow draws; 0.2 % with the extra boundary).
     startup_h, startup_step_h: steps no longer than startup_step_h over the first startup_h
       hours (method='sessions'): progesterone withdrawal and the colostral transition
       (0.5-h steps leave day-0 colostrum composition up to 8 % off in prior draws; 0.2-h
@@ -78,10 +83,10 @@ class SolverSettings:
     checkpoints: int | None = None
     throw: bool = True
     dt0_h: float = 0.01
-    session_steps: int = 3
+    session_steps: int = 4
     session_growth: float = 1.5
     max_step_h: float = 6.0
-    recovery_h: tuple = (0.5,)
+    recovery_h: tuple = (0.15, 0.5)
     startup_h: float = 96.0
     startup_step_h: float = 0.2
 
