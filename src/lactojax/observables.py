@@ -85,9 +85,11 @@ REGISTRY: tuple[Observable, ...] = (
     # per removal session (dairy conventions: kg, % w/w)
     _O("yield_kg", "kg", SESSION, data=("milk_yield_per_milking",)),
     _O("yield_kg_per_day", "kg/d", SESSION_RATE, key="yield_kg", data=("milk_yield_daily",)),
-    _O("fat_pct", "%", SESSION, data=("fat_pct",)),
-    _O("protein_pct", "%", SESSION, data=("protein_pct",)),
-    _O("lactose_pct", "%", SESSION, data=("lactose_pct",)),
+    # composition of the milk removed: one milking, or a test day / week pooled by yield
+    # (a proportional composite sample, as milk recording takes; ICAR guidelines section 2)
+    _O("fat_pct", "%", SESSION_POOLED, data=("fat_pct",), weight="yield_kg"),
+    _O("protein_pct", "%", SESSION_POOLED, data=("protein_pct",), weight="yield_kg"),
+    _O("lactose_pct", "%", SESSION_POOLED, data=("lactose_pct",), weight="yield_kg"),
     # SCC of the milk removed (composite over the glands milked; pooled over the sessions of
     # a test-day or weekly record by yield). Log-scale likelihood: dairy recording analyses
     # log SCC (somatic cell score = log2(SCC / 100) + 3, SCC in 1e3/mL; Ali & Shook 1980,

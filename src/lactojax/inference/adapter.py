@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from lactojax.inference.config import FitConfig
 from lactojax.inference.priors import PriorSet
-from lactojax.inference.problem import (FitData, dataset_cohort, design_inputs, group_problem, hierarchical_problem,
-                                       load_rows)
+from lactojax.inference.problem import (FitData, dataset_cohort, dataset_covariates, design_inputs, group_problem,
+                                       hierarchical_problem, load_rows)
 from lactojax.parameters import Params
 
 
@@ -20,11 +20,17 @@ def problem_from_config(cfg: FitConfig) -> FitData:
     horizon_days = float(f.horizon_days)
     settings = cfg.solver.settings()
     if f.model == "hierarchical":
-        table, inputs = dataset_cohort(list(f.datasets), horizon_days, h.max_subjects, tuple(h.subjects))
+        if h.until_day is not None:  # records after until_day are held out: simulate only up to it
+            horizon_days = min(horizon_days, h.until_day + 1.0)
+        table, inputs = dataset_cohort(list(f.datasets), horizon_days, h.max_subjects, tuple(h.subjects),
+                                       until_day=h.until_day)
+        covariates = dataset_covariates(list(f.datasets), list(inputs))
         data = hierarchical_problem(
             table, inputs, list(p.estimate), species=f.species, fixed=dict(p.fixed), settings=settings,
             tau_scale=h.tau_scale, prior=p.prior_overrides(), label=f.name,
-            design={"subjects": list(inputs), "horizon_days": horizon_days})
+            design={"subjects": list(inputs), "horizon_days": horizon_days, "datasets": list(f.datasets),
+                    "levels": list(h.levels), "until_day": h.until_day},
+            covariates=covariates, levels=h.levels, offset_scale=h.offset_scale)
     else:
         base = Params.nominal(f.species, **p.fixed)
         prior = PriorSet.from_table(list(p.estimate), p.prior_overrides(),

@@ -29,6 +29,7 @@ from lactojax.solver import ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSet
 
 METHODS = ("map", "nuts", "svi")
 MODELS = ("group", "hierarchical")
+POPULATION_FACTORS = ("breed", "parity")  # lactojax.datasets.subjects
 GUIDES = ("normal", "mvn", "lowrank")
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
 
@@ -355,7 +356,21 @@ class HierarchicalSection(Section):
                              "(unconstrained z-scale)")
     max_subjects: int | None = Field(None, ge=1, description="fit at most this many subjects (first in the data); "
                                      "unset: all")
-    subjects: Unique[str] = Field((), description="subject ids fitted; empty: all (up to max_subjects)")
+    subjects: Unique[str] = Field((), description="subject ids fitted (`<id>` or `<dataset>:<id>`); empty: all "
+                                  "(up to max_subjects); `lactojax fit --subjects`")
+    levels: Unique[Literal[POPULATION_FACTORS]] = Field(
+        (), description="population factors (subject covariates): the first one's levels get separate population "
+                        "centres (e.g. breed), each further one's levels offsets from its first level (e.g. parity "
+                        "2 and 3+ against 1); empty: one population")
+    offset_scale: float = Field(0.5, gt=0, description="normal prior sd of the level offsets of levels[1:] "
+                                "(unconstrained z-scale)")
+    until_day: float | None = Field(None, gt=0, multiple_of=1, description="fit only the records up to this day in "
+                                    "milk and forecast the rest (predictions.csv still covers the whole horizon); "
+                                    "`lactojax fit --until-day`")
+    forecast_days: int = Field(305, ge=1, description="days in milk covered by predictions.csv and lactations.csv "
+                               "(cow and goat fits)")
+    predictive_draws: int = Field(100, ge=1, description="posterior draws simulated over forecast_days for "
+                                  "predictions.csv and lactations.csv")
 
     @model_validator(mode="after")
     def _check(self):
@@ -428,19 +443,28 @@ class FitConfig(Section):
         return cls(**raw, source=source)
 
     def with_overrides(self, method: str | None = None, chains: int | None = None,
-                       draws: int | None = None, warmup: int | None = None) -> "FitConfig":
-        """Command-line overrides (`lactojax fit --method/--chains/--draws/--warmup`);
-        `draws` also sets the SVI draws to draws x chains. Errors name the option."""
+                       draws: int | None = None, warmup: int | None = None, subjects=None,
+                       until_day: float | None = None) -> "FitConfig":
+        """Command-line overrides (`lactojax fit --method/--chains/--draws/--warmup/--subjects/
+        --until-day`); `draws` also sets the SVI draws to draws x chains. Errors name the
+        option."""
         cfg = self
+        if (subjects is not None or until_day is not None) and cfg.fit.model != "hierarchical":
+            raise ConfigError("--subjects and --until-day select lactations of a herd fit: the configuration "
+                              "needs fit.model = \"hierarchical\"", "--subjects/--until-day")
+        if subjects is not None:  # an explicit list of lactations replaces the file's cap
+            cfg = cfg.replace(hierarchical=cfg.hierarchical.replace(max_subjects=None))
         for option, section, value in (("method", "fit", method), ("chains", "nuts", chains),
-                                       ("warmup", "nuts", warmup), ("draws", "nuts", draws)):
+                                       ("warmup", "nuts", warmup), ("draws", "nuts", draws),
+                                       ("subjects", "hierarchical", None if subjects is None else tuple(subjects)),
+                                       ("until_day", "hierarchical", until_day)):
             if value is not None:
                 try:
                     cfg = cfg.replace(**{section: getattr(cfg, section).replace(**{option: value})})
                     if option == "draws":
                         cfg = cfg.replace(svi=cfg.svi.replace(draws=max(value * cfg.nuts.chains, 1)))
                 except ConfigError as err:
-                    raise err.at(f"--{option}") from None
+                    raise err.at(f"--{option.replace('_', '-')}") from None
         return cfg
 
     def to_toml(self) -> str:

@@ -2,13 +2,20 @@
 SVI, for group and hierarchical models alike.
 
 The unconstrained vector x is, for model="group", z in R^k (the prior's scale,
-`PriorSet`); for model="hierarchical" it is (mu, log tau, eta) with k + k + S k entries,
-non-centred:
+`PriorSet`); for model="hierarchical" it is (mu, log tau, delta, eta) with
+C k + k + O k + S k entries, non-centred:
 
-    mu ~ prior of the parameter table (density on z, bounds respected)
+    mu_cj ~ prior of the parameter table   population centre c (e.g. a breed; C >= 1)
     tau_j ~ HalfNormal(tau_scale)          population spread of parameter j (z-scale)
+    delta_lj ~ Normal(0, offset_scale)     offset of level l of a further factor (e.g.
+                                           parity 2, parity 3+; its first level is the
+                                           reference, offset 0)
     eta_ij ~ Normal(0, 1)                  subject i
-    z_ij = mu_j + tau_j eta_ij,  theta_ij = T_j(z_ij)   (always inside the bounds)
+    z_ij = mu_c(i)j + sum_l D_il delta_lj + tau_j eta_ij,  theta_ij = T_j(z_ij)
+                                           (always inside the bounds)
+
+with c(i) the subject's centre (`FitProblem.centre_of`) and D its 0/1 level design
+(`FitProblem.offset_design`). Without population factors C = 1 and O = 0.
 
 (the log tau Jacobian is included: the same density numpyro builds from these sites).
 Subjects are simulated together (`simulate` vmapped over the subject axis of the inputs).
@@ -114,13 +121,26 @@ def unpack(problem: FitProblem, x):
     prior = problem.prior
     if problem.model == "group":
         return x, prior.log_prob_z(x)
+    mu, log_tau, delta, eta = split(problem, x)
     k, s = problem.k, problem.n_subjects
-    mu, log_tau, eta = x[..., :k], x[..., k : 2 * k], x[..., 2 * k :].reshape(x.shape[:-1] + (s, k))
-    tau, scale = jnp.exp(log_tau), problem.tau_scale
-    log_prior = (prior.log_prob_z(mu)
+    tau, scale, d_scale = jnp.exp(log_tau), problem.tau_scale, problem.offset_scale
+    n_delta = delta.shape[-2] * k
+    log_prior = (jnp.sum(prior.log_prob_z(mu), -1)
                  + jnp.sum(_HALF_NORMAL_CONST - jnp.log(scale) - 0.5 * (tau / scale) ** 2 + log_tau, -1)
+                 - 0.5 * jnp.sum((delta / d_scale) ** 2, (-2, -1)) - n_delta * (jnp.log(d_scale) + 0.5 * _LOG_2PI)
                  - 0.5 * jnp.sum(eta**2, (-2, -1)) - 0.5 * s * k * _LOG_2PI)
-    return mu[..., None, :] + tau[..., None, :] * eta, log_prior
+    centre = jnp.take(mu, problem.centre_of, axis=-2) + problem.offset_design @ delta
+    return centre + tau[..., None, :] * eta, log_prior
+
+
+def split(problem: FitProblem, x):
+    """Hierarchical x (..., dim) -> mu (..., C, k), log tau (..., k), delta (..., O, k),
+    eta (..., S, k) (module doc)."""
+    k, c, o, s = problem.k, problem.n_centres, problem.n_offsets, problem.n_subjects
+    lead = x.shape[:-1]
+    ends = np.cumsum([c * k, k, o * k])
+    return (x[..., : ends[0]].reshape(lead + (c, k)), x[..., ends[0] : ends[1]],
+            x[..., ends[1] : ends[2]].reshape(lead + (o, k)), x[..., ends[2] :].reshape(lead + (s, k)))
 
 
 def _log_density_unguarded(problem: FitProblem, x):
@@ -200,19 +220,38 @@ def evaluate_draws(problem: FitProblem, xs, batch: int = 64):
 
 def posterior_variables(problem: FitProblem, xs) -> dict[str, np.ndarray]:
     """Draws of x (..., dim) as named variables in model units: `<param>` (group), or
-    `mu_<param>` (population centre), `tau_<param>` (population spread, z-scale) and
+    `mu_<param>` (population centre; a trailing centre axis when there are several),
+    `tau_<param>` (population spread, z-scale), `delta_<param>` (offsets of the further
+    factors' levels, z-scale, trailing level axis; only when there are such levels) and
     `<param>` with a trailing subject axis (hierarchical)."""
     xs = jnp.asarray(xs, dtype=float)
     prior = problem.prior
     if problem.model == "group":
         theta = np.asarray(prior.z_to_theta(xs))
         return {n: theta[..., i] for i, n in enumerate(problem.names)}
-    k = problem.k
-    mu = np.asarray(prior.z_to_theta(xs[..., :k]))
-    tau = np.exp(np.asarray(xs[..., k : 2 * k]))
+    mu_z, log_tau, delta, _ = split(problem, xs)
+    mu = np.asarray(prior.z_to_theta(mu_z))
+    mu = mu[..., 0, :] if problem.n_centres == 1 else np.moveaxis(mu, -2, -1)  # (..., k[, C])
+    tau = np.exp(np.asarray(log_tau))
     theta = np.asarray(prior.z_to_theta(unpack(problem, xs)[0]))
-    return {f"{prefix}{n}": v[..., i] for prefix, v in (("mu_", mu), ("tau_", tau), ("", theta))
-            for i, n in enumerate(problem.names)}
+    groups = [("mu_", mu), ("tau_", tau)]
+    if problem.n_offsets:
+        groups.append(("delta_", np.moveaxis(np.asarray(delta), -2, -1)))
+    groups.append(("", theta))
+    out = {}
+    for prefix, v in groups:
+        for i, n in enumerate(problem.names):
+            out[f"{prefix}{n}"] = _param_slice(v, i, prefix, problem)
+    return out
+
+
+def _param_slice(v, i, prefix, problem):
+    """Parameter i of a stacked variable: the last axis is the parameter for tau_ and for
+    a single centre; mu_ (several centres) and delta_ carry (..., k, levels); subject-level
+    theta is (..., S, k)."""
+    if prefix == "" or prefix == "tau_" or (prefix == "mu_" and problem.n_centres == 1):
+        return v[..., i]
+    return v[..., i, :]
 
 
 def embed(problem: FitProblem, z):
@@ -221,8 +260,9 @@ def embed(problem: FitProblem, z):
     z = np.asarray(z, dtype=float)
     if problem.model == "group":
         return z
-    extra = np.zeros(z.shape[:-1] + (problem.dim - 2 * problem.k,))
-    return np.concatenate([z, np.full_like(z, np.log(INITIAL_TAU)), extra], axis=-1)
+    centres = np.concatenate([z] * problem.n_centres, axis=-1)
+    extra = np.zeros(z.shape[:-1] + (problem.dim - (problem.n_centres + 1) * problem.k,))
+    return np.concatenate([centres, np.full_like(z, np.log(INITIAL_TAU)), extra], axis=-1)
 
 
 def x_of_theta(problem: FitProblem, theta):
@@ -249,5 +289,5 @@ def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: boo
 
 
 __all__ = ["TRACES", "embed", "evaluate_draws", "log_density", "loglik_terms", "posterior_variables",
-           "predict", "simulate_values", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
+           "predict", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
            "x_of_theta"]

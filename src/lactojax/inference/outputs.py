@@ -116,10 +116,17 @@ def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, a
     constant = {"scale": scale, **{k: rows[k].to_numpy(dtype=float) for k in ("t_start_h", "t_end_h")},
                 **{k: rows[k].to_numpy(dtype=str) for k in ("dataset", "observable")}}
     dims = {"y": ["row"], "y_mean": ["row"], **{k: ["row"] for k in constant}}
-    dims.update({k: ["subject"] for k, v in variables.items() if np.ndim(v) == 3})
     coords = {"row": np.arange(len(rows))}
-    if data.subjects:
+    if data.subjects:  # hierarchical: subject-level parameters, centres (mu_) and level offsets (delta_)
         coords["subject"] = np.asarray(data.subjects, dtype=str)
+        for k, v in variables.items():
+            if np.ndim(v) == 3:
+                dim = "centre" if k.startswith("mu_") else "level" if k.startswith("delta_") else "subject"
+                dims[k] = [dim]
+        if len(data.centres) > 1:
+            coords["centre"] = np.asarray(data.centres, dtype=str)
+        if data.offsets:
+            coords["level"] = np.asarray(data.offsets, dtype=str)
     idata = az.from_dict(posterior=variables, observed_data={"y": rows["value"].to_numpy(dtype=float)},
                          constant_data=constant, posterior_predictive={"y": y_rep, "y_mean": pred},
                          log_likelihood={"y": terms}, coords=coords, dims=dims,
@@ -150,7 +157,9 @@ def summary_table(idata, names, units) -> pd.DataFrame:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = az.summary(idata, var_names=list(names), hdi_prob=0.94, round_to="none")
+        # a name with a coordinate ("mu_x[breed=Jersey]") is a row of its variable's summary
+        var_names = list(dict.fromkeys(n.split("[")[0] for n in names))
+        s = az.summary(idata, var_names=var_names, hdi_prob=0.94, round_to="none")
     s = s.reindex(list(names))
     df = pd.DataFrame({"parameter": list(names), "unit": list(units),
                        **{c: s[c].to_numpy() if c in s else np.nan for c in SUMMARY_COLUMNS[2:]}})

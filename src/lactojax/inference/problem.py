@@ -53,7 +53,7 @@ from lactojax.datasets.arrays import individual_kind
 from lactojax.datasets.exclusions import exclusion_reasons
 from lactojax.datasets.vocabulary import CODES, default_noise_sigma
 from lactojax.inference.priors import PriorSet
-from lactojax.inputs import Inputs, make_inputs, milkings, regular_feeds, stack_inputs
+from lactojax.inputs import Inputs, feed_schedule, make_inputs, milkings, regular_feeds, stack_inputs
 from lactojax.parameters import Params
 from lactojax.solver import SolverSettings
 
@@ -106,7 +106,14 @@ class FitProblem(eqx.Module):
     tau_scale: jnp.ndarray  # hierarchical: HalfNormal scale of the population spreads (z-scale)
     names: tuple[str, ...] = eqx.field(static=True)
     settings: SolverSettings = eqx.field(static=True)
+    # hierarchical population levels (lactojax.inference.density, module doc): each subject's
+    # population centre (S,), and its 0/1 design over the non-reference levels of the
+    # offset factors (S, O), whose offsets have a Normal(0, offset_scale) prior (z-scale)
+    centre_of: jnp.ndarray = eqx.field(default_factory=lambda: jnp.zeros(1, dtype=jnp.int32))
+    offset_design: jnp.ndarray = eqx.field(default_factory=lambda: jnp.zeros((1, 0)))
+    offset_scale: jnp.ndarray = eqx.field(default_factory=lambda: jnp.asarray(0.5))
     model: str = eqx.field(static=True, default="group")
+    n_centres: int = eqx.field(static=True, default=1)  # population centres (first factor's levels)
     readers: tuple[str, ...] = eqx.field(static=True, default=(ob.DAILY,))
 
     @property
@@ -118,9 +125,17 @@ class FitProblem(eqx.Module):
         return int(self.inputs.feeds.start_h.shape[0]) if self.model == "hierarchical" else 1
 
     @property
+    def n_offsets(self) -> int:
+        """Non-reference levels of the offset factors."""
+        return int(self.offset_design.shape[-1])
+
+    @property
     def dim(self) -> int:
-        """Length of the unconstrained vector x: z (group); mu, log tau, eta (hierarchical)."""
-        return self.k if self.model == "group" else self.k * (2 + self.n_subjects)
+        """Length of the unconstrained vector x: z (group); mu (one per centre), log tau,
+        offsets, eta (hierarchical)."""
+        if self.model == "group":
+            return self.k
+        return self.k * (self.n_centres + 1 + self.n_offsets + self.n_subjects)
 
     def with_values(self, values) -> "FitProblem":
         """The same problem (same shapes: no new compilation) with other observed values."""
@@ -139,6 +154,11 @@ class FitData:
     label: str = "fit"
     design: dict = dataclasses.field(default_factory=dict)
     subjects: tuple[str, ...] = ()
+    # hierarchical: labels of the population centres ("breed=Jersey"; one "all" without
+    # factors) and of the offset levels ("parity=2"), and each subject's covariates
+    centres: tuple[str, ...] = ("all",)
+    offsets: tuple[str, ...] = ()
+    covariates: pd.DataFrame | None = None
 
     def with_values(self, values) -> "FitData":
         rows = self.rows.assign(value=np.asarray(values, dtype=float))
@@ -267,17 +287,48 @@ def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, ba
     return FitData(problem, rows, excluded, species, label, dict(design or {}))
 
 
+def population_levels(subjects: Sequence[str], covariates: pd.DataFrame | None, levels: Sequence[str]):
+    """(centre index (S,), centre labels, offset design (S, O), offset labels) of the
+    population factors `levels` (columns of `covariates`, one row per subject): the first
+    factor's levels are separate population centres, every further factor's levels other
+    than its first (the reference) are offsets (density module doc)."""
+    n = len(subjects)
+    if not levels:
+        return np.zeros(n, dtype=np.int32), ("all",), np.zeros((n, 0)), ()
+    if covariates is None:
+        raise ValueError(f"population levels {list(levels)} need subject covariates")
+    cov = covariates.set_index("subject").reindex(list(subjects))
+    for f in levels:
+        if f not in cov.columns:
+            raise ValueError(f"population level {f!r}: not a subject covariate (expected one of "
+                             f"{[c for c in cov.columns if c != 'milkings_per_day']})")
+    values = {f: cov[f].fillna("unrecorded").astype(str).to_numpy() for f in levels}
+    centre_labels = sorted(set(values[levels[0]]))
+    centre_of = np.array([centre_labels.index(v) for v in values[levels[0]]], dtype=np.int32)
+    columns, labels = [], []
+    for f in levels[1:]:
+        for level in sorted(set(values[f]))[1:]:
+            columns.append((values[f] == level).astype(float))
+            labels.append(f"{f}={level}")
+    design = np.stack(columns, axis=1) if columns else np.zeros((n, 0))
+    return centre_of, tuple(f"{levels[0]}={c}" for c in centre_labels), design, tuple(labels)
+
+
 def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, Inputs],
                          names: Sequence[str], species: str = "cow", fixed: Mapping | None = None,
                          settings: SolverSettings | None = None, tau_scale: float = 0.3,
                          noise_sigma=None, prior: Mapping | None = None, label: str = "cohort",
-                         design: Mapping | None = None) -> FitData:
+                         design: Mapping | None = None, covariates: pd.DataFrame | None = None,
+                         levels: Sequence[str] = (), offset_scale: float = 0.5) -> FitData:
     """A population fit of individual records: `table` has columns subject, observable,
     t_start_h, t_end_h, value (model units), and optionally reason (non-empty: the row is
     kept out of fitting by a dataset exclusion rule and listed in `excluded` with it); each
-    subject is simulated with its own inputs (one horizon and schedule shape for all).
-    Records use the vocabulary's individual likelihood with the default noise scales."""
+    subject is simulated with its own inputs (one horizon and gland count for all;
+    schedules are padded to one length). Records use the vocabulary's individual
+    likelihood with the default noise scales. `levels`: population factors, columns of
+    `covariates` (subject, breed, parity, ...; `population_levels`)."""
     subjects = list(inputs_by_subject)
+    centre_of, centres, offset_design, offsets = population_levels(subjects, covariates, tuple(levels))
     table = table[table["subject"].isin(subjects)].reset_index(drop=True)
     observable = table["observable"].to_numpy(dtype=object)
     code = np.array([CODES.get(o, 0) for o in observable], dtype=np.int32)
@@ -300,10 +351,13 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
     problem = FitProblem(
         prior=priors, base=base, inputs=stack_inputs(inputs), rows=data,
         noise=lk.NoiseModel(jnp.asarray(sigma)), tau_scale=jnp.asarray(float(tau_scale)),
-        names=tuple(names),
+        centre_of=jnp.asarray(centre_of), offset_design=jnp.asarray(offset_design),
+        offset_scale=jnp.asarray(float(offset_scale)), names=tuple(names),
         settings=(settings or SolverSettings(rtol=1e-4, atol=1e-4)).replace(throw=False),
-        model="hierarchical", readers=_readers(rows) if len(rows) else (ob.SESSION,))
-    return FitData(problem, rows, excluded, species, label, dict(design or {}), tuple(subjects))
+        model="hierarchical", n_centres=len(centres), readers=_readers(rows) if len(rows) else (ob.SESSION,))
+    return FitData(problem, rows, excluded, species, label, dict(design or {}), tuple(subjects), centres,
+                   offsets, None if covariates is None else
+                   covariates.set_index("subject").reindex(subjects).reset_index())
 
 
 # --------------------------------------------------------------------------------------
@@ -326,14 +380,54 @@ def cow_inputs(days: float, clock_h: Sequence[float] = (5.0, 14.5), calving_cloc
                                 calving_clock_h=calving_clock_h), days)
 
 
+MILKING_DURATION_MIN = 8.0  # one machine / hand milking of all quarters (inputs.milkings)
+
+
 def dataset_cow_inputs(name: str, days: float) -> Inputs:
     """`cow_inputs` at a cow dataset's recorded milking design (clock times, calving time,
     glands; lactojax.datasets.design)."""
-    from lactojax.datasets import design_for
+    return lactation_inputs(name, days)
 
-    design = design_for(name)
-    return cow_inputs(days, design.milking_clock_h or (5.0, 17.0), design.birth_clock_h or 12.0,
-                      design.n_glands)
+
+def _milking_clock(name: str, milkings_per_day: float | None):
+    """(clock times, calving clock time, glands) of a dataset's design; with
+    `milkings_per_day` (a lactation's recorded frequency) that many evenly spaced milkings
+    from the design's first clock time."""
+    from lactojax.datasets.design import CALVING_CLOCK_H, DESIGNS
+
+    design = DESIGNS.get(name)
+    clock = tuple(design.milking_clock_h) if design is not None and design.milking_clock_h else (5.0, 17.0)
+    calving = design.birth_clock_h if design is not None and design.birth_clock_h is not None else CALVING_CLOCK_H
+    glands = design.n_glands if design is not None and design.n_glands else 4
+    if milkings_per_day is not None and np.isfinite(milkings_per_day) and round(milkings_per_day) != len(clock):
+        f = int(round(milkings_per_day))
+        clock = tuple((clock[0] + 24.0 * i / f) % 24.0 for i in range(f))
+    return clock, calving, glands
+
+
+def lactation_inputs(name: str, days: float, milkings_per_day: float | None = None,
+                     record_times_h: Sequence[float] = ()) -> Inputs:
+    """One lactation's milkings: the dataset's design (clock times, calving clock time,
+    quarters; `lactojax.datasets.design`), at the lactation's own frequency when recorded
+    (`milkings_per_day`, e.g. subjects.csv), plus a milking at every recorded per-milking
+    time (`record_times_h`, hours after calving) that no scheduled milking is within
+    `SESSION_TOLERANCE_H` of. Scheduled milkings without a record stay: an unrecorded
+    milking still emptied the udder."""
+    clock, calving, glands = _milking_clock(name, milkings_per_day)
+    planned = milkings(days, clock_times_h=clock, n_glands=glands, calving_clock_h=calving,
+                       duration_min=MILKING_DURATION_MIN)
+    starts = np.asarray(planned.start_h)
+    times = np.asarray([t for t in record_times_h if 0.0 < t < 24.0 * days], dtype=float)
+    extra = np.unique(times[[np.min(np.abs(starts - t), initial=np.inf) > SESSION_TOLERANCE_H for t in times]])
+    if extra.size == 0:
+        return make_inputs(planned, days)
+    all_starts = np.sort(np.concatenate([starts, extra]))
+    # a recorded milking closer to a planned one than a milking lasts replaces it
+    keep = np.concatenate([[True], np.diff(all_starts) > MILKING_DURATION_MIN / 60.0])
+    all_starts = all_starts[keep]
+    return make_inputs(feed_schedule(all_starts, np.full(all_starts.size, MILKING_DURATION_MIN / 60.0),
+                                     np.ones((all_starts.size, glands)), 1.0, 1.0,
+                                     source=f"{name}: milkings"), days)
 
 
 def dataset_records(name: str, with_excluded: bool = False) -> pd.DataFrame:
@@ -348,24 +442,62 @@ def dataset_records(name: str, with_excluded: bool = False) -> pd.DataFrame:
     return ds.table.assign(value=ds.table["value_model"], dataset=name, reason=exclusion_reasons(ds.table))
 
 
+PER_MILKING = "milk_yield_per_milking"  # records whose times are milkings
+
+
+def until_day_h(until_day: float) -> float:
+    """End of day `until_day` in milk, hours after calving (day d covers [24 d - 12, 24 d + 12))."""
+    from lactojax.datasets.design import day_window_h
+
+    return day_window_h(until_day)[1]
+
+
 def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | None = None,
-                   subjects: Sequence[str] = ()):
+                   subjects: Sequence[str] = (), until_day: float | None = None):
     """(records, inputs by subject) of cow datasets' lactations - those named in `subjects`
     (ids, or "<dataset>:<id>"; empty: all), at most `max_subjects` of them (first in the
-    data) - named "<dataset>:<id>", each milked at its dataset's recorded design: the input
-    of `hierarchical_problem`. The records include the rows a dataset's exclusion rules keep
-    out of fitting, with their reason (they appear in the fit's excluded rows)."""
+    data) - named "<dataset>:<id>", each milked at its own design (`lactation_inputs`: the
+    dataset's design at the lactation's recorded frequency, plus its recorded milking
+    times): the input of `hierarchical_problem`. The records include the rows a dataset's
+    exclusion rules keep out of fitting, with their reason (they appear in the fit's
+    excluded rows), and with `until_day` the records after that day in milk, with the
+    reason "held out" (a forecast is judged on them). A subject asked for by name that
+    has no usable record is an error."""
+    from lactojax.datasets.subjects import subject_covariates
+
     tables, inputs = [], {}
+    wanted = set(subjects)
+    found = set()
     for name in datasets:
         t = dataset_records(name, with_excluded=True)
+        if until_day is not None:
+            late = (t["t_end_h"] > until_day_h(until_day) + 1e-6) & (t["reason"] == "")
+            t.loc[late, "reason"] = f"held out: after day {until_day:g} in milk (fit.until_day; forecast)"
         ids = [i for i in pd.unique(t.loc[t["reason"] == "", "subject"].astype(str))
-               if not subjects or i in subjects or f"{name}:{i}" in subjects]
+               if not subjects or i in wanted or f"{name}:{i}" in wanted]
+        found |= set(ids) | {f"{name}:{i}" for i in ids}
         ids = ids[: max(0, max_subjects - len(inputs))] if max_subjects is not None else ids
         t = t[t["subject"].astype(str).isin(ids)]
         tables.append(t.assign(subject=name + ":" + t["subject"].astype(str)))
-        design = dataset_cow_inputs(name, days)
-        inputs.update({f"{name}:{i}": design for i in ids})
+        per_day = subject_covariates(load_dataset(name)).set_index("subject")["milkings_per_day"]
+        times = t.loc[t["observable"] == PER_MILKING].groupby("subject")["t_end_h"].apply(list)
+        for i in ids:
+            inputs[f"{name}:{i}"] = lactation_inputs(name, days, per_day.get(i), times.get(f"{name}:{i}", ()))
+    missing = sorted(wanted - found)
+    if missing:
+        raise ValueError(f"subjects {missing[:5]}{' ...' if len(missing) > 5 else ''}: no usable record in "
+                         f"{list(datasets)}" + (f" up to day {until_day:g}" if until_day is not None else ""))
     return pd.concat(tables, ignore_index=True), inputs
+
+
+def dataset_covariates(datasets: Sequence[str], subjects: Sequence[str]) -> pd.DataFrame:
+    """Covariates (`lactojax.datasets.subjects`) of the subjects "<dataset>:<id>"."""
+    from lactojax.datasets.subjects import subject_covariates
+
+    frames = [subject_covariates(load_dataset(n)).assign(subject=lambda c, n=n: n + ":" + c["subject"])
+              for n in datasets]
+    cov = pd.concat(frames, ignore_index=True)
+    return cov[cov["subject"].isin(list(subjects))].reset_index(drop=True)
 
 
 def load_rows(datasets: Sequence[str], include_flags: Sequence[str] = ()) -> pd.DataFrame:
@@ -402,6 +534,7 @@ def __getattr__(name):  # the configuration adapter lives in lactojax.inference.
 OBSERVABLE_MAP: dict[str, tuple[str, str]] = {d: (o.reader, o.name) for d, o in ob.BY_DATA_NAME.items()}
 
 __all__ = ["EVENT_REFERENCE_DAY", "FIT_SESSIONS", "FitData", "FitProblem", "OBSERVABLE_MAP", "POOLED_MIN_WINDOW_H",
-           "RowData", "cow_inputs", "dataset_cohort", "dataset_cow_inputs", "dataset_records", "design_inputs",
-           "feature_offsets", "group_problem", "hierarchical_problem", "load_rows", "map_row",
+           "RowData", "cow_inputs", "dataset_cohort", "dataset_covariates", "dataset_cow_inputs", "dataset_records",
+           "design_inputs", "lactation_inputs", "until_day_h",
+           "feature_offsets", "group_problem", "hierarchical_problem", "load_rows", "map_row", "population_levels",
            "row_days", "synthetic_rows"]

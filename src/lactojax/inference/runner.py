@@ -68,6 +68,21 @@ def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rat
     return find_map(vg, z0, steps=steps, learning_rate=learning_rate, screening=screening)
 
 
+def population_names(data: FitData) -> tuple[list[str], list[str]]:
+    """Summary-table names and units of a hierarchical fit's population parameters: mu_
+    per centre (`mu_<param>[breed=Jersey]` with several centres), tau_, and delta_ per
+    offset level (arviz's `name[coordinate]` labels)."""
+    problem = data.problem
+    names, units = [], []
+    for prefix, labels, unit in (("mu_", data.centres if problem.n_centres > 1 else (None,), None),
+                                 ("tau_", (None,), "sd of z"), ("delta_", data.offsets, "offset of z")):
+        for n, u in zip(problem.names, problem.prior.units()):
+            for label in labels:
+                names.append(f"{prefix}{n}" + (f"[{label}]" if label else ""))
+                units.append(unit or u)
+    return names, units
+
+
 def _diagnostics(summary, stats) -> dict:
     d = {"max_r_hat": float(np.nanmax(summary["r_hat"])) if summary["r_hat"].notna().any() else None,
          "min_ess_bulk": float(np.nanmin(summary["ess_bulk"])), "min_ess_tail": float(np.nanmin(summary["ess_tail"]))}
@@ -138,9 +153,8 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
                             attrs=attrs)
     if problem.model == "group":
         names, units = problem.names, problem.prior.units()
-    else:  # population level: centres (model units) and spreads (z-scale)
-        names = [f"{p}_{n}" for p in ("mu", "tau") for n in problem.names]
-        units = list(problem.prior.units()) + ["sd of z"] * problem.k
+    else:  # population level: centres (model units), spreads and level offsets (z-scale)
+        names, units = population_names(data)
     summary = out.summary_table(idata, names, units)
     diag = _diagnostics(summary, stats)
     diag.update({"method": method, "model": problem.model, "draws_failed_solver": int(np.sum(~ok)),
@@ -154,4 +168,4 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
                      config_toml=config_toml)
 
 
-__all__ = ["FitResult", "fit", "map_fit"]
+__all__ = ["FitResult", "fit", "map_fit", "population_names"]
