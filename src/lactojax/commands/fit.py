@@ -26,8 +26,23 @@ def register(subparsers) -> None:
     p.add_argument("--chains", type=int, default=None, help="override [nuts] chains")
     p.add_argument("--draws", type=int, default=None, help="override [nuts] draws per chain")
     p.add_argument("--warmup", type=int, default=None, help="override [nuts] warmup per chain")
+    p.add_argument("--subjects", default=None, type=_id_list,
+                   help="herd fits: fit only these lactations, comma-separated ids (`<id>` or `<dataset>:<id>`); "
+                   "overrides [hierarchical] subjects and max_subjects")
+    p.add_argument("--until-day", type=float, default=None,
+                   help="herd fits: fit only the records up to this day in milk and forecast the rest "
+                   "(predictions.csv still covers the whole lactation); overrides [hierarchical] until_day")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
+
+
+def _id_list(text: str) -> tuple[str, ...]:
+    ids = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not ids:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected comma-separated lactation ids, got {text!r}")
+    return ids
 
 
 def run(args) -> int:
@@ -37,7 +52,7 @@ def run(args) -> int:
     try:
         cfg = load_config(args.config)
         cfg = cfg.with_overrides(method=args.method, chains=args.chains, draws=args.draws,
-                                 warmup=args.warmup)
+                                 warmup=args.warmup, subjects=args.subjects, until_day=args.until_day)
     except ConfigError as err:
         raise UserInputError(str(err)) from None
     out_dir = args.out or os.path.join("fits", "results", cfg.fit.name)
@@ -45,7 +60,7 @@ def run(args) -> int:
 
     import jax
 
-    from lactojax.inference.adapter import problem_from_config, resolved_toml
+    from lactojax.inference.adapter import forecast_from_config, problem_from_config, resolved_toml
     from lactojax.inference.outputs import write_fit
     from lactojax.inference.runner import fit as run_fit
 
@@ -62,6 +77,7 @@ def run(args) -> int:
                   flush=True)
         fit = run_fit(data, cfg, progress=not args.quiet,
                       config_toml=resolved_toml(cfg))
+        fit.forecast = forecast_from_config(cfg, fit)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     write_fit(fit, out_dir)
@@ -85,6 +101,7 @@ def run(args) -> int:
     line += f", min ESS bulk {d['min_ess_bulk']:.0f} / tail {d['min_ess_tail']:.0f}"
     print(line)
     print(f"wall time {time.perf_counter() - t0:.0f} s")
+    herd = " predictions.csv lactations.csv" if fit.forecast is not None else ""
     print(f"results in {os.path.abspath(out_dir)}: posterior.nc summary.csv ppc.png config.toml "
-          f"diagnostics.json provenance.json data_rows.csv excluded_rows.csv")
+          f"diagnostics.json provenance.json data_rows.csv excluded_rows.csv{herd}")
     return 0

@@ -49,11 +49,39 @@ def resolved_toml(cfg: FitConfig) -> str:
     return f"# resolved configuration of {cfg.source}\n" + cfg.to_toml()
 
 
+DAIRY_SPECIES = ("cow", "goat")
+
+
+def forecast_from_config(cfg: FitConfig, result):
+    """The whole-lactation forecast (`inference.forecast.herd_forecast`) of a herd fit of
+    cows or goats: every fitted lactation, days 1..hierarchical.forecast_days, each at its
+    own milking design over the whole horizon; None for other fits."""
+    import time
+
+    from lactojax.inference.forecast import forecast_horizon_days, herd_forecast
+
+    data, h = result.data, cfg.hierarchical
+    if data.problem.model != "hierarchical" or data.species not in DAIRY_SPECIES:
+        return None
+    t0 = time.perf_counter()
+    _, inputs = dataset_cohort(list(cfg.fit.datasets), forecast_horizon_days(h.forecast_days),
+                               subjects=data.subjects)
+    forecast = herd_forecast(data, result.draws_x, inputs, days=h.forecast_days, draws=h.predictive_draws,
+                             seed=cfg.fit.seed)
+    result.diagnostics["timings"]["forecast_s"] = time.perf_counter() - t0
+    result.diagnostics["forecast"] = {"days": h.forecast_days, "draws": int(forecast.daily_yield.shape[0]),
+                                      "failed_draws": forecast.failed_draws}
+    return forecast
+
+
 def fit_from_config(cfg: FitConfig, progress: bool = False):
-    """`runner.fit` of a configuration; the result carries the resolved configuration."""
+    """`runner.fit` of a configuration, with the forecast of a herd fit
+    (`forecast_from_config`); the result carries the resolved configuration."""
     from lactojax.inference.runner import fit
 
-    return fit(problem_from_config(cfg), cfg, progress=progress, config_toml=resolved_toml(cfg))
+    result = fit(problem_from_config(cfg), cfg, progress=progress, config_toml=resolved_toml(cfg))
+    result.forecast = forecast_from_config(cfg, result)
+    return result
 
 
-__all__ = ["fit_from_config", "problem_from_config", "resolved_toml"]
+__all__ = ["fit_from_config", "forecast_from_config", "problem_from_config", "resolved_toml"]

@@ -277,10 +277,20 @@ def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: boo
     _, pred, ok, _ = evaluate_draws(problem, np.asarray(x)[None], batch=1)
     if not bool(ok[0]):
         raise ValueError("solver failed at the parameters of the synthetic data")
-    pred = pred[0]
-    if not noise:
-        return pred
-    rows, kind, eps = problem.rows, np.asarray(problem.rows.kind), rng.standard_normal(pred.shape)
+    return observation_noise(problem, pred[0], rng) if noise else pred[0]
+
+
+def observation_noise(problem: FitProblem, pred, rng: np.random.Generator) -> np.ndarray:
+    """New observations of every row at predictions `pred` (..., rows), drawn from the
+    row's likelihood: Gaussian with the row's scale (group rows, event times), and for
+    individual rows the noise model's sigma - log-normal, Student-t or log-Student-t
+    (the noise model's degrees of freedom)."""
+    pred = np.asarray(pred, dtype=float)
+    rows, kind = problem.rows, np.asarray(problem.rows.kind)
+    eps = rng.standard_normal(pred.shape)
+    heavy = (kind == lk.IND_STUDENT_T) | (kind == lk.IND_LOG_STUDENT_T)
+    if np.any(heavy):
+        eps = np.where(heavy, rng.standard_t(float(problem.noise.df), pred.shape), eps)
     sigma = np.asarray(problem.noise.sigma)[np.asarray(rows.obs_code)]
     log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
     gaussian = kind <= lk.EVENT_TIME
@@ -289,5 +299,5 @@ def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: boo
 
 
 __all__ = ["TRACES", "embed", "evaluate_draws", "log_density", "loglik_terms", "posterior_variables",
-           "predict", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
+           "observation_noise", "predict", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
            "x_of_theta"]

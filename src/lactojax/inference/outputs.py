@@ -12,7 +12,12 @@ and `write_fit(result, out_dir)`, which writes every output file:
   git revision, so `predictive.posterior_predictive_daily` can rebuild the model.
 - summary.csv: parameter, unit, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail
   (population parameters mu_/tau_ for a hierarchical fit).
-- ppc.png: posterior predictive (median, 90% band) against each datum, by observable.
+- ppc.png: posterior predictive (median, 90% band) against each datum, by observable; for
+  a herd fit (with a forecast), a sample of lactations over the whole horizon against
+  their records (`plot_lactations`).
+- predictions.csv and lactations.csv (herd fits of cows and goats;
+  `lactojax.inference.forecast`): every lactation's predictive interval of a new record
+  for each day in milk, and its 305-day yield, peak yield, peak day and persistency.
 - config.toml (resolved configuration), provenance.json (package versions, platform,
   devices, git revision and dirty flag, command line, wall times), diagnostics.json
   (divergences, R-hat, ESS, MAP convergence report), data_rows.csv (rows used, with the
@@ -224,6 +229,63 @@ def plot_ppc(data, pred, path, title: str = "") -> None:
     plt.close(fig)
 
 
+def _daily_rate(rows: pd.DataFrame) -> pd.Series:
+    """Values for a per-day plot: a per-milking yield as kg/day over its window."""
+    per_milking = rows["observable"] == "milk_yield_per_milking"
+    span = (rows["t_end_h"] - rows["t_start_h"]).where(lambda s: s > 0, 24.0)
+    return rows["value"].where(~per_milking, rows["value"] * 24.0 / span)
+
+
+def plot_lactations(data, forecast, path, max_lactations: int = 6, title: str = "") -> None:
+    """Posterior predictive of a sample of lactations against their records (herd fits):
+    one row per lactation (the first of each population centre, then the next in the
+    data), one column per forecast observable; records fitted (filled) and held out
+    (open: after until_day), a per-milking yield drawn as kg/day over its window."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lactojax.inference.forecast import FORECAST_OBSERVABLES
+
+    subjects = list(data.subjects)
+    centre = np.asarray(data.problem.centre_of)
+    first = [subjects[int(np.argmax(centre == c))] for c in range(int(centre.max()) + 1)]
+    chosen = list(dict.fromkeys(first + subjects))[:max_lactations]
+    fitted = data.rows.assign(held_out=False)
+    held = data.excluded[data.excluded["reason"].astype(str).str.startswith("held out")]
+    records = pd.concat([fitted, held.assign(held_out=True)], ignore_index=True)
+    records = records.assign(day=0.5 * (records["t_start_h"] + records["t_end_h"]) / 24.0,
+                             observable=records["observable"].replace({"milk_yield_per_milking": "milk_yield_daily"}),
+                             plot_value=_daily_rate(records))
+    pred = forecast.predictions
+    fig, axes = plt.subplots(len(chosen), len(FORECAST_OBSERVABLES), squeeze=False, constrained_layout=True,
+                             figsize=(3.4 * len(FORECAST_OBSERVABLES), 2.4 * len(chosen)))
+    for r, subject in enumerate(chosen):
+        for c, (obs_name, unit) in enumerate(FORECAST_OBSERVABLES):
+            ax = axes[r, c]
+            band = pred[(pred["subject"] == subject) & (pred["observable"] == obs_name)]
+            ax.fill_between(band["day"], band["p05"], band["p95"], color="C0", alpha=0.25, lw=0)
+            ax.plot(band["day"], band["median"], color="C0", lw=1)
+            rec = records[(records["subject"] == subject) & (records["observable"] == obs_name)]
+            for held_out, style in ((False, dict(color="k")), (True, dict(facecolors="none", edgecolors="C3"))):
+                part = rec[rec["held_out"] == held_out]
+                ax.scatter(part["day"], part["plot_value"], s=4, lw=0.5, **style)
+            if obs_name == "somatic_cell_count":
+                ax.set_yscale("log")
+            if r == 0:
+                ax.set_title(f"{obs_name} ({unit})", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(subject, fontsize=7)
+            if r == len(chosen) - 1:
+                ax.set_xlabel("days in milk", fontsize=8)
+            ax.tick_params(labelsize=7)
+    fig.suptitle(title or f"{data.label}: predictive 5-95 % of a new record (band), records fitted (black) "
+                 "and held out (red)", fontsize=9)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def write_json(path, obj) -> None:
     def default(o):  # numpy scalars and arrays as Python values; anything else as text
         return o.tolist() if isinstance(o, (np.generic, np.ndarray)) else str(o)
@@ -243,8 +305,14 @@ def write_fit(result, out_dir) -> None:
     idata.to_netcdf(path_nc)
     result.summary.to_csv(os.path.join(out_dir, "summary.csv"), index=False, float_format="%.6g")
     pred = np.asarray(idata.posterior_predictive["y_mean"])
-    plot_ppc(data, pred, os.path.join(out_dir, "ppc.png"),
-             title=f"{data.label}: {result.method}, posterior predictive vs data")
+    forecast = getattr(result, "forecast", None)
+    if forecast is not None:  # a herd: every lactation over the whole horizon
+        forecast.predictions.to_csv(os.path.join(out_dir, "predictions.csv"), index=False, float_format="%.6g")
+        forecast.lactations.to_csv(os.path.join(out_dir, "lactations.csv"), index=False, float_format="%.6g")
+        plot_lactations(data, forecast, os.path.join(out_dir, "ppc.png"))
+    else:
+        plot_ppc(data, pred, os.path.join(out_dir, "ppc.png"),
+                 title=f"{data.label}: {result.method}, posterior predictive vs data")
     rows_with_predictions(data, pred).to_csv(os.path.join(out_dir, "data_rows.csv"), index=False,
                                              float_format="%.6g")
     data.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
@@ -254,5 +322,5 @@ def write_fit(result, out_dir) -> None:
     write_json(os.path.join(out_dir, "provenance.json"), provenance({"timings": result.diagnostics["timings"]}))
 
 
-__all__ = ["FitAttrs", "SUMMARY_COLUMNS", "build_idata", "git_revision", "package_versions", "plot_ppc", "provenance",
+__all__ = ["FitAttrs", "SUMMARY_COLUMNS", "build_idata", "git_revision", "package_versions", "plot_lactations", "plot_ppc", "provenance",
            "rows_with_predictions", "sample_stats_from_nuts", "summary_table", "write_fit", "write_json"]

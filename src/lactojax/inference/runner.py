@@ -44,6 +44,8 @@ class FitResult:
     diagnostics: dict
     map: MapResult
     config_toml: str = ""
+    forecast: object = None  # inference.forecast.HerdForecast of a herd fit, when made
+    draws_x: object = None  # the posterior draws of the unconstrained vector (chains, draws, dim)
 
     @property
     def map_variables(self) -> dict[str, np.ndarray]:
@@ -165,7 +167,7 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
     timings["total_s"] = time.perf_counter() - t_start
     diag["timings"] = timings
     return FitResult(data=data, method=method, idata=idata, summary=summary, diagnostics=diag, map=map_res,
-                     config_toml=config_toml)
+                     config_toml=config_toml, draws_x=x)
 
 
 __all__ = ["FitResult", "fit", "map_fit", "population_names"]
