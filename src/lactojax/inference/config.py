@@ -316,6 +316,9 @@ class MapSection(Section):
                                  "unconstrained scale")
     screen: int = Field(0, ge=0, description="0: prior centre and prior draws as starts; N: the best starts among the "
                         "prior centre and N space-filling screening points")
+    hessian: bool = Field(True, description="Newton-polish the optimum and compute its finite-difference Hessian "
+                          "(2 d + 1 gradients; the Laplace approximation). false (large herds): no Laplace "
+                          "covariance, method = map then reports the optimum alone")
 
 
 class NutsSection(Section):
@@ -418,6 +421,9 @@ class FitConfig(Section):
             stem = os.path.splitext(os.path.basename(self.source))[0] if not self.source.startswith("<") else "fit"
             self.__dict__["fit"] = self.fit.replace(name=stem)
         self.parameters.check_species(self.fit.species)  # bounds depend on the species
+        if self.fit.method == "nuts" and self.nuts.init_from_map and not self.map.hessian:
+            raise ConfigError("needs the Laplace covariance (map.hessian = true), or set nuts.init_from_map = false",
+                              "nuts.init_from_map")
         return self
 
     def _value(self) -> tuple:

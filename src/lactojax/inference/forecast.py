@@ -72,6 +72,7 @@ def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: i
     """Predictions of every lactation of a hierarchical fit over days 1..`days` (module
     doc). x: posterior draws of the unconstrained vector (..., dim); inputs_by_subject:
     each subject's milking design over at least `forecast_horizon_days(days)` days."""
+    from lactojax.dairy.metrics import DAYS as METRIC_DAYS
     from lactojax.dairy.metrics import lactation_metrics
 
     fit = data.problem
@@ -117,8 +118,9 @@ def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: i
     curve = np.full((pred.shape[0], len(subjects), days), np.nan)
     s_idx = pd.Index(subjects).get_indexer(yield_rows["subject"])
     curve[:, s_idx, yield_rows["day"].to_numpy() - 1] = pred[:, is_yield]
-    metrics = lactation_metrics(curve)
     lact = pd.DataFrame({"subject": subjects})
+    # the lactation summaries are defined on days 1-305 (dairy.metrics); a shorter forecast has none
+    metrics = lactation_metrics(curve[..., :METRIC_DAYS]) if days >= METRIC_DAYS and len(pred) else {}
     for name, values in metrics.items():
         for label, q in QUANTILES:
             with np.errstate(all="ignore"):

@@ -53,7 +53,7 @@ class FitResult:
 
 
 def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rate: float = 0.05,
-            seed: int = 0, screen: int = 0, batch: int | None = None) -> MapResult:
+            seed: int = 0, screen: int = 0, batch: int | None = None, hessian: bool = True) -> MapResult:
     """Multi-start MAP of a problem. Starts: the prior centre plus prior draws, or with
     `screen` > 0 the best `starts` of the prior centre and `screen` space-filling points
     (population level for a hierarchical model; inference.map)."""
@@ -67,7 +67,7 @@ def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rat
     else:
         draws = np.asarray(prior.sample_z(jax.random.PRNGKey(seed), (starts - 1,))) if starts > 1 else centre[:0]
         z0 = density.embed(problem, np.concatenate([centre, draws]))[:starts]
-    return find_map(vg, z0, steps=steps, learning_rate=learning_rate, screening=screening)
+    return find_map(vg, z0, steps=steps, learning_rate=learning_rate, screening=screening, hessian=hessian)
 
 
 def population_names(data: FitData) -> tuple[list[str], list[str]]:
@@ -105,7 +105,7 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
     m = settings.map
     t0 = time.perf_counter()
     map_res = map_fit(problem, starts=m.starts, steps=m.steps, learning_rate=m.learning_rate, seed=seed,
-                      screen=m.screen)
+                      screen=m.screen, hessian=m.hessian)
     timings["map_s"] = time.perf_counter() - t0
     log.info("MAP: log-density %.2f, converged=%s; %.0f s", map_res.logp, map_res.converged, timings["map_s"])
 
