@@ -67,6 +67,23 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 CANONICAL: tuple[str, ...] = tuple(ALIASES)
 
+# Header names shown in messages and docs (any capitalisation is accepted).
+EXAMPLE_NAMES: dict[str, str] = {
+    "cow": "CowID, AnimalId, Cow",
+    "parity": "Parity, Lact, LactationNumber",
+    "calving_date": "CalvingDate, Calving",
+    "dim": "DIM, DaysInMilk",
+    "test_date": "TestDate, RecordingDate",
+    "milk_kg": "Milk, MilkKg, MilkYield, MilkingYield",
+    "fat_pct": "Fat, FatPct, Fat %",
+    "protein_pct": "Protein, ProtPct",
+    "scc": "SCC, SomaticCellCount",
+    "lactose_pct": "Lactose, LactosePct",
+    "milkings_per_day": "MilkingsPerDay, TimesMilked",
+    "breed": "Breed",
+    "lactation_id": "LactationId, TestId",
+}
+
 # Observable columns: canonical -> (vocabulary observable, unit written to the table).
 OBSERVABLE_COLUMNS: dict[str, tuple[str, str]] = {
     "milk_kg": ("milk_yield_daily", "kg/d"),
@@ -321,7 +338,7 @@ def _missing_required(mapping: dict[str, str], header: list[str]) -> list[Proble
         return canon_options + f"; columns found: {header}"
 
     problems = []
-    names = lambda c: "/".join(ALIASES[c][:4])  # noqa: E731 - message helper
+    names = EXAMPLE_NAMES.__getitem__
     if "milk_kg" not in mapping:
         problems.append(Problem(None, "'milk_kg'", need(
             f"a 24-h milk yield column (kg; e.g. {names('milk_kg')}, or --columns "
@@ -564,8 +581,8 @@ def _validate(path: Path, raw: pd.DataFrame, mapping: dict[str, str], header: li
     value_cols = ["dim", "test_date", *OBSERVABLE_COLUMNS]
     rec["duplicate"] = False
     ok = np.isfinite(rec["dim"].to_numpy(dtype=np.float64))
-    keys = [["subject", "dim"]] + ([["subject", "test_date"]] if "test_date" in mapping
-                                   else [])
+    keys = ([["subject", "test_date"]] if "test_date" in mapping else []) + [
+        ["subject", "dim"]]
     conflict = np.zeros(n, dtype=bool)
     for key in keys:
         sub = rec.loc[ok]
