@@ -184,6 +184,17 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     assert load_dataset("herd").name == "herd"
 
 
+def test_imported_dataset_feeds_a_hierarchical_cohort(tmp_path, monkeypatch):
+    """The fit's cohort builder finds the imported lactations and their default design."""
+    from lactojax.inference.problem import dataset_cohort
+
+    import_testday(write_table(tmp_path / "dhi.csv", DHI_HEADER, DHI_ROWS), "herd", tmp_path)
+    monkeypatch.setenv("LACTOJAX_DATA_DIR", str(tmp_path))
+    records, inputs = dataset_cohort(["herd"], 300.0)
+    assert sorted(inputs) == ["herd:A12_2", "herd:B7_1"]
+    assert len(records) == 23 and set(records["subject"]) == set(inputs)
+
+
 def test_readme_example_command(tmp_path):
     """The README's example, as a user runs it (a fresh process, the bundled file)."""
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))

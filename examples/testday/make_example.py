@@ -1,4 +1,4 @@
-"""Write herd_testdays.csv: a SYNTHETIC test-day table for the README example.
+"""Write herd_testdays.csv: a SYNTHETIC test-day table (the README's example).
 
 Not real cows (ids SYN101-SYN103): 3 cows x 8 monthly test days, generated with a fixed seed from a Wood
 lactation curve (milk = a t^b exp(-c t), kg/d) with random noise, and fat %, protein %

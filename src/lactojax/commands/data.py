@@ -189,8 +189,9 @@ def cmd_import_testday(args: argparse.Namespace) -> int:
     table = result.table
     records = table.records
     lo, hi = result.dim_range
-    print(f"imported {len(records)} test-day records of {table.lactations()} lactations "
-          f"from {args.file}")
+    n_lact = table.lactations()
+    print(f"imported {len(records)} test-day records of {n_lact} "
+          f"lactation{'s' if n_lact != 1 else ''} from {args.file}")
     print("  rows per observable: " + ", ".join(
         f"{o} {k}" for o, k in result.rows_per_observable.items()))
     empty = {OBSERVABLE_COLUMNS[c][0]: k for c, k in table.empty_cells().items() if k}

@@ -381,7 +381,9 @@ def _dates(cells: pd.Series, date_format: str | None) -> tuple[pd.Series, np.nda
     if date_format:
         tries = {date_format: text}
     else:
-        tries = {"ISO8601": text,
+        # pandas' ISO8601 also reads "2023" or "2023-05" (as the 1st): require a full date
+        full_iso = text.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}([ T][0-9:.]*)?")
+        tries = {"ISO8601": text.where(full_iso, "not a date"),
                  "%d-%m-%Y": text.str.replace(r"[/.]", "-", regex=True)}
     best = None
     for fmt, t in tries.items():
