@@ -1,8 +1,9 @@
 """Write herd_testdays.csv: a SYNTHETIC test-day table (the README's example).
 
-Not real cows (ids SYN101-SYN103): 3 cows x 8 monthly test days, generated with a fixed seed from a Wood
-lactation curve (milk = a t^b exp(-c t), kg/d) with random noise, and fat %, protein %
-and SCC (x1000 cells/mL) that move opposite to yield as they do in herds. The layout is
+Not real cows (ids SYN101-SYN103): 3 cows x 8 test days about 5 weeks apart,
+generated with a fixed seed: milk from a Wood lactation curve (a t^b exp(-c t), kg/d)
+with random noise; fat % and protein % that fall as yield rises, as in herds; SCC
+(x1000 cells/mL) log-normal, higher in older cows. The layout is
 DHI-like: CowID, Lact, CalvingDate, TestDate (ISO dates), DIM, Milk (kg/24 h), Fat and
 Protein (%), SCC (x1000 cells/mL), Breed. One fat cell is left empty on purpose (an
 unanalysed sample): the importer writes no fat row for it and counts it.
