@@ -343,3 +343,18 @@ def test_refuses_non_dataset_directory_and_bundled_names(tmp_path):
         import_testday(src, "milkman", tmp_path / "root")
     with pytest.raises(DatasetNameError):
         import_testday(src, "../escape", tmp_path / "root")
+
+
+def test_milking_frequency_per_lactation(tmp_path):
+    mpd = DHI_HEADER.index("MilkingsPerDay")
+    rows = [list(r) for r in DHI_ROWS]
+    for r in rows[2:]:
+        r[mpd] = 2  # cow B7 milked twice, A12 three times: a tie, the lower is used
+    import_testday(write_table(tmp_path / "mixed.csv", DHI_HEADER, rows), "mixed", tmp_path)
+    design = design_for("mixed", root=tmp_path)
+    assert design.milkings_per_day == 2 and design.milking_clock_h == (5.0, 17.0)
+    assert "2/day: 1 lactation, 3/day: 1 lactation" in design.assumptions
+    rows[3][mpd] = 3  # a frequency change within one lactation: one value per lactation
+    with pytest.raises(TestDayError, match=r"data row 4 \(line 5\), column 'MilkingsPerDay' "
+                       r"\(milkings_per_day\): expected one milkings per day per lactation"):
+        read_testday(write_table(tmp_path / "changes.csv", DHI_HEADER, rows))

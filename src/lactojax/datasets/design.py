@@ -289,9 +289,11 @@ def _milkings_in_subjects(directory) -> tuple[int | None, str]:
     top = max(counts.items(), key=lambda kv: (kv[1], -int(kv[0])))[0]
     note = ""
     if len(counts) > 1:
-        listed = ", ".join(f"{k}/day: {v} lactations" for k, v in sorted(counts.items()))
+        listed = ", ".join(f"{k}/day: {v} lactation{'s' if v > 1 else ''}"
+                           for k, v in sorted(counts.items(), key=lambda kv: int(kv[0])))
         note = (f"Lactations differ in milking frequency ({listed}); this dataset-level "
-                f"design uses the most common, {top}/day; subjects.csv has each "
+                f"design uses the most common (the lowest on a tie), {top}/day; "
+                "subjects.csv has each "
                 "lactation's frequency.")
     return int(top), note
 
