@@ -65,4 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m lactojax.cli`: run the imported module's main, so that UserInputError
+    # raised by commands (which import lactojax.cli) is the class caught there.
+    from lactojax.cli import main as _main
+
+    sys.exit(_main())

@@ -1,4 +1,5 @@
-"""`lactojax data list` and `lactojax data show NAME`: the project's datasets."""
+"""`lactojax data list`, `data show NAME` and `data import-testday FILE --name NAME`:
+the project's datasets, and importing milk-recording test-day tables as new ones."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import argparse
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "data",
-        help="list and describe the datasets under data/",
+        help="list, describe and import datasets (data/<name>/)",
         description="List and describe the datasets (data/<name>/: observation table + "
         "PROVENANCE.md).",
     )
@@ -18,6 +19,36 @@ def register(subparsers) -> None:
     p_show = sub.add_parser("show", help="counts, observables, time span and provenance")
     p_show.add_argument("name", help="dataset name (see `lactojax data list`)")
     p_show.set_defaults(func=cmd_show)
+    p_imp = sub.add_parser(
+        "import-testday",
+        help="import a milk-recording (DHI/ICAR) test-day table as a dataset",
+        description="Import a test-day table (one row per cow per test day: cow id, "
+        "parity, calving date and/or days in milk, test date, 24-h milk yield in kg, "
+        "optionally fat %%, protein %%, lactose %%, SCC in x1000 cells/mL, breed, "
+        "milkings per day) as dataset OUT/NAME (observations.csv, subjects.csv, "
+        "PROVENANCE.md). See docs/datasets.md, 'Importing test-day records'.",
+    )
+    p_imp.add_argument("file", help="the test-day table (CSV; , ; or tab separated; .gz ok)")
+    p_imp.add_argument("--name", required=True, help="dataset name (directory under --out)")
+    p_imp.add_argument("--out", default=None,
+                       help="data root to write into (default: the data root, "
+                       "$LACTOJAX_DATA_DIR or the repository's data/)")
+    p_imp.add_argument("--columns", action="append", default=[],
+                       metavar="CANONICAL=COLUMN[,...]",
+                       help="map columns the aliases do not recognise, e.g. "
+                       "--columns milk_kg=MyYield,cow=Animal (canonical names: cow, parity, "
+                       "calving_date, dim, test_date, milk_kg, fat_pct, protein_pct, scc, "
+                       "lactose_pct, milkings_per_day, breed, lactation_id)")
+    p_imp.add_argument("--date-format", default=None,
+                       help="strftime format of the dates, e.g. %%m/%%d/%%Y (default: "
+                       "ISO YYYY-MM-DD or d-m-Y, detected)")
+    p_imp.add_argument("--licence", default=None,
+                       help="licence of the records (default: 'unknown: set by the user')")
+    p_imp.add_argument("--citation", default=None, help="citation of the records")
+    p_imp.add_argument("--title", default=None, help="one-line title of the dataset")
+    p_imp.add_argument("--force", action="store_true",
+                       help="replace an existing dataset of that name")
+    p_imp.set_defaults(func=cmd_import_testday)
 
 
 def _span(t0: str, t1: str) -> str:
@@ -61,7 +92,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         fit_table,
         load_dataset,
     )
-    from lactojax.datasets.design import DESIGNS
+    from lactojax.datasets.design import DESIGNS, user_design
     from lactojax.datasets.vocabulary import VOCABULARY
 
     try:
@@ -108,7 +139,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"  source file: {prov.source_file} (sha256 {prov.get('source_sha256')})")
     print(f"  verified: {prov.get('verified')}")
     print(f"  details: {ds.path / 'PROVENANCE.md'}")
-    design = DESIGNS.get(ds.name)
+    design = DESIGNS.get(ds.name) or user_design(ds.path)
     if design is not None:
         print("\ndesign (lactojax.datasets.design):")
         if design.removal == "breastfeeding":
@@ -124,4 +155,56 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             print(f"  no milk removal; horizon {design.horizon_h:g} h")
         print(f"  {design.assumptions}")
+    return 0
+
+
+def cmd_import_testday(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lactojax.cli import UserInputError
+    from lactojax.datasets import data_root
+    from lactojax.datasets.testday import (
+        DEFAULT_LICENCE,
+        OBSERVABLE_COLUMNS,
+        DatasetExistsError,
+        DatasetNameError,
+        TestDayError,
+        import_testday,
+        parse_column_mapping,
+    )
+
+    try:
+        columns = parse_column_mapping(args.columns)
+    except ValueError as err:
+        raise UserInputError(str(err)) from None
+    out = Path(args.out) if args.out else data_root()
+    try:
+        result = import_testday(args.file, args.name, out, columns=columns,
+                                date_format=args.date_format,
+                                licence=args.licence or DEFAULT_LICENCE,
+                                citation=args.citation, title=args.title, force=args.force)
+    except (TestDayError, DatasetExistsError, DatasetNameError) as err:
+        raise UserInputError(str(err)) from None
+
+    table = result.table
+    records = table.records
+    lo, hi = result.dim_range
+    n_lact = table.lactations()
+    print(f"imported {len(records)} test-day records of {n_lact} "
+          f"lactation{'s' if n_lact != 1 else ''} from {args.file}")
+    print("  rows per observable: " + ", ".join(
+        f"{o} {k}" for o, k in result.rows_per_observable.items()))
+    empty = {OBSERVABLE_COLUMNS[c][0]: k for c, k in table.empty_cells().items() if k}
+    print("  empty cells (no row): " + (", ".join(f"{o} {k}" for o, k in empty.items())
+                                        or "none"))
+    n_dup = int(records["duplicate"].sum())
+    if n_dup:
+        print(f"  {n_dup} exact repeats kept with flag 'duplicate' (excluded from fitting)")
+    if table.unused_columns:
+        print("  not carried (unrecognised columns): " + ", ".join(table.unused_columns))
+    print(f"  days in milk: {lo}-{hi}")
+    print(f"wrote {result.directory} (observations.csv, subjects.csv, PROVENANCE.md)")
+    if result.directory.parent.resolve() != data_root().resolve():
+        print(f"show it with: LACTOJAX_DATA_DIR={result.directory.parent} lactojax data "
+              f"show {args.name}")
     return 0

@@ -5,12 +5,14 @@
 - `list_datasets()` -> names under `data/`;
 - `to_arrays(dataset)` -> `ObservationArrays` for `lactojax.likelihoods`;
 - `design_for(name)` -> the schedule assumptions of a dataset (`StudyDesign`);
-- `DatasetError` (a ValueError) names file, row, column and what was expected.
+- `DatasetError` (a ValueError) names file, row, column and what was expected;
+- `testday.import_testday(path, name)` -> a new dataset from a milk-recording test-day
+  table (`lactojax data import-testday`).
 
 Modules: schema (columns and validation), units (conversion to model units),
 vocabulary (observable names), loader, registry (where datasets live), provenance,
 exclusions (rules keeping rows out of likelihoods), design (schedule assumptions),
-arrays (to_arrays). See docs/datasets.md.
+arrays (to_arrays), testday (importing DHI / ICAR test-day tables). See docs/datasets.md.
 """
 
 from lactojax.datasets.arrays import ObservationArrays, fit_table, subject_names, to_arrays

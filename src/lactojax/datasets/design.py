@@ -229,9 +229,102 @@ DESIGNS: dict[str, StudyDesign] = {
 }
 
 
-def design_for(name: str) -> StudyDesign:
-    """The StudyDesign of dataset `name` (KeyError if none is recorded)."""
+# Default design of a user-imported cow dataset (lactojax data import-testday), which has
+# no entry in DESIGNS: the conventions of the bundled herd-recording datasets.
+DEFAULT_MILKINGS_PER_DAY = 2
+FIRST_MILKING_CLOCK_H = 5.0
+
+
+def evenly_spaced_milkings(milkings_per_day: int,
+                           first_clock_h: float = FIRST_MILKING_CLOCK_H) -> tuple[float, ...]:
+    """Clock times (h after midnight) of `milkings_per_day` evenly spaced milkings, the
+    first at `first_clock_h`: 2 -> (5, 17), 3 -> (5, 13, 21)."""
+    n = int(milkings_per_day)
+    if n < 1:
+        raise ValueError(f"milkings_per_day must be >= 1, got {milkings_per_day!r}")
+    return tuple(first_clock_h + 24.0 * i / n for i in range(n))
+
+
+def default_cow_design(dataset: str, horizon_h: float, milkings_per_day: int | None = None,
+                       extra: str = "") -> StudyDesign:
+    """Design assumed for a cow dataset with no recorded design (user-imported test-day
+    records): 4 quarters machine-milked `milkings_per_day` times a day (default twice, at
+    05:00 and 17:00), evenly spaced from 05:00; calving at 12:00; horizon `horizon_h` (h)."""
+    n = DEFAULT_MILKINGS_PER_DAY if milkings_per_day is None else int(milkings_per_day)
+    clocks = evenly_spaced_milkings(n)
+    times = ", ".join(f"{int(c):02d}:{int(round(c % 1 * 60)):02d}" for c in clocks)
+    how = ("the milkings per day recorded in subjects.csv" if milkings_per_day is not None
+           else "not in the source: twice a day assumed")
+    return StudyDesign(
+        dataset=dataset,
+        species="cow",
+        n_glands=4,
+        removal="milking",
+        horizon_h=float(horizon_h),
+        milkings_per_day=n,
+        milking_clock_h=clocks,
+        birth_clock_h=CALVING_CLOCK_H,
+        assumptions=(f"User-imported test-day records (default cow design): {n} milking"
+                     f"{'s' if n > 1 else ''} a day ({how}), evenly spaced at {times} "
+                     "(clock times assumed). The test-day yield is the 24 h yield of day "
+                     "DIM. " + (extra + " " if extra else "") + _COW_TIME),
+    )
+
+
+def _milkings_in_subjects(directory) -> tuple[int | None, str]:
+    """(the most common milkings_per_day in `directory`/subjects.csv or None, a note
+    when lactations differ)."""
+    import csv
+    from collections import Counter
+    from pathlib import Path
+
+    path = Path(directory) / "subjects.csv"
+    if not path.is_file():
+        return None, ""
+    with open(path, encoding="utf-8", newline="") as f:
+        counts = Counter(row["milkings_per_day"].strip() for row in csv.DictReader(f)
+                         if (row.get("milkings_per_day") or "").strip())
+    if not counts:
+        return None, ""
+    top = max(counts.items(), key=lambda kv: (kv[1], -int(kv[0])))[0]
+    note = ""
+    if len(counts) > 1:
+        listed = ", ".join(f"{k}/day: {v} lactation{'s' if v > 1 else ''}"
+                           for k, v in sorted(counts.items(), key=lambda kv: int(kv[0])))
+        note = (f"Lactations differ in milking frequency ({listed}); this dataset-level "
+                f"design uses the most common (the lowest on a tie), {top}/day; "
+                "subjects.csv has each "
+                "lactation's frequency.")
+    return int(top), note
+
+
+def user_design(name, root=None) -> StudyDesign | None:
+    """The default cow design of a dataset with no recorded design (None if there is no
+    such dataset or it is not a cow dataset). `name` is a dataset name under `root`
+    (default: the data root) or a dataset directory."""
+    from lactojax.datasets.provenance import read_provenance
+    from lactojax.datasets.registry import PROVENANCE_FILE, UnknownDatasetError, dataset_dir
+
     try:
-        return DESIGNS[name]
-    except KeyError:
-        raise KeyError(f"no study design recorded for dataset {name!r}") from None
+        directory = dataset_dir(name, root)
+    except UnknownDatasetError:
+        return None
+    prov = read_provenance(directory / PROVENANCE_FILE)
+    if prov.species != "cow":
+        return None
+    horizon = float(prov.get("t_max_h") or clock_to_hours(305, 24.0))
+    milkings, note = _milkings_in_subjects(directory)
+    return default_cow_design(prov.name, horizon, milkings, note)
+
+
+def design_for(name: str, root=None) -> StudyDesign:
+    """The StudyDesign of dataset `name`: the recorded one (`DESIGNS`), else, for a cow
+    dataset under the data root (or `root`, or a dataset directory) that has none, such
+    as one imported with `lactojax data import-testday`, `default_cow_design` with the
+    milking frequency of its subjects.csv. KeyError if neither applies."""
+    if str(name) in DESIGNS:
+        return DESIGNS[str(name)]
+    design = user_design(name, root)
+    if design is None:
+        raise KeyError(f"no study design recorded for dataset {str(name)!r}")
+    return design
