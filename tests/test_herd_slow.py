@@ -1,0 +1,129 @@
+"""Slow herd checks (`make test-slow`) on herds simulated by the model (synthetic, labelled
+as such): parameter recovery of the hierarchical model with NUTS, and the forecasting
+path end to end - model-generated test-day records imported with `lactojax data
+import-testday`, fitted up to a day in milk with `lactojax fit --until-day`, and the held-out
+records compared with predictions.csv."""
+
+import json
+
+import jax
+import numpy as np
+import pandas as pd
+import pytest
+
+from lactojax.inference import density
+from lactojax.inference.forecast import forecast_horizon_days, forecast_rows
+from lactojax.inference.nuts import run_nuts
+from lactojax.inference.problem import hierarchical_problem, lactation_inputs
+
+pytestmark = pytest.mark.slow
+
+NAMES = ("lactose_vmax_mmol_h", "secreted_protein_g_l")
+
+
+def _true_x(problem, tau=0.15, seed=0):
+    """x of a synthetic herd: centres 0.3 prior sd from the nominal values, spread tau."""
+    rng = np.random.default_rng(seed)
+    k, s = problem.k, problem.n_subjects
+    mu = np.asarray(problem.prior.nominal_z()) + 0.3 * np.array([1.0, -1.0])[:k]
+    eta = rng.standard_normal((s, k))
+    return np.concatenate([mu, np.log(np.full(k, tau)), eta.ravel()])
+
+
+def test_herd_parameter_recovery_nuts():
+    """4 model-generated lactations, 8 days of per-milking yields and protein: the 90 %
+    intervals of the population centres, spreads and per-lactation parameters against
+    the truth. Measured 2026-11-30: see the printed coverage (docs/fitting.md)."""
+    days, subjects = 8, [f"cow{i}" for i in range(4)]
+    inputs = lactation_inputs("synthetic", days)
+    starts = np.asarray(inputs.feeds.start_h)
+    starts = starts[(starts > 12.0) & (starts < 24 * days)]
+    rows = pd.DataFrame([dict(subject=s, observable=o, t_start_h=t - 10.0, t_end_h=t, value=1.0)
+                         for s in subjects for t in starts for o in ("milk_yield_per_milking", "protein_pct")])
+    data = hierarchical_problem(rows, {s: inputs for s in subjects}, NAMES, species="cow", tau_scale=0.3)
+    assert data.excluded.empty
+    p = data.problem
+    x_true = _true_x(p)
+    synthetic = data.with_values(density.simulate_values(p, x_true, np.random.default_rng(1))).problem
+    init = density.embed(p, np.asarray(p.prior.sample_z(jax.random.PRNGKey(3), (2,))))
+    res = run_nuts(lambda x: -density.log_density(synthetic, x), init, chains=2, warmup=200, draws=200, seed=0,
+                   max_tree_depth=6, dense_mass=False, progress_bar=False)
+    assert int(np.sum(res.stats["diverging"])) <= 2
+    post = density.posterior_variables(synthetic, res.z)
+    truth = density.posterior_variables(synthetic, x_true[None])
+    covered = {}
+    for name, draws in post.items():
+        flat = np.asarray(draws).reshape(-1, *np.shape(draws)[2:])
+        lo, hi = np.quantile(flat, [0.05, 0.95], axis=0)
+        t = np.asarray(truth[name])[0]
+        covered[name] = np.atleast_1d((lo <= t) & (t <= hi))
+    population = np.concatenate([covered[f"{q}{n}"] for q in ("mu_", "tau_") for n in NAMES])
+    lactations = np.concatenate([covered[n] for n in NAMES])
+    print(f"\nherd recovery: population {population.sum()}/{population.size}, "
+          f"per-lactation {lactations.sum()}/{lactations.size} inside their 90 % intervals")
+    assert population.all()
+    assert lactations.mean() >= 0.75
+
+
+def test_forecast_of_an_imported_synthetic_herd(tmp_path, monkeypatch):
+    """Test days of 4 model-generated lactations (days 1-16: yield, fat, protein, SCC)
+    -> import-testday -> `lactojax fit --until-day 8` -> predictions.csv covers days 1-16
+    of every lactation and holds most held-out records inside its 90 % interval."""
+    from lactojax.cli import main
+
+    days, until, subjects = 16, 8, [f"SYN{i}" for i in range(4)]
+    inputs = lactation_inputs("synthetic_herd", forecast_horizon_days(days))  # the import's default design
+    rows = forecast_rows(subjects, days)
+    rows = rows[rows["observable"] != "lactose_pct"].reset_index(drop=True)
+    data = hierarchical_problem(rows, {s: inputs for s in subjects}, NAMES, species="cow")
+    values = density.simulate_values(data.problem, _true_x(data.problem, seed=5), np.random.default_rng(2))
+    wide = data.rows.assign(value=values).pivot_table(index=["subject", "day"], columns="observable",
+                                                      values="value").reset_index()
+    source = tmp_path / "synthetic_testdays.csv"
+    pd.DataFrame({"CowID": wide["subject"], "Lact": 1, "DIM": wide["day"], "Milk": wide["milk_yield_daily"].round(3),
+                  "Fat": wide["fat_pct"].round(3), "Protein": wide["protein_pct"].round(3),
+                  "SCC": wide["somatic_cell_count"].round(2)}).to_csv(source, index=False)
+    root = tmp_path / "data"
+    root.mkdir()
+    assert main(["data", "import-testday", str(source), "--name", "synthetic_herd", "--out", str(root),
+                 "--licence", "synthetic (generated by lactojax for a test)"]) == 0
+    monkeypatch.setenv("LACTOJAX_DATA_DIR", str(root))
+    config = tmp_path / "herd.toml"
+    config.write_text(f"""
+[fit]
+name = "synthetic_herd"
+species = "cow"
+datasets = ["synthetic_herd"]
+horizon_days = {days + 1}
+method = "map"
+model = "hierarchical"
+[parameters]
+estimate = {json.dumps(list(NAMES))}
+[hierarchical]
+forecast_days = {days}
+predictive_draws = 50
+[map]
+starts = 2
+steps = 150
+[outputs]
+predictive_draws = 50
+""")
+    out = tmp_path / "fit"
+    assert main(["fit", str(config), "--until-day", str(until), "--out", str(out), "--quiet"]) == 0
+    pred = pd.read_csv(out / "predictions.csv")
+    assert list(pred.columns[:3]) == ["subject", "day", "observable"]
+    assert {"median", "p05", "p95"} <= set(pred.columns)
+    assert sorted(pred["day"].unique()) == list(range(1, days + 1))
+    assert set(pred["subject"]) == {f"synthetic_herd:{s}_1" for s in subjects}
+    excluded = pd.read_csv(out / "excluded_rows.csv")
+    held = excluded[excluded["reason"].str.startswith("held out")]
+    assert len(held) > 0 and (held["t_end_h"] > 24 * until + 12).all()
+    fitted = pd.read_csv(out / "data_rows.csv")
+    assert (fitted["t_end_h"] <= 24 * until + 12 + 1e-6).all()
+    # held-out yields against the forecast of their day
+    yields = held[held["observable"] == "milk_yield_daily"].assign(day=lambda t: ((t["t_start_h"] + 12) / 24).round())
+    merged = yields.merge(pred[pred["observable"] == "milk_yield_daily"], on=["subject", "day"])
+    assert len(merged) == len(yields)
+    inside = ((merged["value"] >= merged["p05"]) & (merged["value"] <= merged["p95"])).mean()
+    print(f"\nforecast: {inside:.2f} of {len(merged)} held-out daily yields inside their 90 % interval")
+    assert inside >= 0.75
