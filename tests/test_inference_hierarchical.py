@@ -101,3 +101,16 @@ def test_hierarchical_fit_through_the_cli(tmp_path, capsys):
     assert idata.log_likelihood["y"].shape == (1, 8, len(rows))
     assert np.all(np.isfinite(idata.log_likelihood["y"].values))
     assert pd.read_csv(out / "excluded_rows.csv")["reason"].str.len().gt(0).all()
+    # herd outputs: every lactation over days in milk 1-305, and its lactation summaries
+    pred = pd.read_csv(out / "predictions.csv")
+    assert list(pred.columns) == ["subject", "day", "observable", "unit", "median", "p05", "p95"]
+    assert pred["day"].min() == 1 and pred["day"].max() == 305
+    assert set(pred["observable"]) == {"milk_yield_daily", "fat_pct", "protein_pct", "lactose_pct",
+                                       "somatic_cell_count"}
+    assert len(pred) == 2 * 305 * 5 and np.all((pred["p05"] <= pred["median"]) & (pred["median"] <= pred["p95"]))
+    lact = pd.read_csv(out / "lactations.csv")
+    assert len(lact) == 2
+    for name in ("yield_305_kg", "peak_yield_kg_d", "peak_dim", "persistency"):
+        lo, mid, hi = (lact[f"{name}_{q}"] for q in ("p05", "median", "p95"))
+        assert np.all(np.isfinite(mid)) and np.all((lo <= mid) & (mid <= hi)), name
+    assert diag["forecast"]["days"] == 305 and diag["forecast"]["failed_draws"] == 0

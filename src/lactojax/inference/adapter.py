@@ -7,6 +7,8 @@ sections (map, nuts, svi, outputs) itself; `fit_from_config(cfg)` runs both.
 
 from __future__ import annotations
 
+import numpy as np
+
 from lactojax.inference.config import FitConfig
 from lactojax.inference.priors import PriorSet
 from lactojax.inference.problem import (FitData, dataset_cohort, dataset_covariates, design_inputs, group_problem,
@@ -31,6 +33,8 @@ def problem_from_config(cfg: FitConfig) -> FitData:
             design={"subjects": list(inputs), "horizon_days": horizon_days, "datasets": list(f.datasets),
                     "levels": list(h.levels), "until_day": h.until_day},
             covariates=covariates, levels=h.levels, offset_scale=h.offset_scale)
+        centre_of = np.asarray(data.problem.centre_of)
+        data.design["centre_subjects"] = {c: int(np.sum(centre_of == i)) for i, c in enumerate(data.centres)}
     else:
         base = Params.nominal(f.species, **p.fixed)
         prior = PriorSet.from_table(list(p.estimate), p.prior_overrides(),

@@ -31,8 +31,10 @@ from lactojax.solver import SolverSettings
 QUANTILES = (("median", 0.5), ("p05", 0.05), ("p95", 0.95))
 
 
-def load_posterior(posterior_nc_path: str):
-    """(names, draws (n, k) in model units, base parameter values dict, idata)."""
+def load_posterior(posterior_nc_path: str, centre: str | None = None):
+    """(names, draws (n, k) in model units, base parameter values dict, idata). A herd fit
+    with several population centres (e.g. one per breed) gives the draws of `centre`
+    (a label such as "breed=Jersey"; default: the centre with the most lactations)."""
     import arviz as az
 
     idata = az.from_netcdf(posterior_nc_path)
@@ -40,7 +42,17 @@ def load_posterior(posterior_nc_path: str):
     names = list(attrs.estimated)
     base = _complete_base(attrs.base_params, attrs.species, posterior_nc_path)
     var = (lambda n: f"mu_{n}") if attrs.model == "hierarchical" else (lambda n: n)  # noqa: E731
-    draws = np.stack([np.asarray(idata.posterior[var(n)]).reshape(-1) for n in names], axis=-1)
+    post = idata.posterior
+    if "centre" in post.dims:
+        labels = [str(c) for c in post["centre"].values]
+        counts = attrs.design.get("centre_subjects", {})
+        chosen = centre or max(labels, key=lambda c: counts.get(c, 0))
+        if chosen not in labels:
+            raise ValueError(f"{posterior_nc_path}: no population centre {chosen!r}; the fit has {labels}")
+        post = post.sel(centre=chosen)
+    elif centre is not None:
+        raise ValueError(f"{posterior_nc_path}: the fit has one population centre; centre={centre!r} is not used")
+    draws = np.stack([np.asarray(post[var(n)]).reshape(-1) for n in names], axis=-1)
     return names, draws, base, idata
 
 
