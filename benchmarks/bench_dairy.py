@@ -210,7 +210,8 @@ def run(quick=False, lactojax_insample=None, lactojax_forecast=None, n_iter=None
     settings = dict(
         quick=quick, dataset=DATASET, n_lactations=len(lac), days=DAYS, forecast_from_dim=FORECAST_DIM,
         total_min_last_dim=TOTAL_MIN_LAST_DIM, cross_fit_folds=folds, pooled_n_iter=n_iter,
-        records=rec.summary(), methods=METHOD_LABELS,
+        records=rec.summary(),
+        methods=dict(METHOD_LABELS, pooled_cross_fitted=f"pooled herd prior ({folds}-fold, other folds complete)"),
         curves={c.name: {"params": list(c.param_names), "units": list(c.param_units), "fixed": dict(c.fixed),
                          "log_scale": list(c.log_scale), "reference": c.reference} for c in CURVES.values()},
         total_rule=("predicted 305-d total = observed DIM 1-60 (missing days interpolated) + predicted DIM "
