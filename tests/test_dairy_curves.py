@@ -229,3 +229,44 @@ def test_milkman_yields_are_kg():
 
     assert factor("milk_yield_per_milking", "kg") == 1.0
     assert factor("milk_yield_daily", "kg/d") == 1.0
+
+
+# ---------------------------------------------------------------------------------------
+# the benchmark's 305-day total rule and lactojax reader (benchmarks/bench_dairy.py)
+
+
+def _bench():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_dairy
+
+    return bench_dairy
+
+
+def test_forecast_total_rule_by_hand():
+    bench = _bench()
+    t = np.array([1.0, 2.0, 4.0, 100.0, 305.0])  # gaps filled by linear interpolation
+    y = np.array([10.0, 10.0, 10.0, 10.0, 10.0])
+    pred = np.full(305, 12.0)
+    row = bench.forecast_row(t, y, pred)
+    assert row["total_obs_kg"] == pytest.approx(3050.0)  # 305 * 10
+    assert row["total_pred_kg"] == pytest.approx(3540.0)  # 60 * 10 observed + 245 * 12 predicted
+    assert row["total_err_pct"] == pytest.approx(100.0 * 490.0 / 3050.0)
+    assert row["rmse_forecast_kg_d"] == pytest.approx(2.0)  # DIM 100 and 305 only
+    # a lactation recorded only to DIM 250 does not count for the total
+    assert np.isnan(bench.forecast_row(t[:4], y[:4], pred)["total_err_pct"])
+
+
+def test_read_lactojax_predictions(tmp_path):
+    bench = _bench()
+    days = np.arange(1, 306)
+    pd.DataFrame({"subject": "milkman:916_1", "day": days, "observable": "milk_yield_daily",
+                  "median": 20.0, "p05": 15.0, "p95": 25.0}).to_csv(tmp_path / "predictions.csv", index=False)
+    preds = bench.read_lactojax(tmp_path)
+    assert list(preds) == ["916_1"] and preds["916_1"].shape == (305,)
+    pd.DataFrame({"subject": "milkman:1", "day": days[:200], "observable": "milk_yield_daily",
+                  "median": 20.0, "p05": 15.0, "p95": 25.0}).to_csv(tmp_path / "predictions.csv", index=False)
+    with pytest.raises(ValueError, match="milkman:1"):
+        bench.read_lactojax(tmp_path)
