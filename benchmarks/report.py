@@ -425,7 +425,7 @@ def render_dairy() -> str:
     m = d.get("machine", {})
     out += ["", f"Wall time {d['wall_s']:.0f} s for the whole benchmark (all fits, {st['cross_fit_folds']}-fold "
             f"cross-fitting, {st['pooled_n_iter']} EM iterations) on {m.get('cpu_model')} ({m.get('cpu_count')} cores, "
-            f"load average at start {m.get('loadavg_1_5_15')}); git {m.get('git_revision')}; {m.get('date_utc')}."]
+            f"load average when written {m.get('loadavg_1_5_15')}); git {m.get('git_revision')}; {m.get('date_utc')}."]
     return "\n".join(out) + "\n"
 
 
