@@ -32,7 +32,8 @@ Wilmink b and c, MilkBot c and d), always within the bounds of the `Curve`.
   & Bates, Mixed-Effects Models in S and S-PLUS, 2000, ch. 7):
   1. least-squares fit of each lactation with at least as many records as parameters;
   2. initial population mean and covariance of theta from those fits, robustly: fits
-     that failed or ended on a bound are left out, then fits beyond the 97.5 % chi-square
+     that failed are left out, and so are those that ended on a bound while at least
+     p + 2 others remain, then fits beyond the 97.5 % chi-square
      Mahalanobis distance are trimmed once; sigma is the residual SD pooled over the herd
      (sum of RSS over sum of residual degrees of freedom);
   3. `n_iter` times: refit every lactation as a MAP fit under N(mean, cov) with that
@@ -164,8 +165,10 @@ WOOD = Curve(
     param_units=("kg/d", "1", "1/d"),
     function=wood,
     start=(15.0, 0.2, 0.003),
-    lower=(0.1, -1.0, -0.02),
-    upper=(200.0, 2.0, 0.1),
+    # c >= -0.005 /d: an atypical (still rising) curve, but no explosive growth when a
+    # short record ends on a rise
+    lower=(0.1, -1.0, -0.005),
+    upper=(200.0, 2.0, 0.05),
     log_scale=(True, False, False),
     reference="Wood PDP. Nature 1967;216:164-165",
     data_starts=_wood_starts,
@@ -181,7 +184,7 @@ def wilmink(k: float = WILMINK_K_PER_DAY) -> Curve:
         function=functools.partial(wilmink_yield, k=k),
         start=(25.0, -10.0, -0.05),
         lower=(0.1, -200.0, -1.0),
-        upper=(200.0, 200.0, 1.0),
+        upper=(200.0, 200.0, 0.2),
         log_scale=(True, False, False),
         reference="Wilmink JBM. Livest Prod Sci 1987;16:335-348",
         fixed={"k": k},
@@ -198,7 +201,7 @@ MILKBOT = Curve(
     function=milkbot,
     start=(30.0, 20.0, 0.0, 0.002),
     # wide b and c: slow-rising lactations (late peaks) fit ramps of months
-    lower=(0.1, 0.5, -100.0, -0.01),
+    lower=(0.1, 0.5, -100.0, -0.005),
     upper=(300.0, 400.0, 150.0, 0.05),
     log_scale=(True, True, False, False),
     reference="Ehrlich JL. Bovine Practitioner 2011;45:88-95",
@@ -391,7 +394,10 @@ def fit_herd(curve: Curve, lactations: Mapping, pooled: bool, *, n_iter: int = 3
         sigma = np.sqrt(sum(f.rss for f in ls.values()) / max(sum(f.n - p for f in ls.values()), 1))
         return HerdFit(curve=curve, fits=ls, pooled=False, sigma=float(sigma))
 
-    usable = [k for k, f in ls.items() if f.success and not f.at_bound and f.n > p]
+    usable = [k for k, f in ls.items() if f.success and f.n > p]
+    inside = [k for k in usable if not ls[k].at_bound]
+    if len(inside) >= p + 2:  # fits on a bound say little about the population; skip them if we can
+        usable = inside
     if len(usable) < p + 2:
         raise ValueError(f"fit_herd: only {len(usable)} lactations have a usable least-squares "
                          f"{curve.name} fit; at least {p + 2} are needed to estimate a herd prior")

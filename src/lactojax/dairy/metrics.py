@@ -5,9 +5,10 @@
 - peak_dim: the day in milk of that peak (1..305; the first one on ties);
 - persistency: the mean daily yield over DIM 201-300 divided by the peak yield
   (unitless; 1 would be a flat lactation after the peak). Persistency has many
-  definitions (Gengler 1996, Interbull Bull 12:97-102, lists several); this ratio of late
-  to peak yield is the one used here because it needs nothing but the daily curve and
-  is comparable between curves, models and posterior draws.
+  definitions in the literature (ratios of the yields of two periods, slopes after the
+  peak, ...); this ratio of late to peak yield is the one used here because it needs
+  nothing but the daily curve and is comparable between curves, models and posterior
+  draws.
 
 All work on arrays of shape (..., 305) and broadcast over the leading axes (lactations,
 posterior draws), returning arrays of shape (...).
