@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lactojax.datasets.units import g_per_l_to_pct, milk_ml_to_kg
 from lactojax.inputs import feed_schedule, make_inputs, milkings, profile, regular_feeds
 from lactojax.observation import LACTOSE_G_PER_MMOL, MILK_DENSITY_G_ML
 from lactojax.parameters import Params
@@ -28,11 +29,13 @@ THRICE = (5.0, 13.0, 21.0)
 
 
 def _kg(ml):
-    return np.asarray(ml) * MILK_DENSITY_G_ML / 1000.0
+    """mL of milk -> kg (the registry's conversion, `datasets.units.milk_ml_to_kg`)."""
+    return milk_ml_to_kg(np.asarray(ml))
 
 
 def _pct(g_l):
-    return np.asarray(g_l) / (10.0 * MILK_DENSITY_G_ML)
+    """g/L -> % w/w (the registry's conversion, `datasets.units.g_per_l_to_pct`)."""
+    return g_per_l_to_pct(np.asarray(g_l))
 
 
 def _cow_arm(label: str, clocks, note: str, **profile_kw) -> Arm:
