@@ -24,7 +24,6 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lactojax.datasets.units import g_per_l_to_pct, milk_ml_to_kg
 from lactojax.observables import OBSERVABLES, REGISTRY, table_columns
 
 DAIRY_SPECIES = ("cow", "goat")
@@ -78,6 +77,9 @@ def dairy_daily(daily: Mapping, sessions: Mapping) -> dict[str, np.ndarray]:
     """Dairy outputs of one trajectory from `observation.daily` and `observation.per_session`
     (numpy or JAX arrays): dim (D,), yield_kg_per_day (D,), yield_gland_kg_per_day (D, G),
     fat_pct, protein_pct, lactose_pct (D,, %) and scc_k_per_ml (D,, 1e3 cells/mL)."""
+    # imported here: `lactojax simulate --help` reads DAIRY_COLUMNS without loading pandas
+    from lactojax.datasets.units import g_per_l_to_pct, milk_ml_to_kg
+
     n_days = int(np.shape(daily["day"])[0])
     return {
         "dim": np.asarray(daily["day"]).astype(int),
