@@ -22,6 +22,7 @@ from lactojax.state import GlandState, State
 
 LACTOSE_G_PER_MMOL = 0.3423  # lactose monohydrate-free molar mass, g/mmol
 from lactojax.datasets.units import MILK_DENSITY_G_PER_ML as MILK_DENSITY_G_ML  # one definition
+from lactojax.datasets.units import g_per_l_to_pct, milk_ml_to_kg  # the dairy conversions, once
 
 MMOL_L = ("sodium", "potassium", "chloride", "citrate")
 REMOVED_ML_FOR_FAT = 0.01  # below this much milk removed, report the stored milk's fat
@@ -166,14 +167,14 @@ def per_session(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, j
         "infant_intake_ml": (traj.feed_end.systemic.infant_intake - traj.feed_start.systemic.infant_intake) * real,
     }
     # Dairy conventions: yield in kg, composition in % (w/w).
-    out["yield_kg"] = out["removed_ml"] * MILK_DENSITY_G_ML / 1000.0
+    out["yield_kg"] = milk_ml_to_kg(out["removed_ml"])
     for k in ("protein", "lactose"):
-        out[f"{k}_pct"] = conc[k] / (10.0 * MILK_DENSITY_G_ML)
+        out[f"{k}_pct"] = g_per_l_to_pct(conc[k])
     # fat of the milk removed in the session (hindmilk included), as a milk meter samples it
     fat_g = jnp.sum(traj.feed_end.glands.fat_removed - traj.feed_start.glands.fat_removed, axis=-1) * real
     some = out["removed_ml"] > REMOVED_ML_FOR_FAT
     fat_g_l = jnp.where(some, 1000.0 * fat_g / jnp.where(some, out["removed_ml"], 1.0), conc["fat"])
-    out["fat_pct"] = fat_g_l / (10.0 * MILK_DENSITY_G_ML)
+    out["fat_pct"] = g_per_l_to_pct(fat_g_l)
     out["somatic_cell_count_k_ml"] = composite_cell_count(somatic_cell_count(params, traj.feed_start.glands),
                                                           removed, traj.feed_start.glands.milk_volume)
     return out

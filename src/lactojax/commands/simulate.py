@@ -1,4 +1,19 @@
-"""`lactojax simulate`: run the model and write a daily table (CSV) and a plot (PNG)."""
+"""`lactojax simulate`: run the model and write a daily table (CSV) and a plot (PNG).
+
+Human (default): one row per day after delivery, `day`, infant intake (mL/d), composition
+(mmol/L, g/L), prolactin and per-gland production (mL/d) (`lactojax.tables.daily_table`).
+
+Cow / goat (`--species cow|goat`): dairy units (`lactojax.dairy`), one row per day in milk:
+`dim` (days in milk, 0 = the day of calving), `yield_kg_per_day` (kg/d milked, all glands),
+`fat_pct`, `protein_pct`, `lactose_pct` (% w/w, g per 100 g of milk), `scc_k_per_ml`
+(somatic cell count of the day's milk, 1e3 cells/mL), then sodium, potassium, chloride,
+citrate (mmol/L), Na/K, prolactin (ng/mL), oxytocin (pg/mL), progesterone (ng/mL), fever
+(degC), and per quarter (cow) or half (goat) `yield_quarter_<i>_kg_per_day`,
+`fullness_max_quarter_<i>`, `sodium_quarter_<i>_mmol_l`. No infant-intake column; the plot's
+panels are yield, fat, protein, lactose, SCC, sodium and yield per quarter against days in
+milk. Milk density 1.032 g/mL (`lactojax.datasets.units`). With --posterior the bands keep
+the model's (human-table) units.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +22,7 @@ import os
 import time
 
 from lactojax.cli import UserInputError
+from lactojax.dairy import columns_help
 from lactojax.solver import METHOD_NAMES
 
 
@@ -24,8 +40,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "simulate",
         help="simulate a mother (or cow/goat) and write one row per day",
-        description="Simulate lactation from delivery and write one row per day "
-        "(intake, composition, prolactin, production per gland).",
+        description="Simulate lactation from delivery and write one row per day. Human: day, "
+        "infant intake (mL/day), composition (mmol/L, g/L), prolactin, production per gland "
+        "(mL/day). Cow/goat, in dairy units: " + columns_help("cow") + "; then ions (mmol/L), "
+        "hormones, and per quarter (cow) or half (goat) fullness and sodium. No infant intake "
+        "for cows and goats.",
     )
     p.add_argument("--days", type=float, default=30.0, help="days after delivery (default 30)")
     p.add_argument("--feeds-per-day", type=float, default=None,
@@ -135,12 +154,13 @@ def run(args) -> int:
         hint = ("a state became non-finite; try --solver-method adaptive" if settings.method == "sessions"
                 else "try --solver kvaerno5 or a larger --rtol")
         raise UserInputError(f"the solver failed for these settings ({hint}); no output written")
-    df = daily_table(traj, params, inputs)
+    df = daily_table(traj, params, inputs, species=args.species)  # dairy units for a cow or goat
     df.to_csv(args.out, index=False, float_format="%.6g")
     print(f"wrote {args.out} ({len(df)} days, {int(traj.num_steps)} solver steps, "
           f"{time.perf_counter() - t0:.1f} s)")
     if args.plot:
-        plot_daily({"simulation": df}, args.plot, title=f"lactojax simulate: {args.species}, {args.days:g} days")
+        plot_daily({"simulation": df}, args.plot, title=f"lactojax simulate: {args.species}, {args.days:g} days",
+                   species=args.species)
         print(f"wrote {args.plot}")
     return 0
 

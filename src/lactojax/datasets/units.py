@@ -4,9 +4,14 @@ Every accepted (observable, unit) pair maps to a multiplicative factor: value in
 units = value in source unit x factor. Spreads that carry units (SD, SEM, range and IQR
 bounds) use the same factor; a CV (in %) is unitless and is not converted.
 
-Constants (each used only here):
+Constants:
 - MILK_DENSITY_G_PER_ML = 1.032 g/mL: human and bovine whole milk density, used to turn
-  grams (or kg) of milk into mL, and "per 100 g of milk" into "per litre".
+  grams (or kg) of milk into mL, and "per 100 g of milk" into "per litre" (bovine whole
+  milk ~1.027-1.033 g/mL at 20 degC, Walstra, Wouters & Geurts 2006, Dairy Science and
+  Technology, 2nd ed., ch. 1). The one definition
+  of the density: the model's dairy outputs (`lactojax.observation.per_session`, the dairy
+  tables of `lactojax.dairy`) convert with `milk_ml_to_kg` and `g_per_l_to_pct` below.
+- G_PER_L_PER_PCT = 10 x density: g/L of milk per 1 % (w/w, g per 100 g of milk).
 - Molar masses (g/mol): Na 22.990, K 39.098, Cl 35.453, Ca 40.078 (IUPAC standard
   atomic weights), anhydrous lactose C12H22O11 342.30, citrate anion C6H5O7 189.10.
 """
@@ -19,6 +24,7 @@ import pandas as pd
 from lactojax.datasets.vocabulary import OBSERVABLES, VOCABULARY
 
 MILK_DENSITY_G_PER_ML = 1.032
+G_PER_L_PER_PCT = 10.0 * MILK_DENSITY_G_PER_ML  # 1 g/100 g of milk = 10 x density g/L
 
 MOLAR_MASS_G_PER_MOL = {
     "sodium": 22.990,
@@ -38,7 +44,7 @@ _PER_KG = {"mL/kg/24h": 1.0, "g/kg/24h": 1.0 / _RHO}
 _MASS_CONC = {  # g/L
     "g/L": 1.0,
     "g/100mL": 10.0,
-    "g/100g": 10.0 * _RHO,  # g per 100 g of milk -> g per litre of milk
+    "g/100g": G_PER_L_PER_PCT,  # g per 100 g of milk -> g per litre of milk
     "g/kg": _RHO,
 }
 _TIME_H = {"h": 1.0, "min": 1.0 / 60.0, "d": 24.0}
@@ -129,6 +135,18 @@ def factor(name: str, unit: str) -> float:
 def grams_milk_to_ml(grams: float | np.ndarray) -> float | np.ndarray:
     """Mass of milk (g) to volume (mL), using MILK_DENSITY_G_PER_ML."""
     return grams / MILK_DENSITY_G_PER_ML
+
+
+def milk_ml_to_kg(ml):
+    """Volume of milk (mL) to mass (kg), using MILK_DENSITY_G_PER_ML (dairy yields are
+    weighed). Plain arithmetic: numpy and JAX arrays alike."""
+    return ml * MILK_DENSITY_G_PER_ML / 1000.0
+
+
+def g_per_l_to_pct(g_per_l):
+    """Concentration in g per litre of milk to % w/w (g per 100 g of milk), the dairy
+    convention for fat, protein and lactose. Plain arithmetic: numpy and JAX arrays alike."""
+    return g_per_l / G_PER_L_PER_PCT
 
 
 def factors_for(observables: pd.Series, units: pd.Series) -> np.ndarray:

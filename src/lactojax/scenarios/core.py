@@ -157,7 +157,8 @@ class Criterion:
 class Panel:
     """One plot panel: a daily or hourly series for some arms.
 
-    source: "daily" (key of `obs.daily`) or "hourly" (key of `obs.hourly`);
+    source: "daily" (key of `obs.daily`), "hourly" (key of `obs.hourly`) or "dairy" (key of
+    `lactojax.dairy.dairy_daily`: yield in kg/d, composition in %, SCC; cow/goat scenarios);
     gland: None for a pooled/systemic series, an index, or "each" (one line per gland);
     arms: labels to draw (None = all); days: x-range in days.
     """
@@ -184,6 +185,9 @@ class Scenario:
     criteria: tuple[Criterion, ...]
     panels: tuple[Panel, ...]
     slow: bool = False
+    # the simulated animals: "cow" / "goat" scenarios report their daily tables in dairy
+    # units and plot against days in milk (presentation only; criteria read their metrics)
+    species: str = "human"
 
     @property
     def known_defects(self) -> tuple[Criterion, ...]:

@@ -7,6 +7,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from lactojax import observation as obs
+from lactojax.dairy import dairy_daily, is_dairy
 from lactojax.scenarios.core import Panel, ScenarioResult
 from lactojax.tables import daily_table
 
@@ -14,10 +16,11 @@ REFERENCE_STYLE = dict(color="0.35", linestyle="--", linewidth=1.4)
 
 
 def daily_frame(result: ScenarioResult) -> pd.DataFrame:
-    """One row per arm and day (columns of `lactojax.tables.daily_table`, plus `arm`)."""
+    """One row per arm and day (columns of `lactojax.tables.daily_table`, plus `arm`); a cow
+    or goat scenario's in dairy units (`lactojax.dairy`: dim, kg/d, %, SCC, no intake)."""
     frames = []
     for label, a in result.arms.items():
-        df = daily_table(a.traj, a.params, a.inputs)
+        df = daily_table(a.traj, a.params, a.inputs, species=result.scenario.species)
         df.insert(0, "arm", label)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
@@ -42,6 +45,9 @@ def _series(result: ScenarioResult, label: str, panel: Panel):
     if panel.source == "daily":
         x = a.daily["day"].astype(float) + 0.5
         y = np.asarray(a.daily[panel.key], dtype=float)
+    elif panel.source == "dairy":
+        x = a.daily["day"].astype(float) + 0.5
+        y = np.asarray(dairy_daily(a.daily, obs.per_session(a.traj, a.params, a.inputs))[panel.key], dtype=float)
     else:
         x = a.hourly["time_h"] / 24.0
         y = np.asarray(a.hourly[panel.key], dtype=float)
@@ -54,8 +60,9 @@ def _series(result: ScenarioResult, label: str, panel: Panel):
     return x, [(y[:, panel.gland], "")]
 
 
-def plot(result: ScenarioResult, path: str, dpi: int = 72) -> None:
-    """Comparison figure: one panel per `Panel`, the normal reference dashed grey."""
+def figure(result: ScenarioResult):
+    """Comparison figure (matplotlib): one panel per `Panel`, the normal reference dashed
+    grey; x in days after delivery, or days in milk for a cow or goat scenario."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,6 +75,7 @@ def plot(result: ScenarioResult, path: str, dpi: int = 72) -> None:
     axes = np.atleast_1d(axes).ravel()
     ref_label = result.setup.reference.label
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    x_label = "days in milk" if is_dairy(result.scenario.species) else "days after delivery"
     for ax, panel in zip(axes, panels):
         labels = panel.arms or tuple(result.arms)
         k = 0
@@ -90,7 +98,7 @@ def plot(result: ScenarioResult, path: str, dpi: int = 72) -> None:
         if panel.log:
             ax.set_yscale("log")
         ax.set_title(panel.title, fontsize=9)
-        ax.set_xlabel("days after delivery", fontsize=8)
+        ax.set_xlabel(x_label, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     for ax in axes[len(panels):]:
@@ -105,6 +113,14 @@ def plot(result: ScenarioResult, path: str, dpi: int = 72) -> None:
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=7, frameon=False)
     s = result.scenario
     fig.suptitle(f"{s.number}. {s.title}", fontsize=10)
+    return fig
+
+
+def plot(result: ScenarioResult, path: str, dpi: int = 72) -> None:
+    """Write the comparison `figure` as a PNG."""
+    fig = figure(result)  # selects the Agg backend
+    import matplotlib.pyplot as plt
+
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
 

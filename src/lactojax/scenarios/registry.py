@@ -1245,11 +1245,12 @@ register(Scenario(
                          "to 2x (no lasting carry-over of secretory cell number or differentiation)"),
     ),
     panels=(
-        Panel("production_gland_ml", "production per quarter (mL/day)", gland="each"),
+        Panel("yield_gland_kg_per_day", "yield per quarter (kg/day)", source="dairy", gland="each"),
         Panel("fullness", "fullness per quarter", source="hourly", gland="each", days=(18, 20)),
         Panel("fil_inhibition", "FIL multiplier per quarter", source="hourly", gland="each", days=(18, 20)),
         Panel("active_cells", "secretory tissue per quarter", source="hourly", gland="each"),
     ),
+    species="cow",
 ))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lactojax.datasets.units import g_per_l_to_pct, milk_ml_to_kg
 from lactojax.inputs import feed_schedule, make_inputs, milkings, profile, regular_feeds
 from lactojax.observation import LACTOSE_G_PER_MMOL, MILK_DENSITY_G_ML
 from lactojax.parameters import Params
@@ -28,11 +29,13 @@ THRICE = (5.0, 13.0, 21.0)
 
 
 def _kg(ml):
-    return np.asarray(ml) * MILK_DENSITY_G_ML / 1000.0
+    """mL of milk -> kg (the registry's conversion, `datasets.units.milk_ml_to_kg`)."""
+    return milk_ml_to_kg(np.asarray(ml))
 
 
 def _pct(g_l):
-    return np.asarray(g_l) / (10.0 * MILK_DENSITY_G_ML)
+    """g/L -> % w/w (the registry's conversion, `datasets.units.g_per_l_to_pct`)."""
+    return g_per_l_to_pct(np.asarray(g_l))
 
 
 def _cow_arm(label: str, clocks, note: str, **profile_kw) -> Arm:
@@ -108,9 +111,10 @@ register(Scenario(
                   "250-304 exceeds that over days 30-60 by >= 1 point"),
     ),
     panels=(
-        Panel("milk_removed_ml", "milk per day (mL)"),
+        Panel("yield_kg_per_day", "milk yield (kg/day)", source="dairy"),
         Panel("active_cells", "secretory cells (quarter 0)", source="hourly", gland=0),
     ),
+    species="cow",
 ))
 
 
@@ -160,9 +164,10 @@ register(Scenario(
         Criterion("lactose_pct_day100", "between", (4.5, 5.2), "Holstein lactose ~4.6-5.0 % (milkman data)"),
     ),
     panels=(
-        Panel("milk_fat_g_l", "milk fat (g/L)"),
-        Panel("milk_protein_g_l", "milk protein (g/L)"),
+        Panel("fat_pct", "milk fat (%)", source="dairy"),
+        Panel("protein_pct", "milk protein (%)", source="dairy"),
     ),
+    species="cow",
 ))
 
 
@@ -232,9 +237,11 @@ register(Scenario(
                   "~0.1-0.3 points lower)"),
     ),
     panels=(
-        Panel("somatic_cell_count_k_ml", "SCC (1e3/mL, highest quarter)"),
-        Panel("milk_removed_ml", "milk per day (mL)"),
+        Panel("scc_k_per_ml", "SCC of the day's milk (1e3 cells/mL)", source="dairy", log=True),
+        Panel("yield_kg_per_day", "milk yield (kg/day)", source="dairy"),
+        Panel("lactose_pct", "milk lactose (%)", source="dairy"),
     ),
+    species="cow",
 ))
 
 
