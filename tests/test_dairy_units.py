@@ -126,7 +126,7 @@ def test_cow_scenario_daily_table_and_plot_in_dairy_units():
     `figure`), and the registered cow scenarios declared as cows with dairy panels."""
     import matplotlib.pyplot as plt
 
-    from lactojax.dairy import dairy_daily
+    from lactojax.dairy.tables import dairy_daily
     from lactojax.scenarios import get
     from lactojax.scenarios.core import Arm, Criterion, Panel, Scenario, Setup, run_scenario
     from lactojax.scenarios.output import daily_frame, figure

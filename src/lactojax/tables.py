@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lactojax import observation as obs
-from lactojax.dairy import dairy_columns, is_dairy, udder_part
+from lactojax.dairy.tables import dairy_columns, is_dairy, udder_part
 from lactojax.observables import daily_columns
 from lactojax.inputs import Inputs
 from lactojax.parameters import Params
@@ -18,7 +18,7 @@ def daily_table(traj: Trajectory, params: Params, inputs: Inputs, species: str =
 
     species "human" (default): the registry's table columns (`lactojax.observables`),
     per-gland ones suffixed `_gland_<i>` (production_gland_<i>_ml, fullness_max_gland_<i>,
-    sodium_gland_<i>_mmol_l). species "cow" / "goat": dairy units (`lactojax.dairy`): dim,
+    sodium_gland_<i>_mmol_l). species "cow" / "goat": dairy units (`lactojax.dairy.tables`): dim,
     yield in kg/d per animal and per quarter (half), fat / protein / lactose in %, SCC in
     1e3 cells/mL, no infant intake."""
     d = obs.daily(traj, params, inputs)

@@ -3,7 +3,7 @@
 Human (default): one row per day after delivery, `day`, infant intake (mL/d), composition
 (mmol/L, g/L), prolactin and per-gland production (mL/d) (`lactojax.tables.daily_table`).
 
-Cow / goat (`--species cow|goat`): dairy units (`lactojax.dairy`), one row per day in milk:
+Cow / goat (`--species cow|goat`): dairy units (`lactojax.dairy.tables`), one row per day in milk:
 `dim` (days in milk, 0 = the day of calving), `yield_kg_per_day` (kg/d milked, all glands),
 `fat_pct`, `protein_pct`, `lactose_pct` (% w/w, g per 100 g of milk), `scc_k_per_ml`
 (somatic cell count of the day's milk, 1e3 cells/mL), then sodium, potassium, chloride,
@@ -22,7 +22,7 @@ import os
 import time
 
 from lactojax.cli import UserInputError
-from lactojax.dairy import columns_help
+from lactojax.dairy.tables import columns_help
 from lactojax.solver import METHOD_NAMES
 
 

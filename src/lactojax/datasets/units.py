@@ -10,7 +10,7 @@ Constants:
   milk ~1.027-1.033 g/mL at 20 degC, Walstra, Wouters & Geurts 2006, Dairy Science and
   Technology, 2nd ed., ch. 1). The one definition
   of the density: the model's dairy outputs (`lactojax.observation.per_session`, the dairy
-  tables of `lactojax.dairy`) convert with `milk_ml_to_kg` and `g_per_l_to_pct` below.
+  tables of `lactojax.dairy.tables`) convert with `milk_ml_to_kg` and `g_per_l_to_pct` below.
 - G_PER_L_PER_PCT = 10 x density: g/L of milk per 1 % (w/w, g per 100 g of milk).
 - Molar masses (g/mol): Na 22.990, K 39.098, Cl 35.453, Ca 40.078 (IUPAC standard
   atomic weights), anhydrous lactose C12H22O11 342.30, citrate anion C6H5O7 189.10.

@@ -158,7 +158,7 @@ class Panel:
     """One plot panel: a daily or hourly series for some arms.
 
     source: "daily" (key of `obs.daily`), "hourly" (key of `obs.hourly`) or "dairy" (key of
-    `lactojax.dairy.dairy_daily`: yield in kg/d, composition in %, SCC; cow/goat scenarios);
+    `lactojax.dairy.tables.dairy_daily`: yield in kg/d, composition in %, SCC; cow/goat scenarios);
     gland: None for a pooled/systemic series, an index, or "each" (one line per gland);
     arms: labels to draw (None = all); days: x-range in days.
     """

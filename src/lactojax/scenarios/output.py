@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lactojax import observation as obs
-from lactojax.dairy import dairy_daily, is_dairy
+from lactojax.dairy.tables import dairy_daily, is_dairy
 from lactojax.scenarios.core import Panel, ScenarioResult
 from lactojax.tables import daily_table
 
