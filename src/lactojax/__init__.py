@@ -69,6 +69,14 @@ _EXPORTS: dict[str, str] = {
     "fit": "lactojax.inference.runner",
     "FitResult": "lactojax.inference.runner",
     "write_fit": "lactojax.inference.outputs",
+    # dairy herds (issue 13): forecasts of herd fits, lactation curves and their summaries
+    "herd_forecast": "lactojax.inference.forecast",
+    "forecast_from_config": "lactojax.inference.adapter",
+    "lactation_inputs": "lactojax.inference.problem",
+    "lactation_metrics": "lactojax.dairy.metrics",
+    "fit_curve": "lactojax.dairy.curves",
+    "fit_herd": "lactojax.dairy.curves",
+    "import_testday": "lactojax.datasets.testday",
 }
 
 __all__ = sorted(
