@@ -114,3 +114,11 @@ def test_hierarchical_fit_through_the_cli(tmp_path, capsys):
         lo, mid, hi = (lact[f"{name}_{q}"] for q in ("p05", "median", "p95"))
         assert np.all(np.isfinite(mid)) and np.all((lo <= mid) & (mid <= hi)), name
     assert diag["forecast"]["days"] == 305 and diag["forecast"]["failed_draws"] == 0
+    # the posterior of a herd drives `simulate --posterior` in dairy units; another species is refused
+    bands = tmp_path / "bands.csv"
+    assert main(["simulate", "--species", "cow", "--days", "2", "--draws", "4", "--posterior",
+                 str(out / "posterior.nc"), "--out", str(bands)]) == 0
+    b = pd.read_csv(bands)
+    assert list(b["dim"]) == [0, 1] and {"yield_kg_per_day_median", "scc_k_per_ml_p95"} <= set(b.columns)
+    assert main(["simulate", "--days", "2", "--posterior", str(out / "posterior.nc"), "--out", str(bands)]) == 2
+    assert "use --species cow" in capsys.readouterr().err

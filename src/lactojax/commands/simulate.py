@@ -11,8 +11,8 @@ citrate (mmol/L), Na/K, prolactin (ng/mL), oxytocin (pg/mL), progesterone (ng/mL
 (degC), and per quarter (cow) or half (goat) `yield_quarter_<i>_kg_per_day`,
 `fullness_max_quarter_<i>`, `sodium_quarter_<i>_mmol_l`. No infant-intake column; the plot's
 panels are yield, fat, protein, lactose, SCC, sodium and yield per quarter against days in
-milk. Milk density 1.032 g/mL (`lactojax.datasets.units`). With --posterior the bands keep
-the model's (human-table) units.
+milk. Milk density 1.032 g/mL (`lactojax.datasets.units`). With --posterior the bands are of
+the same columns (`<column>_median`, `_p05`, `_p95`); --species must be the fit's.
 """
 
 from __future__ import annotations
@@ -172,7 +172,11 @@ def _run_posterior(args, inputs, settings) -> int:
         raise UserInputError(f"--posterior needs lactojax.inference: {err}") from None
     if not os.path.exists(args.posterior):
         raise UserInputError(f"--posterior: no such file {args.posterior!r}")
-    bands = posterior_predictive_daily(args.posterior, inputs, settings=settings, draws=args.draws)
+    try:
+        bands = posterior_predictive_daily(args.posterior, inputs, settings=settings, draws=args.draws,
+                                           species=args.species)
+    except ValueError as err:
+        raise UserInputError(str(err)) from None
     bands.to_csv(args.out, index=False, float_format="%.6g")
     print(f"wrote {args.out} (posterior predictive median / p05 / p95, {len(bands)} days)")
     if args.plot:
@@ -183,8 +187,9 @@ def _run_posterior(args, inputs, settings) -> int:
         hi = {c[: -len("_p95")]: bands[c] for c in bands.columns if c.endswith("_p95")}
         import pandas as pd
 
-        mk = lambda d: pd.DataFrame({"day": bands["day"], **d})
+        x = "dim" if "dim" in bands else "day"
+        mk = lambda d: pd.DataFrame({x: bands[x], **d})  # noqa: E731
         plot_daily({"posterior": mk(med)}, args.plot, title="posterior predictive (median, 5-95%)",
-                   bands={"posterior": (mk(lo), mk(hi))})
+                   bands={"posterior": (mk(lo), mk(hi))}, species=args.species)
         print(f"wrote {args.plot}")
     return 0

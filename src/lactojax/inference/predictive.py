@@ -8,7 +8,8 @@ fit's base values stored in the file), simulates `inputs` for each draw (vmapped
 returns, for every column of the daily table (`lactojax.observables.daily_columns`), the
 posterior median and the 5% and 95% quantiles: `<col>_median`, `<col>_p05`, `<col>_p95`,
 plus `day`.
-Draws whose solve fails are left out; their count is in `df.attrs["failed_draws"]`.
+Draws whose solve fails are left out; their count is in `df.attrs["failed_draws"]`. For a
+cow or goat the columns are the dairy table's (`dim`, kg/d per cow and quarter, %, SCC).
 """
 
 from __future__ import annotations
@@ -84,19 +85,47 @@ def posterior_params(posterior_nc_path: str, draws: int | None = 100, seed: int 
     return Params({k: jnp.asarray(v, dtype=float) for k, v in values.items()}), names, theta
 
 
+def _columns(daily: dict, sessions: dict | None, species: str) -> dict[str, np.ndarray]:
+    """Daily-table columns of a batch of draws (leading axis): the registry's
+    (`daily_columns`), or for a cow or goat the dairy table's (`lactojax.dairy.tables`:
+    kg/d, %, SCC), draw by draw."""
+    if sessions is None:
+        return daily_columns(daily)
+    from lactojax.dairy.tables import dairy_columns
+
+    n = np.shape(daily["day"])[0]
+    per_draw = [dairy_columns({k: np.asarray(v)[i] for k, v in daily.items()},
+                              {k: np.asarray(v)[i] for k, v in sessions.items()}, species) for i in range(n)]
+    return {k: np.stack([c[k] for c in per_draw]) for k in per_draw[0] if k != "dim"}
+
+
 def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings: SolverSettings | None = None,
-                               draws: int = 100, seed: int = 0, batch: int = 50) -> pd.DataFrame:
+                               draws: int = 100, seed: int = 0, batch: int = 50,
+                               species: str | None = None) -> pd.DataFrame:
     """Posterior predictive bands (median, 5%, 95%) of every daily output column for the
-    scenario `inputs` (see module doc). `settings.throw` is forced to False."""
+    scenario `inputs` (see module doc). `settings.throw` is forced to False. A cow or
+    goat (species, default the fit's) gets the dairy table's columns (`dim`, kg/d, %,
+    SCC) instead of the human ones."""
+    from lactojax.dairy.tables import is_dairy
+
     settings = (settings or SolverSettings()).replace(throw=False)
     params, _, _ = posterior_params(posterior_nc_path, draws, seed)
     n = int(np.shape(params.values["storage_capacity_ml"])[0])
+    import arviz as az
+
+    fitted = FitAttrs.from_idata(az.from_netcdf(posterior_nc_path), posterior_nc_path).species
+    if species is not None and species != fitted:
+        raise ValueError(f"{posterior_nc_path}: a fit of species {fitted!r}; simulating it as {species!r} would "
+                         f"mix presets (use --species {fitted})")
+    species = fitted
+    dairy = is_dairy(str(species))
 
     @jax.jit
     def run(p):
         def one(pp):
             traj = simulate(pp, inputs, settings)
-            return obs.daily(traj, pp, inputs), traj.success
+            sessions = obs.per_session(traj, pp, inputs) if dairy else None
+            return (obs.daily(traj, pp, inputs), sessions), traj.success
 
         return jax.vmap(one)(p)
 
@@ -108,14 +137,15 @@ def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings:
         pad = batch - (sl.stop - sl.start)
         if pad:
             p = jax.tree.map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), p)
-        d, ok = run(p)
+        (d, sessions), ok = run(p)
         keep = slice(0, batch - pad)
-        chunks.append(daily_columns(jax.tree.map(lambda x: np.asarray(x)[keep], d)))
+        cut = lambda tree: None if tree is None else jax.tree.map(lambda x: np.asarray(x)[keep], tree)  # noqa: E731
+        chunks.append(_columns(cut(d), cut(sessions), str(species)))
         oks.append(np.asarray(ok)[keep])
     ok = np.concatenate(oks)
     cols = {k: np.concatenate([c[k] for c in chunks])[ok] for k in chunks[0]}
     n_days = next(iter(cols.values())).shape[1]
-    out = {"day": np.arange(n_days)}
+    out = {"dim" if dairy else "day": np.arange(n_days)}
     for k, v in cols.items():
         for label, q in QUANTILES:
             with np.errstate(all="ignore"):
