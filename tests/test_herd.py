@@ -189,3 +189,19 @@ def test_observation_noise_draws_from_each_rows_likelihood():
     if df > 2:
         np.testing.assert_allclose(np.var(t), df / (df - 2), rtol=0.25)
     assert jax.numpy.all(jnp.isfinite(draws))
+
+
+def test_map_without_hessian_reports_the_optimum_alone():
+    """map.hessian = false (herds): no Newton polishing, zero covariance, and the Laplace
+    draws of method = map are the optimum itself."""
+    from lactojax.inference.map import find_map
+
+    def vg(z):  # log-density of a normal centred at (1, -2), batched
+        z = np.atleast_2d(z)
+        return -0.5 * np.sum((z - [1.0, -2.0]) ** 2, -1), -(z - [1.0, -2.0])
+
+    res = find_map(vg, np.zeros((2, 2)), steps=300, learning_rate=0.1, hessian=False)
+    np.testing.assert_allclose(res.z, [1.0, -2.0], atol=1e-2)
+    assert not np.any(res.cov) and not res.hessian_pd
+    draws = res.laplace_draws(jax.random.PRNGKey(0), 5)
+    assert draws.shape == (5, 2) and np.all(draws == res.z)

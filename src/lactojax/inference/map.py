@@ -60,7 +60,10 @@ class MapResult:
                 "starts": self.starts, "screening": self.screening}
 
     def laplace_draws(self, key, n: int) -> np.ndarray:
-        """Draws of z from the Laplace approximation, shape (n, k)."""
+        """Draws of z from the Laplace approximation, shape (n, k); without a Hessian
+        (`find_map(hessian=False)`: zero covariance) every draw is the optimum."""
+        if not np.any(self.cov):
+            return np.repeat(self.z[None, :], n, axis=0)
         chol = np.linalg.cholesky(self.cov)
         eps = np.asarray(jax.random.normal(key, (n, self.z.shape[0])))
         return self.z[None, :] + eps @ chol.T
