@@ -46,8 +46,8 @@ def test_herd_parameter_recovery_nuts():
     x_true = _true_x(p)
     synthetic = data.with_values(density.simulate_values(p, x_true, np.random.default_rng(1))).problem
     init = density.embed(p, np.asarray(p.prior.sample_z(jax.random.PRNGKey(3), (2,))))
-    res = run_nuts(lambda x: -density.log_density(synthetic, x), init, chains=2, warmup=200, draws=200, seed=0,
-                   max_tree_depth=6, dense_mass=False, progress_bar=False)
+    res = run_nuts(lambda x: -density.log_density(synthetic, x), init, chains=2, warmup=150, draws=150, seed=0,
+                   max_tree_depth=5, dense_mass=False, progress_bar=False)
     assert int(np.sum(res.stats["diverging"])) <= 2
     post = density.posterior_variables(synthetic, res.z)
     truth = density.posterior_variables(synthetic, x_true[None])
