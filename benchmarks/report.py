@@ -386,6 +386,20 @@ def _dairy_cells(s, task):
             _pct(s.get("median_total_err_pct"))]
 
 
+def _lactojax_label(directory: str) -> str:
+    """How the scored lactojax fit was made, read from its diagnostics.json (committed
+    beside its predictions.csv): the method, and the statistic of predictions.csv scored."""
+    path = Path(directory) if Path(directory).is_absolute() else HERE.parent / directory
+    try:
+        diag = json.loads((path / "diagnostics.json").read_text())
+    except (OSError, ValueError):
+        return "herd fit, median of predictions.csv"
+    method = diag.get("method", "?")
+    point = " (point estimate: no Laplace covariance)" if method == "map" and not diag.get("map", {}).get(
+        "hessian_positive_definite") else ""
+    return f"hierarchical herd fit, {method}{point}; median of predictions.csv"
+
+
 def render_dairy() -> str:
     """The README table of benchmarks/bench_dairy.py (dairy_cpu.json)."""
     d = load("dairy", "cpu")
@@ -418,7 +432,8 @@ def render_dairy() -> str:
         else:
             out += ["| model | fit | forecast RMSE, DIM 61-305 | 305-d total: median abs. error | median signed error |",
                     "|---|---|---:|---:|---:|"]
-        out.append("| lactojax | " + labels["lactojax"] + " | " + " | ".join(_dairy_cells(lj["lactojax"], task)) + " |")
+        out.append("| lactojax | " + _lactojax_label(lj["directory"]) + " | "
+                   + " | ".join(_dairy_cells(lj["lactojax"], task)) + " |")
         for curve, methods in lj["baselines"].items():
             for m, s in methods.items():
                 out.append(f"| {curve} | {labels[m]} | " + " | ".join(_dairy_cells(s, task)) + " |")
