@@ -33,7 +33,8 @@ def _true_x(problem, tau=0.15, seed=0):
 def test_herd_parameter_recovery_nuts():
     """3 model-generated lactations, 6 days of per-milking yields and protein: the 90 %
     intervals of the population centres, spreads and per-lactation parameters against
-    the truth. Measured 2026-11-30: see the printed coverage (docs/fitting.md)."""
+    the truth. Measured 2026-11-30: 4 of 4 population and 6 of 6 per-lactation parameters
+    covered (docs/fitting.md, Calibration)."""
     days, subjects = 6, [f"cow{i}" for i in range(3)]
     inputs = lactation_inputs("synthetic", days)
     starts = np.asarray(inputs.feeds.start_h)
