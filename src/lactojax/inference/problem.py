@@ -389,31 +389,42 @@ def dataset_cow_inputs(name: str, days: float) -> Inputs:
     return lactation_inputs(name, days)
 
 
-def _milking_clock(name: str, milkings_per_day: float | None):
-    """(clock times, calving clock time, glands) of a dataset's design; with
-    `milkings_per_day` (a lactation's recorded frequency) that many evenly spaced milkings
-    from the design's first clock time."""
-    from lactojax.datasets.design import CALVING_CLOCK_H, DESIGNS
+def milking_design(name: str):
+    """A dataset's milking design (`lactojax.datasets.design.design_for`: the recorded one,
+    or an imported cow dataset's default), or the default cow design for a name that is no
+    dataset (model-generated herds)."""
+    from lactojax.datasets.design import default_cow_design, design_for
 
-    design = DESIGNS.get(name)
-    clock = tuple(design.milking_clock_h) if design is not None and design.milking_clock_h else (5.0, 17.0)
-    calving = design.birth_clock_h if design is not None and design.birth_clock_h is not None else CALVING_CLOCK_H
-    glands = design.n_glands if design is not None and design.n_glands else 4
+    try:
+        return design_for(name)
+    except KeyError:
+        return default_cow_design(name, 0.0)
+
+
+def _milking_clock(design, milkings_per_day: float | None):
+    """(clock times, calving clock time, glands) of a design; with `milkings_per_day` (a
+    lactation's recorded frequency) that many evenly spaced milkings from the design's
+    first clock time."""
+    from lactojax.datasets.design import CALVING_CLOCK_H, evenly_spaced_milkings
+
+    clock = tuple(design.milking_clock_h) if design.milking_clock_h else evenly_spaced_milkings(2)
+    calving = design.birth_clock_h if design.birth_clock_h is not None else CALVING_CLOCK_H
+    glands = design.n_glands or 4
     if milkings_per_day is not None and np.isfinite(milkings_per_day) and round(milkings_per_day) != len(clock):
-        f = int(round(milkings_per_day))
-        clock = tuple((clock[0] + 24.0 * i / f) % 24.0 for i in range(f))
+        clock = evenly_spaced_milkings(int(round(milkings_per_day)), first_clock_h=clock[0])
     return clock, calving, glands
 
 
 def lactation_inputs(name: str, days: float, milkings_per_day: float | None = None,
-                     record_times_h: Sequence[float] = ()) -> Inputs:
+                     record_times_h: Sequence[float] = (), design=None) -> Inputs:
     """One lactation's milkings: the dataset's design (clock times, calving clock time,
     quarters; `lactojax.datasets.design`), at the lactation's own frequency when recorded
     (`milkings_per_day`, e.g. subjects.csv), plus a milking at every recorded per-milking
     time (`record_times_h`, hours after calving) that no scheduled milking is within
     `SESSION_TOLERANCE_H` of. Scheduled milkings without a record stay: an unrecorded
-    milking still emptied the udder."""
-    clock, calving, glands = _milking_clock(name, milkings_per_day)
+    milking still emptied the udder. `design`: the dataset's `milking_design`, when the
+    caller already has it (one lookup per dataset, not per lactation)."""
+    clock, calving, glands = _milking_clock(design or milking_design(name), milkings_per_day)
     planned = milkings(days, clock_times_h=clock, n_glands=glands, calving_clock_h=calving,
                        duration_min=MILKING_DURATION_MIN)
     starts = np.asarray(planned.start_h)
@@ -481,8 +492,10 @@ def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | Non
         tables.append(t.assign(subject=name + ":" + t["subject"].astype(str)))
         per_day = subject_covariates(load_dataset(name)).set_index("subject")["milkings_per_day"]
         times = t.loc[t["observable"] == PER_MILKING].groupby("subject")["t_end_h"].apply(list)
+        design = milking_design(name)
         for i in ids:
-            inputs[f"{name}:{i}"] = lactation_inputs(name, days, per_day.get(i), times.get(f"{name}:{i}", ()))
+            inputs[f"{name}:{i}"] = lactation_inputs(name, days, per_day.get(i), times.get(f"{name}:{i}", ()),
+                                                     design=design)
     missing = sorted(wanted - found)
     if missing:
         raise ValueError(f"subjects {missing[:5]}{' ...' if len(missing) > 5 else ''}: no usable record in "
