@@ -5,6 +5,9 @@ Readers (`Observable.reader`):
 - DAILY: a key of `observation.daily` (index d covers hours [24 d, 24 d + 24));
 - SESSION: a key of `observation.per_session` at one removal session (feed, milking);
 - SESSION_RATE: a per-session amount summed over the sessions in a window, per day;
+- SESSION_SUM: a per-session amount summed over the sessions starting in a window (a
+  test-weighed feed: one breast after the other are two sessions; a point time: the session
+  starting nearest it);
 - SESSION_POOLED: a concentration of the milk removed, chosen by the row's window as the
   yields are: a row shorter than a day is one milking (the session nearest its t_end_h,
   as SESSION); a row spanning a day or more (a test day, a weekly record) is the milk of
@@ -15,7 +18,8 @@ Readers (`Observable.reader`):
 
 `Observable.data` lists the dataset observables (lactojax.datasets.vocabulary) that the
 output predicts: the fits' row mapping (lactojax.inference.problem) reads this table, so
-adding an observable is one entry here (plus its reader key if it is new). `table` marks
+adding an observable is one entry here (plus its reader key if it is new). `per_gland` names the output that predicts a row of this
+observable naming a gland (a breast, a quarter: `datasets.schema.GLANDS`). `table` marks
 the columns of `lactojax.tables.daily_table` ("core": guaranteed by the CLI, in this order;
 "extra": after them); `gland_column` is the per-gland column name pattern of a (days,
 glands) daily output.
@@ -28,10 +32,10 @@ import dataclasses
 import numpy as np
 
 DAILY, SESSION, SESSION_RATE, EVENT, PARAM = "daily", "session", "session_rate", "event", "param"
-SESSION_POOLED = "session_pooled"
-READERS = (DAILY, SESSION, SESSION_RATE, SESSION_POOLED, EVENT, PARAM)
+SESSION_POOLED, SESSION_SUM = "session_pooled", "session_sum"
+READERS = (DAILY, SESSION, SESSION_RATE, SESSION_POOLED, SESSION_SUM, EVENT, PARAM)
 # readers computed from `observation.per_session` (one feature block)
-SESSION_READERS = (SESSION, SESSION_RATE, SESSION_POOLED)
+SESSION_READERS = (SESSION, SESSION_RATE, SESSION_POOLED, SESSION_SUM)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Observable:
     table: str = ""  # "core" | "extra" | "" (not a daily-table column)
     gland_column: str = ""  # e.g. "production_gland_{i}_ml"
     weight: str = ""  # SESSION_POOLED: the per-session output weighting the pooled mean
+    per_gland: str = ""  # the output predicting a row that names a gland (module doc)
 
     @property
     def source_key(self) -> str:
@@ -60,13 +65,13 @@ _O = Observable
 REGISTRY: tuple[Observable, ...] = (
     # daily, in the order of the daily table's columns
     _O("milk_intake_ml", "mL/d", DAILY, data=("milk_intake_24h",), table="core"),
-    _O("milk_sodium_mmol_l", "mmol/L", DAILY, data=("milk_sodium",), table="core"),
+    _O("milk_sodium_mmol_l", "mmol/L", DAILY, data=("milk_sodium",), table="core", per_gland="gland_sodium_mmol_l"),
     _O("milk_lactose_g_l", "g/L", DAILY, data=("milk_lactose",), table="core"),
     _O("milk_protein_g_l", "g/L", DAILY, data=("milk_protein",), table="core"),
     _O("milk_fat_g_l", "g/L", DAILY, data=("milk_fat",), table="core"),
     _O("prolactin_basal_ng_ml", "ng/mL", DAILY, data=("plasma_prolactin_basal",), table="core"),
     _O("milk_removed_ml", "mL/d", DAILY, table="extra"),
-    _O("production_ml", "mL/d", DAILY, data=("milk_production_24h",), table="extra"),
+    _O("production_ml", "mL/d", DAILY, data=("milk_production_24h",), table="extra", per_gland="production_gland_ml"),
     _O("milk_potassium_mmol_l", "mmol/L", DAILY, data=("milk_potassium",), table="extra"),
     _O("milk_chloride_mmol_l", "mmol/L", DAILY, data=("milk_chloride",), table="extra"),
     _O("milk_citrate_mmol_l", "mmol/L", DAILY, data=("milk_citrate",), table="extra"),
@@ -76,7 +81,8 @@ REGISTRY: tuple[Observable, ...] = (
     _O("progesterone_ng_ml", "ng/mL", DAILY, table="extra"),
     _O("fever_max_c", "degC", DAILY, table="extra"),
     _O("somatic_cell_count_k_ml", "1e3 cells/mL", DAILY, table="extra"),
-    _O("production_per_gland_ml", "mL/d", DAILY, data=("milk_production_24h_per_gland",)),
+    _O("production_per_gland_ml", "mL/d", DAILY, data=("milk_production_24h_per_gland",),
+       per_gland="production_gland_ml"),
     _O("prolactin_fold_rise", "1", DAILY, data=("prolactin_suckling_fold_rise",)),
     _O("production_gland_ml", "mL/d", DAILY, gland_column="production_gland_{i}_ml"),
     _O("removed_gland_ml", "mL/d", DAILY, gland_column="removed_gland_{i}_ml"),
@@ -96,6 +102,11 @@ REGISTRY: tuple[Observable, ...] = (
     # J Dairy Sci 63:487), lactojax.datasets.vocabulary
     _O("somatic_cell_count_removed_k_ml", "1e3 cells/mL", SESSION_POOLED, key="somatic_cell_count_k_ml",
        data=("somatic_cell_count",), weight="yield_kg"),
+    # milk removed at a feed (test weighing: the infant's weight change, or a pumped volume),
+    # all glands or one (per breast)
+    _O("removed_per_feed_ml", "mL", SESSION_SUM, key="removed_ml", data=("milk_removed_per_feed",),
+       per_gland="removed_per_feed_gland_ml"),
+    _O("removed_per_feed_gland_ml", "mL", SESSION_SUM, key="removed_gland_ml"),
     # lactogenesis II event times
     _O("lactogenesis_II_onset", "h", EVENT, data=("lactogenesis_II_onset",)),
     _O("milk_coming_in_perceived", "h", EVENT, data=("milk_coming_in_perceived",)),
@@ -133,7 +144,9 @@ def daily_columns(d: dict) -> dict[str, np.ndarray]:
 
 
 assert all((o.reader == SESSION_POOLED) == bool(o.weight) for o in REGISTRY), "SESSION_POOLED needs a weight"
+assert all(o.per_gland in OBSERVABLES and (OBSERVABLES[o.per_gland].reader in SESSION_READERS)
+           == (o.reader in SESSION_READERS) for o in REGISTRY if o.per_gland), "per_gland: an output of the same kind"
 
 __all__ = ["BY_DATA_NAME", "DAILY", "EVENT", "OBSERVABLES", "Observable", "PARAM", "READERS", "REGISTRY",
-           "SESSION", "SESSION_POOLED", "SESSION_RATE", "SESSION_READERS", "daily_columns", "fitted",
+           "SESSION", "SESSION_POOLED", "SESSION_RATE", "SESSION_READERS", "SESSION_SUM", "daily_columns", "fitted",
            "table_columns"]

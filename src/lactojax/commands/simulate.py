@@ -53,6 +53,12 @@ def register(subparsers) -> None:
     p.add_argument("--species", choices=("human", "cow", "goat"), default="human")
     p.add_argument("--feed-minutes", type=float, default=None, help="minutes per gland per session")
     p.add_argument("--no-night-feeds", action="store_true", help="skip feeds 23:00-06:00")
+    p.add_argument("--feed-log", default=None, metavar="FEEDS.CSV",
+                   help="simulate this feed log (one row per feed; docs/datasets.md, Your own data) instead of "
+                        "evenly spaced feeds; it must cover --days")
+    p.add_argument("--delivery-time", default=None, metavar="ISO",
+                   help="with --feed-log in timestamps: the time of delivery (e.g. 2026-03-01T04:30)")
+    p.add_argument("--subject", default=None, help="with --feed-log holding several subjects: the one simulated")
     p.add_argument("--feeds-by-age", default=None, metavar="DAY:N,...",
                    help="human: feeds per day changing with age, e.g. 0:10,90:8,180:6 (replaces "
                         "--feeds-per-day)")
@@ -98,6 +104,10 @@ def build_inputs(args):
         raise UserInputError(f"--glands must be >= 1, got {glands}")
     if args.days <= 0:
         raise UserInputError(f"--days must be > 0, got {args.days}")
+    if args.feed_log:
+        return _feed_log_inputs(args, glands)
+    if args.delivery_time or args.subject:
+        raise UserInputError("--delivery-time and --subject are used with --feed-log only")
     try:
         prof = {}
         if species == "human":
@@ -122,6 +132,37 @@ def build_inputs(args):
                                  duration_min=8.0 if args.feed_minutes is None else args.feed_minutes)
         return inp.make_inputs(feeds, args.days, inp.profile(glands, **prof))
     except inp.InputError as err:
+        raise UserInputError(str(err)) from None
+
+
+def _feed_log_inputs(args, glands: int):
+    """The inputs of a feed log over --days (the schedule options are refused: the log gives
+    every feed)."""
+    from lactojax import inputs as inp
+    from lactojax.datasets import FeedLogError, feed_log_schedule, read_feed_log
+
+    clash = [o for o, v in (("--feeds-per-day", args.feeds_per_day), ("--feeds-by-age", args.feeds_by_age),
+                            ("--feed-minutes", args.feed_minutes), ("--no-night-feeds", args.no_night_feeds)) if v]
+    if clash:
+        raise UserInputError(f"{', '.join(clash)}: not used with --feed-log (the log gives every feed)")
+    try:
+        log = read_feed_log(args.feed_log, species=args.species, n_glands=glands, delivery_time=args.delivery_time)
+        subjects = sorted(log["subject"].astype(str).unique())
+        if args.subject is not None:
+            if args.subject not in subjects:
+                raise UserInputError(f"--subject {args.subject!r}: not in {args.feed_log} (subjects {subjects})")
+            log = log[log["subject"].astype(str) == args.subject]
+        elif len(subjects) > 1:
+            raise UserInputError(f"{args.feed_log}: several subjects {subjects}; name one with --subject")
+        horizon = 24.0 * args.days
+        log = log[log["start_h"] < horizon]
+        if log.empty or float(log["end_h"].max()) < horizon - 24.0:
+            last = 0.0 if log.empty else float(log["end_h"].max()) / 24.0
+            raise UserInputError(f"{args.feed_log}: the feeds end on day {last:.1f}, more than a day before --days "
+                                 f"{args.days:g} (the mother would stop feeding); use a shorter --days")
+        feeds = feed_log_schedule(log, glands, species=args.species, source=args.feed_log)
+        return inp.make_inputs(feeds, args.days, inp.profile(glands))
+    except (FeedLogError, inp.InputError, OSError) as err:
         raise UserInputError(str(err)) from None
 
 

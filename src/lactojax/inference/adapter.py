@@ -8,6 +8,7 @@ sections (map, nuts, svi, outputs) itself; `fit_from_config(cfg)` runs both.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from lactojax.inference.config import FitConfig
 from lactojax.inference.priors import PriorSet
@@ -40,12 +41,53 @@ def problem_from_config(cfg: FitConfig) -> FitData:
         prior = PriorSet.from_table(list(p.estimate), p.prior_overrides(),
                                     {n: float(base[n]) for n in p.estimate}, species=f.species)
         design = cfg.design.to_dict()
-        data = group_problem(load_rows(list(f.datasets), list(f.include_flags)), list(p.estimate), prior, base,
-                             design_inputs(design, horizon_days), settings, species=f.species,
+        rows, files = load_rows(list(f.datasets), list(f.include_flags), species=f.species,
+                                subject=cfg.design.subject, with_files=True)
+        if cfg.design.feed_log:
+            inputs, log_file = feed_log_inputs(cfg, horizon_days)
+            files.append(log_file)
+        else:
+            inputs = design_inputs(design, horizon_days)
+        design["data_files"] = files
+        data = group_problem(rows, list(p.estimate), prior, base, inputs, settings, species=f.species,
                              label=f.name, design=design)
     if len(data.rows) == 0:
         raise ValueError(f"{cfg.source}: no data row falls inside the fit horizon of {horizon_days:g} days")
     return data
+
+
+def feed_log_inputs(cfg: FitConfig, horizon_days: float):
+    """(inputs, file record) of a configuration's [design] feed_log: the schedule of its
+    subject (design.subject, or the log's only one) over the fit horizon. A log that stops
+    more than a day before the horizon is an error: the simulated mother would stop feeding
+    (milk stasis) where the data only stopped being recorded."""
+    from lactojax.datasets import feed_log_schedule, read_feed_log
+    from lactojax.datasets.provenance import sha256_file
+    from lactojax.inputs import make_inputs
+
+    d, path = cfg.design, cfg.design.feed_log
+    log = read_feed_log(path, species=cfg.fit.species, n_glands=d.n_glands, delivery_time=d.delivery_time or None)
+    subjects = sorted(log["subject"].astype(str).unique())
+    subject = d.subject or (subjects[0] if len(subjects) == 1 else None)
+    if subject is None:
+        raise ValueError(f"{path}: the feed log holds subjects {subjects}; name the one fitted in [design] subject")
+    if subject not in subjects and not (subjects == [""]):
+        raise ValueError(f"{path}: no feed of subject {subject!r} (the log holds {subjects})")
+    if subjects != [""]:
+        log = log[log["subject"].astype(str) == subject]
+    horizon_h = 24.0 * horizon_days
+    log = log[log["start_h"] < horizon_h]
+    if log.empty:
+        raise ValueError(f"{path}: no feed before the fit horizon ({horizon_days:g} days)")
+    last = float(log["end_h"].max())
+    if last < horizon_h - 24.0:
+        raise ValueError(f"{path}: the last feed ends at {last:.1f} h (day {last / 24:.1f}), more than a day before "
+                         f"the fit horizon of {horizon_days:g} days: shorten [fit] horizon_days or extend the log")
+    schedule = feed_log_schedule(log, d.n_glands, subject=None if subjects == [""] else subject,
+                                 species=cfg.fit.species, source=path)
+    record = {"role": "feed log", "path": path, "sha256": sha256_file(path), "rows": int(len(log)),
+              "subject": subject}
+    return make_inputs(schedule, horizon_days), record
 
 
 def resolved_toml(cfg: FitConfig) -> str:
@@ -88,4 +130,4 @@ def fit_from_config(cfg: FitConfig, progress: bool = False):
     return result
 
 
-__all__ = ["fit_from_config", "forecast_from_config", "problem_from_config", "resolved_toml"]
+__all__ = ["feed_log_inputs", "fit_from_config", "forecast_from_config", "problem_from_config", "resolved_toml"]

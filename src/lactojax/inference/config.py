@@ -99,8 +99,11 @@ class OneOf:
     names: Callable[[], Iterable[str]]
     hint: str = ""
     prefix: str | None = None
+    paths: bool = False  # also a path to a file (`is_data_path`; checked by the section)
 
     def check(self, value: str) -> str:
+        if self.paths and is_data_path(value):
+            return value
         if value not in (known := tuple(self.names())) and not (self.prefix and value.startswith(self.prefix)):
             raise ConfigError(f"unknown {self.what} {value!r}{_suggest(value, known)}{self.hint}")
         return value
@@ -113,6 +116,23 @@ class OneOf:
         return {**handler(schema), **({"anyOf": [enum, {"pattern": f"^{self.prefix}"}]} if self.prefix else enum)}
 
 
+DATA_SUFFIXES = (".csv", ".csv.gz")
+
+
+def is_data_path(value: str) -> bool:
+    """A [fit] datasets entry naming a file or directory of the user's own data rather than
+    a bundled dataset: it holds a path separator or ends in .csv / .csv.gz."""
+    return "/" in value or os.sep in value or value.lower().endswith(DATA_SUFFIXES)
+
+
+def resolve_path(value: str, base: str | None) -> str:
+    """A path from a configuration file, relative to that file's directory (`base`); absolute
+    paths and paths without a base file (a dict, the command line) are kept as written."""
+    if not value or os.path.isabs(value) or base is None:
+        return value
+    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(base)), value))
+
+
 def _unique(values: tuple) -> tuple:
     if twice := [v for v in values if values.count(v) > 1]:
         raise ConfigError(f"{twice[0]!r} listed twice")
@@ -120,7 +140,8 @@ def _unique(values: tuple) -> tuple:
 
 
 Unique = Annotated[Array[V], AfterValidator(_unique), Field(json_schema_extra={"uniqueItems": True})]
-Dataset = Annotated[str, OneOf("dataset", list_datasets, " (see `lactojax data list`)", prefix="synthetic:")]
+Dataset = Annotated[str, OneOf("dataset", list_datasets, " (see `lactojax data list`), or a path to your own data "
+                               "(a .csv file or a directory)", prefix="synthetic:", paths=True)]
 Flag = Literal[tuple(f for f in FLAGS if f)]
 Parameter = Annotated[str, OneOf("parameter", lambda: PARAMETERS, " (see `lactojax params`)")]
 
@@ -167,8 +188,10 @@ class FitSection(Section):
                       "without .toml")
     description: str = Field("", description="free text describing the fit")
     species: Literal[tuple(SPECIES_PRESETS)] = Field("human", description="parameter preset: nominal values and bounds")
-    datasets: Unique[Dataset] = Field(min_length=1, description="datasets fitted: data/<name>/ (`lactojax data list`) "
-                                    "or synthetic:<...>")
+    datasets: Unique[Dataset] = Field(min_length=1, description="datasets fitted: data/<name>/ (`lactojax data list`), "
+                                    "synthetic:<...>, or your own observation table: a path (relative to this file) "
+                                    "to a .csv / .csv.gz file or a directory holding observations.csv "
+                                    "(docs/datasets.md, Your own data)")
     horizon_days: float = Field(10.0, gt=0, multiple_of=1, description="simulated horizon, days from birth (whole "
                                 "days); rows beyond it are excluded")
     method: Literal[METHODS] = Field("nuts", description="inference method: MAP (+ Laplace draws), NUTS or SVI")
@@ -178,11 +201,32 @@ class FitSection(Section):
     include_flags: Array[Flag] = Field((), description="row flags whose rows are fitted anyway (default: flagged "
                                        "rows are excluded)")
 
+    @model_validator(mode="after")
+    def _check(self):
+        for value in self.datasets:
+            if is_data_path(value) and not os.path.exists(value):
+                raise ConfigError(f"no such file or directory {value!r}", "fit.datasets")
+        return self
+
+    def user_datasets(self) -> tuple[str, ...]:
+        """The entries that are paths to the user's own data (`is_data_path`)."""
+        return tuple(d for d in self.datasets if is_data_path(d))
+
 
 class DesignSection(Section):
-    """[design]: the feeding schedule simulated for every data row."""
+    """[design]: the feeding schedule simulated for every data row: evenly spaced feeds, or
+    the mother's own feed log (`feed_log`)."""
 
     TABLE: ClassVar[str] = "design"
+    SCHEDULE_KEYS: ClassVar[tuple[str, ...]] = ("feeds_per_day", "feed_duration_min", "both_sides", "night_feeds")
+    feed_log: str = Field("", description="a feed log (feeds.csv: one row per feed, pump session or milking; "
+                          "docs/datasets.md, Your own data), path relative to this file: the schedule simulated "
+                          "instead of evenly spaced feeds (feeds_per_day, feed_duration_min, both_sides and "
+                          "night_feeds are then not used)")
+    delivery_time: str = Field("", description="feed_log with timestamps (column start): the time of delivery, ISO "
+                               "8601 (e.g. 2026-03-01T04:30)")
+    subject: str = Field("", description="the subject fitted when the observation table or feed log holds several "
+                         "(column subject); empty: the only one")
     feeds_per_day: float = Field(10.0, gt=0, description="evenly spaced feeds per 24 h, 1/day")
     feed_duration_min: float = Field(15.0, gt=0, description="duration of one gland's drainage at a feed, min")
     n_glands: int = Field(2, ge=1, description="number of glands (breasts; udder quarters)")
@@ -192,6 +236,23 @@ class DesignSection(Section):
 
     @model_validator(mode="after")
     def _check(self):
+        if self.feed_log:
+            unused = [k for k in self.SCHEDULE_KEYS if getattr(self, k) != type(self).model_fields[k].default]
+            if unused:
+                raise ConfigError(f"{', '.join(unused)}: not used with a feed log (the log gives every feed); "
+                                  "remove them or feed_log", "design")
+            if not os.path.isfile(self.feed_log):
+                raise ConfigError(f"no such file {self.feed_log!r}", "design.feed_log")
+        elif self.delivery_time:
+            raise ConfigError("only used with a feed_log whose rows give timestamps", "design.delivery_time")
+        return self if self.feed_log else self._check_schedule()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values; with a feed log, without the evenly-spaced schedule's keys (unused)."""
+        out = super().to_dict()
+        return {k: v for k, v in out.items() if not (self.feed_log and k in self.SCHEDULE_KEYS)}
+
+    def _check_schedule(self):
         try:  # the schedule builder's own checks (a feed must fit in the interval between feeds)
             regular_feeds(1.0, self.feeds_per_day, n_glands=self.n_glands, duration_min=self.feed_duration_min,
                           both_sides=self.both_sides, night_feeds=self.night_feeds)
@@ -599,10 +660,25 @@ def load_config(path: str | os.PathLike) -> FitConfig:
         raise ConfigError("no such file", None, path) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", None, path) from None
-    return FitConfig.from_dict(raw, path)
+    return FitConfig.from_dict(_resolve_paths(raw, path), path)
+
+
+def _resolve_paths(raw, path: str):
+    """Paths to the user's own files (fit.datasets entries, design.feed_log) made relative to
+    the configuration file's directory, as its reader means them."""
+    if not isinstance(raw, Mapping):
+        return raw
+    raw = dict(raw)
+    fit, design = raw.get("fit"), raw.get("design")
+    if isinstance(fit, Mapping) and isinstance(fit.get("datasets"), list):
+        raw["fit"] = {**fit, "datasets": [resolve_path(d, path) if isinstance(d, str) and is_data_path(d) else d
+                                          for d in fit["datasets"]]}
+    if isinstance(design, Mapping) and isinstance(design.get("feed_log"), str):
+        raw["design"] = {**design, "feed_log": resolve_path(design["feed_log"], path)}
+    return raw
 
 
 __all__ = ["CHAIN_METHODS", "FIT_SOLVER_DEFAULTS", "FIT_SOLVER_OVERRIDES", "GRADIENT_ADJOINT", "GUIDES", "METHODS",
            "MODELS", "ConfigError", "DesignSection", "FitConfig", "FitSection", "FrozenMap", "HierarchicalSection",
            "MapSection", "NutsSection", "OutputsSection", "ParametersSection", "PriorOverride", "Section",
-           "SolverSection", "SviSection", "load_config"]
+           "SolverSection", "SviSection", "is_data_path", "load_config", "resolve_path"]

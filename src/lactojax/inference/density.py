@@ -47,8 +47,9 @@ import numpy as np
 from lactojax import likelihoods as lk
 from lactojax import observables as ob
 from lactojax import observation as obs
-from lactojax.inference.problem import (EVENT_REFERENCE_DAY, FIT_DAILY, FIT_EVENTS, FIT_PARAMS, FIT_SESSIONS,
-                                       SESSION_KEYS, FitProblem)
+from lactojax.inference.problem import (DAILY_GLAND, EVENT_REFERENCE_DAY, FIT_DAILY, FIT_DAILY_GLAND, FIT_EVENTS,
+                                       FIT_PARAMS, FIT_SESSIONS, SESSION_GLAND, SESSION_GLAND_KEYS, SESSION_KEYS,
+                                       FitProblem)
 from lactojax.simulate import simulate
 
 TRACES: collections.Counter = collections.Counter()  # traces of each jitted entry point
@@ -76,7 +77,14 @@ def subject_features(problem: FitProblem, theta, inputs):
                    [o.source_key for o in FIT_EVENTS], len(FIT_EVENTS))
     pars = jnp.stack([params[o.source_key] for o in FIT_PARAMS])
     sessions = block(ob.SESSION, _session_features, SESSION_KEYS, len(SESSION_KEYS) * n_sessions)
-    return jnp.concatenate([daily, events, pars, sessions]), traj.success, traj.num_steps
+    # per gland: (output, day or session, gland), for rows naming a breast or quarter
+    n_glands = inputs.n_glands
+    daily_gland = block(DAILY_GLAND, obs.daily, [o.source_key for o in FIT_DAILY_GLAND],
+                        len(FIT_DAILY_GLAND) * n_days * n_glands)
+    session_gland = block(SESSION_GLAND, obs.per_session, SESSION_GLAND_KEYS,
+                          len(SESSION_GLAND_KEYS) * n_sessions * n_glands)
+    return (jnp.concatenate([daily, events, pars, sessions, daily_gland, session_gland]), traj.success,
+            traj.num_steps)
 
 
 def _session_features(traj, params, inputs):

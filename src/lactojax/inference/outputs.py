@@ -319,7 +319,9 @@ def write_fit(result, out_dir) -> None:
     with open(os.path.join(out_dir, "config.toml"), "w") as fh:
         fh.write(result.config_toml)
     write_json(os.path.join(out_dir, "diagnostics.json"), result.diagnostics)
-    write_json(os.path.join(out_dir, "provenance.json"), provenance({"timings": result.diagnostics["timings"]}))
+    # the files fitted, with their checksums (the user's own data carry no PROVENANCE.md)
+    write_json(os.path.join(out_dir, "provenance.json"),
+               provenance({"timings": result.diagnostics["timings"], "data_files": data.design.get("data_files", [])}))
 
 
 __all__ = ["FitAttrs", "SUMMARY_COLUMNS", "build_idata", "git_revision", "package_versions", "plot_lactations", "plot_ppc", "provenance",

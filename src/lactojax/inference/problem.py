@@ -23,6 +23,11 @@ observable (`observables.BY_DATA_NAME`):
 - EVENT: `observation.event_times` (reference day 7); PARAM: the parameter itself;
 - SESSION: the session starting nearest the row's t_end_h (within 1 h);
 - SESSION_RATE: the sessions starting in [t_start, t_end), summed, per day;
+- SESSION_SUM (milk removed per feed): the sessions starting in [t_start, t_end), summed (a
+  point time: the session starting nearest it, within 1 h);
+- a row naming a gland (a breast, a quarter) reads the gland's own output
+  (`Observable.per_gland`: daily production or sodium per gland, milk removed from that
+  gland at a feed); observables without one are excluded with that reason;
 - SESSION_POOLED (somatic cell count): a row shorter than a day as SESSION; a row spanning a
   day or more: sum_m c_m y_m / sum_m y_m over the sessions m starting in [t_start, t_end)
   (c: the per-session value, y: its weight, the yield).
@@ -51,6 +56,7 @@ from lactojax import observables as ob
 from lactojax.datasets import fit_table, load_dataset
 from lactojax.datasets.arrays import individual_kind
 from lactojax.datasets.exclusions import exclusion_reasons
+from lactojax.datasets.schema import GLANDS
 from lactojax.datasets.vocabulary import CODES, default_noise_sigma
 from lactojax.inference.priors import PriorSet
 from lactojax.inputs import Inputs, feed_schedule, make_inputs, milkings, regular_feeds, stack_inputs
@@ -67,16 +73,32 @@ FIT_DAILY = ob.fitted(ob.DAILY)
 FIT_EVENTS = ob.fitted(ob.EVENT)
 FIT_PARAMS = ob.fitted(ob.PARAM)
 FIT_SESSIONS = tuple(o for r in ob.SESSION_READERS for o in ob.fitted(r))
+# per-gland outputs that rows naming a gland read (`Observable.per_gland`): daily ones
+# (days x glands each) and per-session ones (sessions x glands each)
+_PER_GLAND = tuple(dict.fromkeys(ob.OBSERVABLES[o.per_gland] for o in ob.REGISTRY if o.per_gland and o.data))
+FIT_DAILY_GLAND = tuple(o for o in _PER_GLAND if o.reader == ob.DAILY)
+SESSION_GLAND_KEYS = tuple(dict.fromkeys(o.source_key for o in _PER_GLAND if o.reader in ob.SESSION_READERS))
+DAILY_GLAND, SESSION_GLAND = "daily_gland", "session_gland"  # their feature blocks
 # per-session features, n_sessions each: the outputs read, and for a pooled output its
 # weight and value x weight (`Observable.weighted_key`, computed in inference.density)
 SESSION_KEYS = tuple(dict.fromkeys(k for o in FIT_SESSIONS for k in (o.source_key, o.weight, o.weighted_key) if k))
 POOLED_MIN_WINDOW_H = 24.0  # a SESSION_POOLED row this long or longer pools its sessions
 
 
-def feature_offsets(n_days: int, n_sessions: int) -> dict[str, int]:
+def feature_offsets(n_days: int, n_sessions: int, n_glands: int = 1) -> dict[str, int]:
     """Start of each reader's block in a subject's feature vector, and its length ("end")."""
-    sizes = (len(FIT_DAILY) * n_days, len(FIT_EVENTS), len(FIT_PARAMS), len(SESSION_KEYS) * n_sessions)
-    return dict(zip((ob.DAILY, ob.EVENT, ob.PARAM, ob.SESSION, "end"), itertools.accumulate(sizes, initial=0)))
+    sizes = (len(FIT_DAILY) * n_days, len(FIT_EVENTS), len(FIT_PARAMS), len(SESSION_KEYS) * n_sessions,
+             len(FIT_DAILY_GLAND) * n_days * n_glands, len(SESSION_GLAND_KEYS) * n_sessions * n_glands)
+    return dict(zip((ob.DAILY, ob.EVENT, ob.PARAM, ob.SESSION, DAILY_GLAND, SESSION_GLAND, "end"),
+                    itertools.accumulate(sizes, initial=0)))
+
+
+def _gland_code(g) -> int:
+    """The gland a row's `gland` cell names (`datasets.schema.GLANDS` code), -1 for none."""
+    try:
+        return int(g) if g == g else -1  # NaN: none
+    except (TypeError, ValueError):
+        return -1
 
 
 class RowData(eqx.Module):
@@ -192,7 +214,8 @@ def map_row(row, inputs: Inputs, readers: Sequence[str]):
     horizon = inputs.horizon_h
     n_days = int(round(horizon / 24.0))
     starts = np.asarray(inputs.feeds.start_h)
-    off = feature_offsets(n_days, starts.shape[-1])
+    n_sessions, n_glands = starts.shape[-1], inputs.n_glands
+    off = feature_offsets(n_days, n_sessions, n_glands)
     if o.reader == ob.PARAM:
         return np.array([off[ob.PARAM] + FIT_PARAMS.index(o)]), np.ones(1)
     if o.reader == ob.EVENT:
@@ -200,34 +223,52 @@ def map_row(row, inputs: Inputs, readers: Sequence[str]):
             return (f"event times need the reference day {EVENT_REFERENCE_DAY} inside the "
                     f"horizon ({24 * (EVENT_REFERENCE_DAY + 1):g} h)")
         return np.array([off[ob.EVENT] + FIT_EVENTS.index(o)]), np.ones(1)
+    gland = _gland_code(getattr(row, "gland", -1))
+    if gland >= 0:
+        if not o.per_gland:
+            return f"{row.observable}: no per-gland output (the row names a gland)"
+        if gland >= n_glands:
+            return f"gland {gland} named, the design simulates {n_glands} glands"
     beyond = f"window beyond the fit horizon ({horizon:g} h)"
     if o.reader == ob.DAILY:
-        if getattr(row, "gland", -1) >= 0:
-            return "per-gland rows are not mapped (the simulated mother is symmetric)"
         days = row_days(row.t_start_h, row.t_end_h)
         if 24.0 * (max(days) + 1) > horizon + 1e-6:
             return beyond
+        if gland >= 0:  # block (output, day, gland)
+            og = ob.OBSERVABLES[o.per_gland]
+            base = off[DAILY_GLAND] + FIT_DAILY_GLAND.index(og) * n_days * n_glands
+            return base + np.asarray(days) * n_glands + gland, np.full(len(days), 1.0 / len(days))
         base = off[ob.DAILY] + FIT_DAILY.index(o) * n_days
         return base + np.asarray(days), np.full(len(days), 1.0 / len(days))
     if row.t_end_h > horizon:
         return beyond
-    block = lambda key: off[ob.SESSION] + SESSION_KEYS.index(key) * starts.shape[-1]  # noqa: E731
+    block = lambda key: off[ob.SESSION] + SESSION_KEYS.index(key) * n_sessions  # noqa: E731
     base = block(o.source_key)
+    if gland >= 0:  # block (output, session, gland)
+        og = ob.OBSERVABLES[o.per_gland]
+        base = off[SESSION_GLAND] + SESSION_GLAND_KEYS.index(og.source_key) * n_sessions * n_glands + gland
+        block = None  # per-gland rows are sums over sessions (SESSION_SUM), never pooled
+    point = abs(row.t_end_h - row.t_start_h) < 1e-6
     pooled = o.reader == ob.SESSION_POOLED and row.t_end_h - row.t_start_h >= POOLED_MIN_WINDOW_H - 1e-6
-    if o.reader == ob.SESSION_RATE or pooled:
-        idx = np.flatnonzero((starts >= row.t_start_h) & (starts < row.t_end_h))
+    summed = o.reader == ob.SESSION_SUM and not point
+    if o.reader == ob.SESSION_RATE or pooled or summed:
+        idx = np.flatnonzero((starts >= row.t_start_h - 1e-6) & (starts < row.t_end_h))
         if idx.size == 0:
-            return f"{row.observable}: no milking session in the window"
+            return f"{row.observable}: no {'feed' if summed else 'milking'} session starting in the window"
         if idx.size > MAX_SESSIONS_PER_ROW:
             return f"{row.observable}: window holds > {MAX_SESSIONS_PER_ROW} sessions"
+        stride = n_glands if gland >= 0 else 1
         if pooled:  # sum c y / sum y over the window's sessions
             ones = np.ones(idx.size)
             return block(o.weighted_key) + idx, ones, block(o.weight) + idx, ones
+        if summed:
+            return base + idx * stride, np.ones(idx.size)
         return base + idx, np.full(idx.size, 24.0 / (row.t_end_h - row.t_start_h))
     j = int(np.argmin(np.abs(starts - row.t_end_h)))
     if abs(starts[j] - row.t_end_h) > SESSION_TOLERANCE_H:
-        return f"{row.observable}: no milking session within {SESSION_TOLERANCE_H:g} h of the record"
-    return np.array([base + j]), np.ones(1)
+        kind = "feed" if o.reader == ob.SESSION_SUM else "milking"
+        return f"{row.observable}: no {kind} session within {SESSION_TOLERANCE_H:g} h of the record"
+    return np.array([base + j * (n_glands if gland >= 0 else 1)]), np.ones(1)
 
 
 def _build(table: pd.DataFrame, inputs_of: Sequence[Inputs], subject_of: np.ndarray,
@@ -235,7 +276,7 @@ def _build(table: pd.DataFrame, inputs_of: Sequence[Inputs], subject_of: np.ndar
     """Map every row of `table` (row i belongs to subject subject_of[i]); returns the rows
     used, the rows excluded (with reason), and padded (index, weight) arrays of the
     numerators and of the denominators (all-zero weights: not a pooled row)."""
-    n_features = [feature_offsets(int(round(i.horizon_h / 24.0)), i.feeds.start_h.shape[-1])["end"]
+    n_features = [feature_offsets(int(round(i.horizon_h / 24.0)), i.feeds.start_h.shape[-1], i.n_glands)["end"]
                   for i in inputs_of]
     # a row that a dataset's exclusion rule already keeps out carries its reason (column "reason")
     preset = table["reason"].fillna("").astype(str).to_numpy() if "reason" in table else np.full(len(table), "")
@@ -267,9 +308,15 @@ def _row_data(rows: pd.DataFrame, num, den) -> RowData:
 
 
 def _readers(rows: pd.DataFrame) -> tuple[str, ...]:
-    """The feature blocks the rows read (the per-session readers share one: SESSION)."""
-    found = {ob.BY_DATA_NAME[o].reader for o in rows["observable"]}
-    return tuple(sorted({ob.SESSION if r in ob.SESSION_READERS else r for r in found}))
+    """The feature blocks the rows read (the per-session readers share one: SESSION; rows
+    naming a gland read DAILY_GLAND or SESSION_GLAND)."""
+    glands = rows["gland"].map(_gland_code) if "gland" in rows else np.full(len(rows), -1)
+    found = set()
+    for observable, gland in zip(rows["observable"], glands):
+        r = ob.BY_DATA_NAME[observable].reader
+        session = r in ob.SESSION_READERS
+        found.add((SESSION_GLAND if session else DAILY_GLAND) if gland >= 0 else ob.SESSION if session else r)
+    return tuple(sorted(found))
 
 
 def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, base: Params,
@@ -277,8 +324,7 @@ def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, ba
                   label: str = "fit", design: Mapping | None = None) -> FitData:
     """A group-summary fit: every row of `table` (a `load_rows` / `synthetic_rows` table)
     predicted by one simulated mother. Rows that cannot be mapped go to `excluded`."""
-    rows, excluded, num, den = _build(table, [inputs], np.zeros(len(table), dtype=int),
-                                      (ob.DAILY, ob.EVENT, ob.PARAM))
+    rows, excluded, num, den = _build(table, [inputs], np.zeros(len(table), dtype=int), ob.READERS)
     problem = FitProblem(
         prior=prior, base=base, inputs=inputs, rows=_row_data(rows, num, den),
         noise=lk.NoiseModel(jnp.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)),
@@ -339,7 +385,8 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
         kind_name=[lk.KIND_NAMES.get(int(k), "") for k in kind],
         # for plots and y_rep: the noise scale in model units (log-scale rows: sigma x value)
         scale=np.where(kind == lk.IND_STUDENT_T, 1.0, table["value"].to_numpy(dtype=float)) * sigma[code],
-        sd=0.0, spread_method="noise model", gland=-1)
+        sd=0.0, spread_method="noise model",
+        gland=table["gland"].map(GLANDS).fillna(-1).astype(int) if "gland" in table else -1)
     subject_of = pd.Index(subjects).get_indexer(table["subject"])
     inputs = [inputs_by_subject[s] for s in subjects]
     rows, excluded, num, den = _build(table, inputs, subject_of, ob.READERS)
@@ -513,14 +560,44 @@ def dataset_covariates(datasets: Sequence[str], subjects: Sequence[str]) -> pd.D
     return cov[cov["subject"].isin(list(subjects))].reset_index(drop=True)
 
 
-def load_rows(datasets: Sequence[str], include_flags: Sequence[str] = ()) -> pd.DataFrame:
-    """The fit tables (`datasets.fit_table`) of group-summary datasets, stacked."""
-    frames = []
+def load_rows(datasets: Sequence[str], include_flags: Sequence[str] = (), species: str = "human",
+              subject: str = "", with_files: bool = False):
+    """The fit tables (`datasets.fit_table`) of group-summary datasets, stacked. An entry
+    that is a path (`inference.config.is_data_path`) is the user's own observation table
+    (`datasets.load_user_dataset`, provenance optional); its rows are those of `subject`
+    (required when it holds several subjects). with_files: also a record per dataset (path,
+    sha256, rows, whether a PROVENANCE.md was found) for the fit's provenance.json."""
+    from lactojax.datasets import load_user_dataset
+    from lactojax.inference.config import is_data_path
+
+    frames, files = [], []
     for name in datasets:
-        ft = fit_table(load_dataset(name), tuple(include_flags)).reset_index(names="source_index")
-        ft.insert(0, "dataset", name)
+        user = is_data_path(name)
+        ds = load_user_dataset(name, species=species) if user else load_dataset(name)
+        ft = fit_table(ds, tuple(include_flags)).reset_index(names="source_index")
+        if user:
+            ft = _one_subject(ft, ds, subject)
+        ft.insert(0, "dataset", ds.name)
         frames.append(ft)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        files.append({"role": "observations", "dataset": ds.name, "path": str(ds.table_path),
+                      "sha256": ds.provenance.sha256, "rows": int(len(ds.table)),
+                      "provenance": "PROVENANCE.md" if (ds.path / "PROVENANCE.md").is_file() else "none (user data)"})
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return (rows, files) if with_files else rows
+
+
+def _one_subject(ft: pd.DataFrame, ds, subject: str) -> pd.DataFrame:
+    """The rows of one subject of a user's table (all of them when it has one subject)."""
+    subjects = ds.table.loc[ft["source_index"], "subject"].astype(str).to_numpy()
+    found = sorted(set(subjects))
+    if subject:
+        if subject not in found:
+            raise ValueError(f"{ds.table_path}: no row of subject {subject!r} (the table holds {found})")
+        return ft[subjects == subject]
+    if len(found) > 1:
+        raise ValueError(f"{ds.table_path}: rows of subjects {found}: a group fit is one mother; name her in "
+                         "[design] subject (or fit them together with fit.model = \"hierarchical\")")
+    return ft
 
 
 def synthetic_rows(spec: Sequence[tuple[str, float, float]], rel_se: float = 0.05) -> pd.DataFrame:
@@ -547,7 +624,7 @@ def __getattr__(name):  # the configuration adapter lives in lactojax.inference.
 OBSERVABLE_MAP: dict[str, tuple[str, str]] = {d: (o.reader, o.name) for d, o in ob.BY_DATA_NAME.items()}
 
 __all__ = ["EVENT_REFERENCE_DAY", "FIT_SESSIONS", "FitData", "FitProblem", "OBSERVABLE_MAP", "POOLED_MIN_WINDOW_H",
-           "RowData", "cow_inputs", "dataset_cohort", "dataset_covariates", "dataset_cow_inputs", "dataset_records",
+           "DAILY_GLAND", "FIT_DAILY_GLAND", "RowData", "SESSION_GLAND", "SESSION_GLAND_KEYS", "cow_inputs", "dataset_cohort", "dataset_covariates", "dataset_cow_inputs", "dataset_records",
            "design_inputs", "lactation_inputs", "until_day_h",
            "feature_offsets", "group_problem", "hierarchical_problem", "load_rows", "map_row", "population_levels",
            "row_days", "synthetic_rows"]

@@ -1,0 +1,181 @@
+"""One mother from her own files (examples/one_mother, synthetic and model-generated): paths
+to user data and a feed log in fit configurations, per-breast and per-feed rows mapped to
+the model's outputs, the feed log simulated exactly, and the example fitted end to end (MAP
+here; NUTS in the slow suite) recovering its true parameters within the reported intervals."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lactojax.cli import main
+from lactojax.inference.config import ConfigError, load_config
+
+pytestmark = pytest.mark.xdist_group("one_mother")
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "one_mother"
+CONFIG = EXAMPLE / "one_mother.toml"
+
+
+def _write(tmp_path, text, name="fit.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+BASE = """
+[fit]
+species = "human"
+datasets = ["{obs}"]
+horizon_days = 10
+[design]
+{design}
+[parameters]
+estimate = ["lactose_vmax_mmol_h"]
+"""
+
+
+def test_paths_resolve_against_the_config_file(tmp_path):
+    for name in ("observations.csv", "feeds.csv"):
+        shutil.copy(EXAMPLE / name, tmp_path / name)
+    cfg = load_config(_write(tmp_path, BASE.format(obs="observations.csv", design='feed_log = "feeds.csv"')))
+    assert cfg.fit.datasets == (str(tmp_path / "observations.csv"),)
+    assert cfg.design.feed_log == str(tmp_path / "feeds.csv")
+    assert "feeds_per_day" not in cfg.design.to_dict()  # unused with a feed log
+    # the resolved configuration reads back to the same one
+    again = load_config(_write(tmp_path, cfg.to_toml(), "resolved.toml"))
+    assert again == cfg
+
+
+@pytest.mark.parametrize("obs, design, key", [
+    ("missing.csv", "", "fit.datasets"),
+    ("observations.csv", 'feed_log = "nofeeds.csv"', "design.feed_log"),
+    ("observations.csv", 'feed_log = "feeds.csv"\nfeeds_per_day = 8', "design"),
+    ("observations.csv", 'delivery_time = "2026-03-01T04:30"', "design.delivery_time"),
+])
+def test_config_errors_name_the_key(tmp_path, obs, design, key):
+    for name in ("observations.csv", "feeds.csv"):
+        shutil.copy(EXAMPLE / name, tmp_path / name)
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, BASE.format(obs=obs, design=design)))
+    assert err.value.key == key, str(err.value)
+    assert "fit.toml" in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def example_problem():
+    from lactojax.inference.adapter import problem_from_config
+
+    return problem_from_config(load_config(CONFIG))
+
+
+def test_feed_log_is_the_simulated_schedule(example_problem):
+    log = pd.read_csv(EXAMPLE / "feeds.csv")
+    feeds = example_problem.problem.inputs.feeds
+    assert np.array_equal(np.asarray(feeds.start_h), log["start_h"].to_numpy())
+    assert np.array_equal(np.asarray(feeds.end_h), log["start_h"].to_numpy() + log["duration_min"].to_numpy() / 60.0)
+    left = np.asarray(feeds.gland_mask)[:, 0] == 1
+    assert np.array_equal(left, (log["side"] == "left").to_numpy())
+
+
+def test_every_example_row_is_mapped_and_files_recorded(example_problem):
+    data = example_problem
+    assert len(data.excluded) == 0, data.excluded[["observable", "reason"]]
+    files = {f["role"]: f for f in data.design["data_files"]}
+    from lactojax.datasets.provenance import sha256_file
+
+    assert files["observations"]["sha256"] == sha256_file(EXAMPLE / "observations.csv")
+    assert files["feed log"]["sha256"] == sha256_file(EXAMPLE / "feeds.csv")
+    assert files["observations"]["provenance"] == "none (user data)"
+
+
+def test_per_breast_and_per_feed_predictions_match_the_simulation(example_problem):
+    """Each row's prediction is the model output it names, computed directly."""
+    from lactojax import observation as obs
+    from lactojax.inference.density import predict
+    from lactojax.simulate import simulate
+
+    data = example_problem
+    p = data.problem
+    theta = np.asarray(p.prior.z_to_theta(np.zeros(p.k)))
+    pred = np.asarray(predict(p, np.zeros(p.dim)))
+    params = p.base.with_vector(p.names, theta)
+    traj = simulate(params, p.inputs, p.settings)
+    sessions = obs.per_session(traj, params, p.inputs)
+    daily = obs.daily(traj, params, p.inputs)
+    starts = np.asarray(p.inputs.feeds.start_h)
+    gland = {"left": 0, "right": 1}
+    checked = set()
+    for i, row in data.rows.iterrows():
+        side = {0: "left", 1: "right"}.get(int(row["gland"]), "")
+        if row["observable"] == "milk_removed_per_feed":
+            j = int(np.flatnonzero(np.isclose(starts, row["t_start_h"]))[0])
+            expect = float(sessions["removed_gland_ml"][j, gland[side]])
+        elif row["observable"] == "milk_production_24h_per_gland":
+            expect = float(daily["production_gland_ml"][int(row["t_start_h"] // 24), gland[side]])
+        elif row["observable"] == "milk_sodium" and side:
+            expect = float(daily["gland_sodium_mmol_l"][int(row["t_start_h"] // 24), gland[side]])
+        else:
+            continue
+        checked.add((row["observable"], side))
+        assert pred[i] == pytest.approx(expect, rel=1e-9), (row["observable"], side, row["t_start_h"])
+    assert {("milk_removed_per_feed", "left"), ("milk_removed_per_feed", "right"),
+            ("milk_production_24h_per_gland", "left"), ("milk_sodium", "right")} <= checked
+
+
+def test_whole_feed_and_unmapped_gland_rows():
+    """A row over a whole feed (both breasts, gland empty) sums the feed's sessions; a
+    per-gland row of an observable without a per-gland output is excluded with the reason."""
+    from lactojax.inference.problem import map_row
+    from lactojax.inputs import feed_schedule, make_inputs
+    from lactojax import observables as ob
+
+    feeds = feed_schedule([1.0, 1.3, 4.0], [0.25, 0.25, 0.25], [[1, 0], [0, 1], [1, 0]])
+    inputs = make_inputs(feeds, 2.0)
+    Row = lambda **k: pd.Series({"gland": -1, **k})  # noqa: E731
+    idx, w = map_row(Row(observable="milk_removed_per_feed", t_start_h=1.0, t_end_h=1.55), inputs, ob.READERS)
+    assert len(idx) == 2 and np.all(w == 1.0)
+    idx_l, _ = map_row(Row(observable="milk_removed_per_feed", t_start_h=1.0, t_end_h=1.55, gland=0), inputs,
+                       ob.READERS)
+    idx_r, _ = map_row(Row(observable="milk_removed_per_feed", t_start_h=1.0, t_end_h=1.55, gland=1), inputs,
+                       ob.READERS)
+    assert idx_r[0] - idx_l[0] == 1 and len(idx_l) == 2  # (session, gland) layout
+    reason = map_row(Row(observable="milk_fat", t_start_h=0.0, t_end_h=24.0, gland=0), inputs, ob.READERS)
+    assert reason == "milk_fat: no per-gland output (the row names a gland)"
+    reason = map_row(Row(observable="milk_removed_per_feed", t_start_h=2.0, t_end_h=3.0), inputs, ob.READERS)
+    assert "no feed session starting in the window" in reason
+
+
+def _covered(summary: pd.DataFrame, truth: pd.DataFrame, lo: str, hi: str) -> list[str]:
+    s = summary.set_index("parameter")
+    return [n for n, v in zip(truth["parameter"], truth["value"]) if s.loc[n, lo] <= v <= s.loc[n, hi]]
+
+
+def test_example_map_fit_recovers_truth(tmp_path, capsys):
+    """MAP + Laplace on the example: every true value inside the reported 94 % interval."""
+    out = tmp_path / "one_mother"
+    assert main(["fit", str(CONFIG), "--method", "map", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    truth = pd.read_csv(EXAMPLE / "true_parameters.csv")
+    assert _covered(summary, truth, "hdi_3%", "hdi_97%") == list(truth["parameter"]), summary
+    prov = json.loads((out / "provenance.json").read_text())
+    assert {f["role"] for f in prov["data_files"]} == {"observations", "feed log"}
+
+
+@pytest.mark.slow
+def test_example_nuts_fit_recovers_truth(tmp_path):
+    """NUTS on the example as configured: converged, no divergences, truth inside the 94 %
+    intervals, and most rows inside their 90 % predictive intervals."""
+    out = tmp_path / "one_mother"
+    assert main(["fit", str(CONFIG), "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    truth = pd.read_csv(EXAMPLE / "true_parameters.csv")
+    diag = json.loads((out / "diagnostics.json").read_text())
+    assert diag["divergences"] == 0 and diag["max_r_hat"] < 1.01
+    assert _covered(summary, truth, "hdi_3%", "hdi_97%") == list(truth["parameter"]), summary
+    rows = pd.read_csv(out / "data_rows.csv")
+    inside = ((rows["value"] >= rows["pred_p05"]) & (rows["value"] <= rows["pred_p95"])).mean()
+    assert inside > 0.75, inside
