@@ -321,9 +321,15 @@ def table_problems(raw: pd.DataFrame, file) -> list[Problem]:
     """Every problem `validate` would find in `raw`, one per bad cell, in row order
     (header problems first). A cell is reported once, by the first rule it breaks; when
     columns are missing only the header is checked."""
+    return validate_all(raw, file)[1]
+
+
+def validate_all(raw: pd.DataFrame, file) -> tuple[pd.DataFrame, list[Problem]]:
+    """(table, problems): `validate`'s typed table, meaningful only when `problems`
+    (every problem, as `table_problems` lists them) is empty."""
     problems: list[Problem] = []
-    _validate(raw, file, problems)
-    return in_row_order(problems)
+    table = _validate(raw, file, problems)
+    return table, in_row_order(problems)
 
 
 def _validate(raw: pd.DataFrame, file, problems: list[Problem] | None) -> pd.DataFrame:
