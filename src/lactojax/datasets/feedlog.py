@@ -399,11 +399,19 @@ def feed_log_schedule(log: pd.DataFrame, n_glands: int | None = None,
 
 
 def _exact_duration_min(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Durations d (min) with start + d / 60 == end bit for bit where some float does
-    (searching a few ulps around (end - start) * 60); else the nearest."""
+    """Durations d (min) with start + d / 60 == end bit for bit where some float does:
+    the one with fewest decimals (a log's 10 min, not 9.999999999999998), else searching
+    a few ulps around (end - start) * 60; else the nearest."""
     d = (end - start) * 60.0
     best = d.copy()
-    done = start + d / 60.0 == end
+    done = np.zeros(d.shape, dtype=bool)
+    for decimals in range(10):
+        cand = np.round(d, decimals)
+        hit = ~done & (start + cand / 60.0 == end)
+        best[hit] = cand[hit]
+        done |= hit
+    hit = ~done & (start + d / 60.0 == end)
+    done |= hit
     up, down = d.copy(), d.copy()
     for _ in range(16):
         if done.all():
