@@ -289,7 +289,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for problem in err.problems:
             print(problem)
         n = len(err.problems)
-        print(f"{n} problem{'s' if n != 1 else ''} in {path} (checked as {"a feed log" if kind == "feeds" else "an observation table"})")
+        article = "a" if kind == "feeds" else "an"
+        print(f"{n} problem{'s' if n != 1 else ''} in {path} (checked as {article} {what})")
         return 2
     except ValueError as err:  # e.g. --n-glands 0
         raise UserInputError(str(err)) from None
