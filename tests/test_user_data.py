@@ -543,3 +543,18 @@ def test_cli_validate_missing_file(tmp_path, capsys):
     empty = _write(tmp_path, "", "empty.csv")
     assert main(["data", "validate", str(empty)]) == 2
     assert "an empty file" in capsys.readouterr().out
+
+
+def test_rows_with_wrong_field_count_and_bom(tmp_path):
+    # pandas would read "1,10,5" under a 2-column header as index 1: never silently
+    p = _write(tmp_path, "start_h,duration_min\n0.5,10\n1,10,5\n", "extra.csv")
+    (problem,) = feed_log_problems(p)
+    _named(problem, p, 2, "(row)", "2 fields, as in the header", "'3 fields'")
+    p = _write(tmp_path, OBS.replace("A,96,120,milk_intake_24h,520,g/24h",
+                                     "A,96,120,milk_intake_24h,520"), "fewer.csv")
+    problems = observation_problems(p)
+    assert [(q.row, q.column) for q in problems] == [(2, "(row)"), (2, "unit")]
+    # a spreadsheet's UTF-8 byte order mark is not part of the first column's name
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + FEEDS.encode())
+    assert feed_log_problems(p) == []

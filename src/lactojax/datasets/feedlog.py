@@ -160,7 +160,7 @@ def _parse(path, species: str, n_glands: int | None, delivery_time: str | None
     for col in dict.fromkeys(c for c in header if header.count(c) > 1):
         problems.append(Problem(file, None, col, "each column once", f"columns {header}"))
         fatal = True
-    for col in header:
+    for col in dict.fromkeys(header):
         if col not in FEED_LOG_COLUMNS:
             problems.append(Problem(
                 file, None, col, f"only feed log columns ({', '.join(FEED_LOG_COLUMNS)})",

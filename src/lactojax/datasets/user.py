@@ -70,9 +70,14 @@ def read_text_table(path, what: str) -> tuple[pd.DataFrame | None, list[str], li
 
     Returns (frame, header as written, problems); frame is None when the file cannot be
     read (missing, a directory, empty, not UTF-8, malformed CSV: one problem saying so).
-    `what` names the expected file in those problems ("a feed log", ...). A UTF-8 byte
-    order mark (spreadsheet exports) is accepted.
+    A data row with more or fewer fields than the header is a problem naming the row
+    (it is then padded with empty cells or cut, so its other cells are still checked).
+    Blank lines are skipped. `what` names the expected file in problems ("a feed log",
+    ...). A UTF-8 byte order mark (spreadsheet exports) is accepted.
     """
+    import csv
+    import gzip
+
     file = str(path)
     p = Path(path)
 
@@ -83,25 +88,31 @@ def read_text_table(path, what: str) -> tuple[pd.DataFrame | None, list[str], li
         return fail(f"{what} file", "a directory")
     if not p.is_file():
         return fail(f"{what} file", "no such file")
-    opts = dict(dtype=str, keep_default_na=False, na_filter=False, compression="infer",
-                encoding="utf-8-sig")
+    opener = gzip.open if p.name.endswith(".gz") else open
     try:
-        # The header as written (pandas renames a repeated column 'x' to 'x.1').
-        first = pd.read_csv(p, header=None, nrows=1, **opts)
-        header = [str(c).strip() for c in first.iloc[0].tolist()] if len(first) else []
-        frame = pd.read_csv(p, **opts)
-    except pd.errors.EmptyDataError:
-        return fail("a header line naming the columns", "an empty file")
+        with opener(p, "rt", encoding="utf-8-sig", newline="") as f:
+            lines = [r for r in csv.reader(f, strict=True) if r]
     except UnicodeDecodeError as err:
         return fail("UTF-8 text", f"undecodable bytes ({err.reason} at byte {err.start})")
-    except (pd.errors.ParserError, ValueError, OSError) as err:
-        return fail("well-formed CSV (one header line, the same number of fields on "
-                    "every line)", str(err).strip())
-    if not header:
+    except (csv.Error, OSError, EOFError) as err:
+        return fail("well-formed CSV", str(err).strip())
+    if not lines:
         return fail("a header line naming the columns", "an empty file")
-    frame.columns = header if len(header) == frame.shape[1] else frame.columns
-    frame = frame.apply(lambda s: s.str.strip()) if len(frame.columns) else frame
-    return frame.reset_index(drop=True), header, []
+    header = [c.strip() for c in lines[0]]
+    problems: list[Problem] = []
+    width = len(header)
+    body = []
+    for r, cells in enumerate(lines[1:], start=1):
+        if len(cells) != width:
+            problems.append(Problem(file, r, "(row)",
+                                    f"{width} fields, as in the header", f"{len(cells)} "
+                                    f"field{'s' if len(cells) != 1 else ''}"))
+            cells = (cells + [""] * width)[:width]
+        body.append([c.strip() for c in cells])
+    # positional columns: a repeated name stays repeated (reported by the callers)
+    frame = pd.DataFrame(body, columns=range(width), dtype=object)
+    frame.columns = header
+    return frame, header, problems
 
 
 def _user_frame(path, species: str | None) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -115,7 +126,7 @@ def _user_frame(path, species: str | None) -> tuple[pd.DataFrame | None, list[Pr
     for col in dict.fromkeys(c for c in header if header.count(c) > 1):
         problems.append(Problem(file, None, col, "each column once", f"columns {header}"))
         fatal = True
-    for col in header:
+    for col in dict.fromkeys(header):
         if col not in COLUMN_TYPES:
             problems.append(Problem(
                 file, None, col, f"only the schema's columns (required: "
@@ -139,7 +150,7 @@ def _user_frame(path, species: str | None) -> tuple[pd.DataFrame | None, list[Pr
     full = pd.DataFrame(index=frame.index)
     for col in COLUMN_NAMES:
         if col in frame:
-            full[col] = frame[col]
+            full[col] = frame[col].astype(str)
         elif col == "source_row":
             full[col] = rows
         else:
