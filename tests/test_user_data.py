@@ -558,3 +558,11 @@ def test_rows_with_wrong_field_count_and_bom(tmp_path):
     p = tmp_path / "bom.csv"
     p.write_bytes(b"\xef\xbb\xbf" + FEEDS.encode())
     assert feed_log_problems(p) == []
+
+
+def test_user_dataset_named_after_its_directory(tmp_path):
+    d = tmp_path / "mother_c"
+    d.mkdir()
+    table = _write(d, OBS, "observations.csv")
+    with pytest.warns(UserDataWarning):
+        assert load_user_dataset(table).name == "mother_c"

@@ -215,7 +215,8 @@ def load_user_dataset(path, species: str = "human", name: str | None = None) -> 
     With a PROVENANCE.md in that directory (naming this table), it is checked as by
     `load_dataset` (SHA-256 and row count; its species must equal `species`). Without,
     a `UserDataWarning` is issued and the provenance is built from the file: name
-    (`name`, else the file's stem or the directory's name), title "user data: <path>",
+    (`name`, else the file's stem, or the directory's name for a directory or a file
+    named observations.csv), title "user data: <path>",
     species, table, sha256 (of the file's bytes), rows, citation "unpublished (user
     data)", licence "unstated", source_file (the path).
     Raises UserDataError (a DatasetError) for bad content, DatasetError for a missing
@@ -239,6 +240,8 @@ def load_user_dataset(path, species: str = "human", name: str | None = None) -> 
         directory = path.parent
         table_path = path
         default_name = _name_of(path)
+        if path.name in TABLE_NAMES:  # .../mother_a/observations.csv is "mother_a"
+            default_name = directory.resolve().name
         candidate = directory / PROVENANCE_FILE
         if candidate.is_file():
             record = read_provenance(candidate)
