@@ -1,5 +1,6 @@
-"""`lactojax data list`, `data show NAME` and `data import-testday FILE --name NAME`:
-the project's datasets, and importing milk-recording test-day tables as new ones."""
+"""`lactojax data list`, `data show NAME`, `data import-testday FILE --name NAME` and
+`data validate FILE`: the project's datasets, importing milk-recording test-day tables as
+new ones, and checking a user's own observation table or feed log."""
 
 from __future__ import annotations
 
@@ -49,6 +50,29 @@ def register(subparsers) -> None:
     p_imp.add_argument("--force", action="store_true",
                        help="replace an existing dataset of that name")
     p_imp.set_defaults(func=cmd_import_testday)
+    p_val = sub.add_parser(
+        "validate",
+        help="check your own observation table or feed log; list every problem",
+        description="Check a user's observation table (t_start_h, t_end_h, observable, "
+        "value, unit, optional schema columns) or feed log (start_h or start, "
+        "duration_min, optional side, by, effectiveness, subject). Prints every problem "
+        "(file, row, column, expected, found) and exits 2, or a one-line summary and "
+        "exits 0. See docs/datasets.md, 'Your own data'.",
+    )
+    p_val.add_argument("file", help="the CSV file (.csv or .csv.gz)")
+    p_val.add_argument("--kind", choices=("auto", "observations", "feeds"), default="auto",
+                       help="what the file is (default auto: a header with "
+                       "'duration_min' is a feed log, anything else an observation table)")
+    p_val.add_argument("--species", choices=("human", "cow", "goat"), default=None,
+                       help="sets the feed log's side and 'by' words and gland count "
+                       "(default human); for an observation table, gland names must be "
+                       "this species' (unchecked when not given)")
+    p_val.add_argument("--delivery-time", default=None, metavar="ISO",
+                       help="delivery/calving time, ISO 8601 (e.g. 2026-03-01T22:40): "
+                       "needed for a feed log with 'start' timestamps")
+    p_val.add_argument("--n-glands", type=int, default=None,
+                       help="glands of the subject (default 2 human/goat, 4 cow)")
+    p_val.set_defaults(func=cmd_validate)
 
 
 def _span(t0: str, t1: str) -> str:
@@ -207,4 +231,81 @@ def cmd_import_testday(args: argparse.Namespace) -> int:
     if result.directory.parent.resolve() != data_root().resolve():
         print(f"show it with: LACTOJAX_DATA_DIR={result.directory.parent} lactojax data "
               f"show {args.name}")
+    return 0
+
+
+def _file_kind(path) -> str:
+    """'feeds' if the header names duration_min, else 'observations'."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=0, dtype=str, compression="infer",
+                             encoding="utf-8-sig")
+    except Exception:  # unreadable as CSV: the observation checks say why
+        return "observations"
+    return "feeds" if "duration_min" in [str(c).strip() for c in header.columns] \
+        else "observations"
+
+
+def _hours(t0: float, t1: float) -> str:
+    return f"{t0:g}-{t1:g} h since delivery ({t0 / 24:.4g}-{t1 / 24:.4g} d)"
+
+
+def _names(values: list[str]) -> str:
+    named = [v for v in values if v]
+    if not named:
+        return "no subject ids"
+    shown = ", ".join(named[:5]) + (", ..." if len(named) > 5 else "")
+    return f"{len(named)} subject{'s' if len(named) != 1 else ''} ({shown})"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lactojax.cli import UserInputError
+    from lactojax.datasets.feedlog import FeedLogError, read_feed_log
+    from lactojax.datasets.user import UserDataError, read_user_observations
+
+    path = Path(args.file)
+    if path.is_dir():
+        raise UserInputError(f"{path} is a directory; give the CSV file "
+                             f"(e.g. {path / 'observations.csv'})")
+    if not path.is_file():
+        raise UserInputError(f"{path}: no such file")
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+    except OSError as err:
+        raise UserInputError(f"{path}: cannot read the file ({err.strerror})") from None
+    kind = _file_kind(path) if args.kind == "auto" else args.kind
+    what = "feed log" if kind == "feeds" else "observation table"
+    try:
+        if kind == "feeds":
+            log = read_feed_log(path, species=args.species or "human",
+                                n_glands=args.n_glands, delivery_time=args.delivery_time)
+        else:
+            table = read_user_observations(path, species=args.species)
+    except (FeedLogError, UserDataError) as err:
+        for problem in err.problems:
+            print(problem)
+        n = len(err.problems)
+        article = "a" if kind == "feeds" else "an"
+        print(f"{n} problem{'s' if n != 1 else ''} in {path} (checked as {article} {what})")
+        return 2
+    except ValueError as err:  # e.g. --n-glands 0
+        raise UserInputError(str(err)) from None
+    if kind == "feeds":
+        n_pump = int(log["is_pump"].sum())
+        print(f"{path}: feed log OK: {len(log)} sessions ({n_pump} pump/machine/hand), "
+              f"{_names(sorted(log['subject'].unique()))}, "
+              f"{_hours(float(log['start_h'].min()), float(log['end_h'].max()))}, "
+              f"{log['duration_min'].sum():g} min of removal")
+    else:
+        t0, t1 = table["t_start_h"].dropna(), table["t_end_h"].dropna()
+        span = _hours(float(t0.min()), float(t1.max())) if len(t0) else "no time windows"
+        obs = table["observable"].value_counts().sort_index()
+        print(f"{path}: observation table OK: {len(table)} rows, "
+              f"{_names(sorted(table['subject'].unique()))}, {len(obs)} observable"
+              f"{'s' if len(obs) != 1 else ''} ("
+              + ", ".join(f"{k} {v}" for k, v in obs.items()) + f"), {span}")
     return 0

@@ -28,6 +28,9 @@ data row, with its line number in the file), column, what was expected and what 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -86,6 +89,44 @@ _NONFINITE_TEXT = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+i
                    "-infinity", "na", "n/a", "null", "none"}
 
 
+def where(row: int | None) -> str:
+    """'row r (line r + 1)' for a 1-based data row; 'header (line 1)' for None."""
+    return "header (line 1)" if row is None else f"row {row} (line {row + 1})"
+
+
+def problem_text(file, row, column, expected, found=None, more=0) -> str:
+    """The one-line description shared by `DatasetError` and `Problem`."""
+    msg = f"{file}: {where(row)}, column {column!r}: expected {expected}"
+    if found is not None:
+        msg += f"; found {found!r}"
+    if more:
+        msg += f" (and {more} more row{'s' if more > 1 else ''} with the same problem)"
+    return msg
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a user's file: what `DatasetError` says, as a value to collect.
+
+    file: the file as given; row: 1-based data row (the header is line 1, so row r is
+    line r + 1), None for the header or the file as a whole; column: the column (or
+    '(file)'); expected: what the cell should hold; found: what it holds (None: nothing
+    to show).
+    """
+
+    file: str
+    row: int | None
+    column: str
+    expected: str
+    found: object = None
+
+    def __str__(self) -> str:
+        return problem_text(self.file, self.row, self.column, self.expected, self.found)
+
+    def error(self) -> "DatasetError":
+        return DatasetError(self.file, self.row, self.column, self.expected, self.found)
+
+
 class DatasetError(ValueError):
     """Invalid dataset content: names the file, row, column and what was expected.
 
@@ -100,17 +141,47 @@ class DatasetError(ValueError):
         self.expected = expected
         self.found = found
         self.more = more
-        where = "header (line 1)" if row is None else f"row {row} (line {row + 1})"
-        msg = f"{self.file}: {where}, column {column!r}: expected {expected}"
-        if found is not None:
-            msg += f"; found {found!r}"
-        if more:
-            msg += f" (and {more} more row{'s' if more > 1 else ''} with the same problem)"
-        super().__init__(msg)
+        super().__init__(problem_text(self.file, row, column, expected, found, more))
 
     def __reduce__(self):
         return (type(self), (self.file, self.row, self.column, self.expected, self.found,
                              self.more))
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.file, self.row, self.column, self.expected, self.found)
+
+
+MAX_LISTED = 20  # problems spelled out in a ProblemsError message
+
+
+class ProblemsError(DatasetError):
+    """Every problem found in a file (`.problems`, in row order), raised at once.
+
+    A DatasetError whose file, row, column, expected and found are those of the first
+    problem, so that code catching DatasetError keeps working; its message lists the
+    first `MAX_LISTED` problems, one per line, then '... and N more'.
+    """
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        if not self.problems:
+            raise ValueError("ProblemsError needs at least one problem")
+        first = self.problems[0]
+        super().__init__(first.file, first.row, first.column, first.expected, first.found)
+        lines = [str(p) for p in self.problems[:MAX_LISTED]]
+        if len(self.problems) > MAX_LISTED:
+            lines.append(f"... and {len(self.problems) - MAX_LISTED} more")
+        self.args = ("\n".join(lines),)
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))
+
+
+def in_row_order(problems: list[Problem]) -> list[Problem]:
+    """Header / whole-file problems first, then by row (stable: check order within a
+    row)."""
+    return sorted(problems, key=lambda p: -1 if p.row is None else p.row)
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:
@@ -119,52 +190,78 @@ def _first(mask: np.ndarray) -> tuple[int, int]:
     return int(idx[0]), int(idx.size - 1)
 
 
-def check_columns(columns, file) -> None:
-    """The header must hold exactly the schema's columns (any order)."""
+def check_columns(columns, file, problems: list[Problem] | None = None) -> None:
+    """The header must hold exactly the schema's columns (any order).
+
+    Raises DatasetError for the first problem, or, given a `problems` list, appends
+    every missing, unknown and repeated column to it.
+    """
     present = list(columns)
+    found: list[Problem] = []
     for col in COLUMN_NAMES:
         if col not in present:
-            raise DatasetError(file, None, col,
-                               f"a column named {col!r} (required: {', '.join(COLUMN_NAMES)})",
-                               f"columns {present}")
+            found.append(Problem(str(file), None, col,
+                                 f"a column named {col!r} (required: "
+                                 f"{', '.join(COLUMN_NAMES)})", f"columns {present}"))
     for col in present:
         if col not in COLUMN_TYPES:
-            raise DatasetError(file, None, col,
-                               f"only the schema's columns ({', '.join(COLUMN_NAMES)})",
-                               f"unknown column {col!r}")
-    dup = [c for c in present if present.count(c) > 1]
-    if dup:
-        raise DatasetError(file, None, dup[0], "each column once", f"columns {present}")
+            found.append(Problem(str(file), None, col,
+                                 f"only the schema's columns ({', '.join(COLUMN_NAMES)})",
+                                 f"unknown column {col!r}"))
+    dup = list(dict.fromkeys(c for c in present if present.count(c) > 1))
+    for col in dup:
+        found.append(Problem(str(file), None, col, "each column once",
+                             f"columns {present}"))
+    if problems is None:
+        if found:
+            raise found[0].error()
+    else:
+        problems.extend(found)
 
 
-def _parse_numbers(text: pd.Series, column: str, file, integer: bool) -> np.ndarray:
+def _parse_numbers(text: pd.Series, column: str, file, integer: bool,
+                   problems: list[Problem] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Parse a text column: '' -> NaN (not applicable); anything else must be a finite
-    number (an integer if `integer`)."""
+    number (an integer if `integer`).
+
+    Returns (values, bad): bad marks cells that are not numbers (NaN in values).
+    Raises DatasetError for the first bad cell, or appends every one to `problems`.
+    """
     s = text.astype(str)
     stripped = s.str.strip()
     empty = (stripped == "").to_numpy()
     values = pd.to_numeric(stripped.where(~empty, None), errors="coerce")
     values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~empty & ~np.isfinite(values)
+
+    def expected(i: int) -> str:
+        if str(stripped.iloc[i]).lower() in _NONFINITE_TEXT:
+            return (f"a finite number (NaN/inf are not allowed; leave the cell empty "
+                    f"only where {column!r} does not apply)")
+        return "an integer" if integer else "a number"
+
     if bad.any():
-        i, more = _first(bad)
-        word = str(stripped.iloc[i]).lower()
-        if word in _NONFINITE_TEXT:
-            expected = (f"a finite number (NaN/inf are not allowed; leave the cell empty "
-                        f"only where {column!r} does not apply)")
-        else:
-            expected = "an integer" if integer else "a number"
-        raise DatasetError(file, i + 1, column, expected, s.iloc[i], more)
-    return values
+        if problems is None:
+            i, more = _first(bad)
+            raise DatasetError(file, i + 1, column, expected(i), s.iloc[i], more)
+        for i in np.flatnonzero(bad):
+            problems.append(Problem(str(file), int(i) + 1, column, expected(i), s.iloc[i]))
+    values = np.where(bad, np.nan, values)
+    return values, bad
 
 
 class _Validator:
-    """Holds a table being validated and raises DatasetErrors for it."""
+    """Holds a table being validated and reports its problems: raises a DatasetError for
+    the first one (`problems` None), or collects every bad cell into `problems`, one
+    Problem per (row, column): a cell already reported is not reported again by a later
+    rule."""
 
-    def __init__(self, frame: pd.DataFrame, file):
+    def __init__(self, frame: pd.DataFrame, file, problems: list[Problem] | None = None):
         self.frame = frame
         self.file = file
         self.values: dict[str, np.ndarray] = {}
+        self.problems = problems
+        self.reported: set[tuple[int, str]] = set()
 
     def found(self, column: str, i: int):
         col = self.frame[column]
@@ -175,16 +272,35 @@ class _Validator:
             return ""
         return int(v) if COLUMN_TYPES[column] == INT or float(v).is_integer() else float(v)
 
-    def check(self, mask, column, expected, why=None) -> None:
-        """Raise for the first row where `mask` is True."""
+    def note(self, problems: list[Problem]) -> None:
+        """Mark cells reported elsewhere (e.g. by `_parse_numbers`)."""
+        for p in problems:
+            if p.row is not None:
+                self.reported.add((p.row - 1, p.column))
+
+    def check(self, mask, column, expected, why=None, found=None) -> None:
+        """Report the rows where `mask` is True (raise for the first, or collect all)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        i, more = _first(mask)
-        exp = expected(i) if callable(expected) else expected
-        if why is not None:
-            exp = f"{exp} ({why(i) if callable(why) else why})"
-        raise DatasetError(self.file, i + 1, column, exp, self.found(column, i), more)
+
+        def describe(i: int) -> str:
+            exp = expected(i) if callable(expected) else expected
+            if why is not None:
+                exp = f"{exp} ({why(i) if callable(why) else why})"
+            return exp
+
+        shown = found if found is not None else (lambda i: self.found(column, i))
+        if self.problems is None:
+            i, more = _first(mask)
+            raise DatasetError(self.file, i + 1, column, describe(i), shown(i), more)
+        for i in np.flatnonzero(mask):
+            i = int(i)
+            if (i, column) in self.reported:
+                continue
+            self.reported.add((i, column))
+            self.problems.append(Problem(str(self.file), i + 1, column, describe(i),
+                                         shown(i)))
 
 
 def validate(raw: pd.DataFrame, file) -> pd.DataFrame:
@@ -196,13 +312,39 @@ def validate(raw: pd.DataFrame, file) -> pd.DataFrame:
     Returns a DataFrame with the schema's columns in order: text columns as str, float
     columns float64 (NaN where empty), n and source_row as nullable Int64.
     Raises DatasetError on the first problem found (with a count of further rows with
-    the same problem).
+    the same problem). `table_problems` runs the same rules and lists every problem.
     """
-    check_columns(raw.columns, file)
+    return _validate(raw, file, None)
+
+
+def table_problems(raw: pd.DataFrame, file) -> list[Problem]:
+    """Every problem `validate` would find in `raw`, one per bad cell, in row order
+    (header problems first). A cell is reported once, by the first rule it breaks; when
+    columns are missing only the header is checked."""
+    return validate_all(raw, file)[1]
+
+
+def validate_all(raw: pd.DataFrame, file) -> tuple[pd.DataFrame, list[Problem]]:
+    """(table, problems): `validate`'s typed table, meaningful only when `problems`
+    (every problem, as `table_problems` lists them) is empty."""
+    problems: list[Problem] = []
+    table = _validate(raw, file, problems)
+    return table, in_row_order(problems)
+
+
+def _validate(raw: pd.DataFrame, file, problems: list[Problem] | None) -> pd.DataFrame:
+    """`validate` (problems None: raise at the first problem) or `table_problems`
+    (append every problem to `problems`; the returned table is then not meaningful)."""
+    check_columns(raw.columns, file, problems)
+    if problems is not None:
+        if any(c not in raw.columns for c in COLUMN_NAMES):
+            return pd.DataFrame(columns=list(COLUMN_NAMES))  # rows need every column
+        raw = raw.loc[:, list(COLUMN_NAMES)]  # unknown columns are reported above
     raw = raw.reset_index(drop=True)
     nrows = len(raw)
-    v = _Validator(raw, file)
+    v = _Validator(raw, file, problems)
     text: dict[str, pd.Series] = {}
+    unparsable: dict[str, np.ndarray] = {}  # cells that are not numbers (collect mode)
     for col, kind in COLUMNS:
         series = raw[col]
         if kind == STR:
@@ -211,12 +353,23 @@ def validate(raw: pd.DataFrame, file) -> pd.DataFrame:
         if series.dtype.kind in "fiu":
             vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
             v.values[col] = vals
-            v.check(np.isinf(vals), col,
+            bad = np.isinf(vals)
+            v.check(bad, col,
                     "a finite number (NaN/inf are not allowed; leave the cell empty only "
                     f"where {col!r} does not apply)")
+            if bad.any():  # collecting: reported; read as empty from here on
+                vals = vals.copy()
+                vals[bad] = np.nan
+                v.values[col] = vals
         else:
-            vals = _parse_numbers(series, col, file, integer=kind == INT)
+            parse_problems: list[Problem] | None = None if problems is None else []
+            vals, bad = _parse_numbers(series, col, file, integer=kind == INT,
+                                       problems=parse_problems)
+            if parse_problems:
+                v.note(parse_problems)
+                problems.extend(parse_problems)
             v.values[col] = vals
+        unparsable[col] = bad
         if kind == INT:
             v.check(np.isfinite(vals) & (vals != np.round(vals)), col, "an integer")
 
@@ -232,6 +385,11 @@ def validate(raw: pd.DataFrame, file) -> pd.DataFrame:
 
     def isin(col: str, allowed) -> np.ndarray:
         return text[col].isin(list(allowed)).to_numpy()
+
+    # Rules that depend on the observable apply to known observables only (when
+    # collecting, an unknown name is reported once, not again for its unit etc.).
+    known = isin("observable", OBSERVABLE_NAMES)
+    obs_known = np.where(known, obs, OBSERVABLE_NAMES[0]) if len(obs) else obs
 
     # --- categorical columns -------------------------------------------------------
     def _close(i):
@@ -249,18 +407,18 @@ def validate(raw: pd.DataFrame, file) -> pd.DataFrame:
     v.check(~isin("flag", FLAGS), "flag", f"one of {list(FLAGS)} ('' for none)")
 
     factors = units.factors_for(obs_s, text["unit"])
-    v.check(np.isnan(factors), "unit",
+    v.check(known & np.isnan(factors), "unit",
             lambda i: f"one of {sorted(units.accepted_units(obs[i]))} for observable "
             f"{obs[i]!r}")
 
     # --- per-observable properties -------------------------------------------------
-    kind = observable_property(obs, "kind").astype(object)
-    timed = observable_property(obs, "time_indexed").astype(bool)
-    nonneg = observable_property(obs, "nonnegative").astype(bool)
+    kind = observable_property(obs_known, "kind").astype(object)
+    timed = observable_property(obs_known, "time_indexed").astype(bool) & known
+    nonneg = observable_property(obs_known, "nonnegative").astype(bool) & known
     qual_obs = kind == QUALITATIVE
 
     is_qual = stat == "qualitative"
-    v.check(qual_obs != is_qual, "statistic",
+    v.check(known & (qual_obs != is_qual), "statistic",
             lambda i: "'qualitative' for a qualitative observable and a numeric statistic "
             f"otherwise ({obs[i]!r} is {'qualitative' if qual_obs[i] else 'numeric'})")
 
@@ -316,11 +474,12 @@ def validate(raw: pd.DataFrame, file) -> pd.DataFrame:
     for col in ("t_start_h", "t_end_h"):
         v.check(need_time & ~has[col], col,
                 lambda i: f"a time in hours ({obs[i]!r} is measured over a time window)")
-        v.check(~timed & ~qual_obs & has[col], col,
+        v.check(known & ~timed & ~qual_obs & has[col], col,
                 lambda i: f"an empty cell ({obs[i]!r} is an event time or parameter: the "
                 "number itself is in 'value')")
     v.check(has["t_start_h"] & has["t_end_h"] & (t1 < t0), "t_end_h", "a time >= t_start_h")
-    v.check(has["t_start_h"] ^ has["t_end_h"], "t_end_h",
+    v.check((has["t_start_h"] ^ has["t_end_h"]) & ~unparsable["t_start_h"]
+            & ~unparsable["t_end_h"], "t_end_h",
             "both t_start_h and t_end_h, or neither")
 
     # --- counts ------------------------------------------------------------------
@@ -338,32 +497,55 @@ def validate(raw: pd.DataFrame, file) -> pd.DataFrame:
         }
     )
     table.index = pd.RangeIndex(nrows)
-    _check_duplicates(table, file)
+    if problems is None:
+        _check_duplicates(table, file)
+    else:
+        # Only rows without other problems can be compared (a bad cell reads as empty).
+        clean = np.ones(nrows, dtype=bool)
+        for i, _ in v.reported:
+            clean[i] = False
+        rows = np.flatnonzero(clean)
+        found: list[Problem] = []
+        _check_duplicates(table.iloc[rows].reset_index(drop=True), file, found)
+        for p in found:  # back to the rows of the whole table
+            at = int(rows[p.row - 1]) + 1
+            expected = re.sub(r"repeats row (\d+) \(line \d+\)",
+                              lambda m: (f"repeats row {int(rows[int(m[1]) - 1]) + 1} "
+                                         f"(line {int(rows[int(m[1]) - 1]) + 2})"),
+                              p.expected)
+            problems.append(Problem(p.file, at, p.column, expected, p.found))
     return table
 
 
-def _check_duplicates(table: pd.DataFrame, file) -> None:
+def _check_duplicates(table: pd.DataFrame, file, problems: list[Problem] | None = None
+                      ) -> None:
     """No two unflagged records may share KEY_COLUMNS; a row flagged 'duplicate' must
-    repeat (key columns and value) a record that is not flagged."""
+    repeat (key columns and value) a record that is not flagged. Raises DatasetError
+    for the first offending row, or appends every one to `problems`."""
     is_dup_flag = (table["flag"] == "duplicate").to_numpy()
     key_cols = list(KEY_COLUMNS[:-1])  # flag handled by the rules below
     main_cols = key_cols + ["flag"]
     ids = table.groupby(main_cols, dropna=False, sort=False).ngroup().to_numpy()
     ids = np.where(is_dup_flag, -1 - np.arange(len(table)), ids)  # flagged rows: unique
     seen_first = pd.Series(ids).duplicated(keep="first").to_numpy()
-    if seen_first.any():
-        i, more = _first(seen_first)
+
+    def repeated(i: int, more: int = 0) -> Problem | DatasetError:
         earlier = int(np.flatnonzero(ids == ids[i])[0])
-        raise DatasetError(
-            file, i + 1, ", ".join(KEY_COLUMNS),
-            f"each record once; this row repeats row {earlier + 1} (line {earlier + 2}) on "
-            "all key columns (a known duplicate in the source is kept with "
-            "flag='duplicate')", found="duplicate row", more=more)
+        args = (str(file), i + 1, ", ".join(KEY_COLUMNS),
+                f"each record once; this row repeats row {earlier + 1} (line {earlier + 2}) "
+                "on all key columns (a known duplicate in the source is kept with "
+                "flag='duplicate')", "duplicate row")
+        return Problem(*args) if problems is not None else DatasetError(*args, more=more)
+
+    if seen_first.any():
+        if problems is None:
+            raise repeated(*_first(seen_first))
+        problems.extend(repeated(int(i)) for i in np.flatnonzero(seen_first))
     if is_dup_flag.any():
         cols = key_cols + ["value"]
         gid = table.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
         unflagged_ids = set(gid[~is_dup_flag & (table["flag"] == "").to_numpy()])
         orphan = is_dup_flag & ~np.isin(gid, list(unflagged_ids))
-        _Validator(table, file).check(
+        _Validator(table, file, problems).check(
             orphan, "flag", "'duplicate' only on a row that repeats an unflagged row (same "
             "key columns and value)")
