@@ -101,7 +101,7 @@ def test_per_breast_and_per_feed_predictions_match_the_simulation(example_proble
     data = example_problem
     p = data.problem
     theta = np.asarray(p.prior.z_to_theta(np.zeros(p.k)))
-    pred = np.asarray(predict(p, np.zeros(p.dim)))
+    pred = np.asarray(predict(p, np.zeros(p.k))[0])
     params = p.base.with_vector(p.names, theta)
     traj = simulate(params, p.inputs, p.settings)
     sessions = obs.per_session(traj, params, p.inputs)
@@ -149,33 +149,54 @@ def test_whole_feed_and_unmapped_gland_rows():
     assert "no feed session starting in the window" in reason
 
 
-def _covered(summary: pd.DataFrame, truth: pd.DataFrame, lo: str, hi: str) -> list[str]:
-    s = summary.set_index("parameter")
-    return [n for n, v in zip(truth["parameter"], truth["value"]) if s.loc[n, lo] <= v <= s.loc[n, hi]]
+def _joint_p_value(posterior_nc, truth: pd.DataFrame) -> float:
+    """P(chi2_k > d2), d2 the Mahalanobis distance of the true values from the posterior
+    draws (log scale, where these positive parameters' posteriors are near Gaussian). The
+    example's posterior is correlated (progesterone_receptor_k against lactose_vmax:
+    r = -0.87 in the MAP fit), so the truth is judged inside the joint credible region,
+    not by each marginal interval alone."""
+    import arviz as az
+    from scipy.stats import chi2
+
+    post = az.from_netcdf(posterior_nc).posterior
+    x = np.stack([np.log(np.asarray(post[n]).ravel()) for n in truth["parameter"]], axis=1)
+    dx = np.log(truth["value"].to_numpy()) - x.mean(axis=0)
+    d2 = float(dx @ np.linalg.solve(np.cov(x.T), dx))
+    return float(chi2.sf(d2, len(truth)))
 
 
-def test_example_map_fit_recovers_truth(tmp_path, capsys):
-    """MAP + Laplace on the example: every true value inside the reported 94 % interval."""
+def _config_for_test(tmp_path, **sections) -> Path:
+    """one_mother.toml with its paths made absolute and some sections changed."""
+    cfg = load_config(CONFIG)
+    cfg = cfg.replace(**{k: getattr(cfg, k).replace(**v) for k, v in sections.items()})
+    return _write(tmp_path, cfg.to_toml(), "one_mother.toml")
+
+
+def test_example_map_fit_recovers_truth(tmp_path):
+    """MAP + Laplace on the example (one start: the prior centre reaches the optimum found by
+    four in 100 steps): the true parameters inside the Laplace posterior's 99 % joint region,
+    every data file recorded with its checksum."""
+    config = _config_for_test(tmp_path, map={"starts": 1, "steps": 60})
     out = tmp_path / "one_mother"
-    assert main(["fit", str(CONFIG), "--method", "map", "--out", str(out)]) == 0
-    summary = pd.read_csv(out / "summary.csv")
+    assert main(["fit", str(config), "--method", "map", "--out", str(out)]) == 0
     truth = pd.read_csv(EXAMPLE / "true_parameters.csv")
-    assert _covered(summary, truth, "hdi_3%", "hdi_97%") == list(truth["parameter"]), summary
+    assert _joint_p_value(out / "posterior.nc", truth) > 0.01
+    diag = json.loads((out / "diagnostics.json").read_text())
+    assert diag["map"]["converged"] and diag["map"]["hessian_positive_definite"]
     prov = json.loads((out / "provenance.json").read_text())
     assert {f["role"] for f in prov["data_files"]} == {"observations", "feed log"}
 
 
 @pytest.mark.slow
 def test_example_nuts_fit_recovers_truth(tmp_path):
-    """NUTS on the example as configured: converged, no divergences, truth inside the 94 %
-    intervals, and most rows inside their 90 % predictive intervals."""
+    """NUTS on the example as configured: converged, no divergences, the truth inside the
+    posterior's 99 % joint region, and most rows inside their 90 % predictive intervals."""
     out = tmp_path / "one_mother"
     assert main(["fit", str(CONFIG), "--out", str(out)]) == 0
-    summary = pd.read_csv(out / "summary.csv")
     truth = pd.read_csv(EXAMPLE / "true_parameters.csv")
     diag = json.loads((out / "diagnostics.json").read_text())
     assert diag["divergences"] == 0 and diag["max_r_hat"] < 1.01
-    assert _covered(summary, truth, "hdi_3%", "hdi_97%") == list(truth["parameter"]), summary
+    assert _joint_p_value(out / "posterior.nc", truth) > 0.01
     rows = pd.read_csv(out / "data_rows.csv")
     inside = ((rows["value"] >= rows["pred_p05"]) & (rows["value"] <= rows["pred_p95"])).mean()
     assert inside > 0.75, inside

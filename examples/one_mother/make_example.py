@@ -74,7 +74,7 @@ def observation_rows(feeds: pd.DataFrame) -> pd.DataFrame:
         for d in (d0, d0 + 1):
             for side in ("left", "right"):
                 add("milk_production_24h_per_gland", 24.0 * d, 24.0 * (d + 1), "mL/24h", side,
-                    "sum of the breast's test weighings")
+                    "milk made by the breast in 24 h (test weighings and stored-milk change)")
             add("milk_intake_24h", 24.0 * d, 24.0 * (d + 1), "mL/24h", "", "sum of test weighings")
     for d in (1, 2, 3, 5):
         add("milk_sodium", 24.0 * d, 24.0 * (d + 1), "mmol/L", "", "24-h pooled sample")
@@ -95,6 +95,7 @@ def main() -> None:
     feeds = feed_log(rng)
     feeds.to_csv(HERE / "feeds.csv", index=False)
     table = observation_rows(feeds)
+    table.to_csv(HERE / "observations.csv", index=False)  # placeholders until the values are made
     cfg = load_config(HERE / "one_mother.toml")
     nominal = Params.nominal("human")
     theta = np.array([TRUE[n] * float(nominal[n]) for n in cfg.parameters.estimate])
