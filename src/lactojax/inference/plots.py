@@ -60,7 +60,7 @@ def population_draws(idata) -> dict[str, np.ndarray]:
 
 def _plot_scale(x: np.ndarray) -> np.ndarray:
     """Log of draws that are all positive (the scale of a lognormal prior and of tau),
-    else the draws as they are."""
+    else the draws themselves (the same object)."""
     finite = x[np.isfinite(x)]
     if finite.size and np.all(finite > 0):
         with np.errstate(all="ignore"):
@@ -146,7 +146,7 @@ def plot_trace(idata, path, title: str = "") -> str | None:
                                      constrained_layout=True)
             for ax, n in zip(axes[:, 0], names):
                 for c, line in enumerate(draws[n]):
-                    ax.plot(line, lw=0.8, label=f"chain {c}")
+                    ax.plot(line, lw=0.8, marker="o" if line.size < 5 else None, label=f"chain {c}")
                 ax.set_title(n, fontsize=9)
             axes[-1, 0].set_xlabel("draw")
             extra = f"{len(constant)} variable(s) without spread: traces only, no density"
@@ -176,12 +176,19 @@ def plot_rank(idata, path, title: str = "") -> str | None:
     if chains < 2:
         note = "; ".join(filter(None, [note, "one chain: ranks cannot compare chains"]))
     flat = _flat_idata(idata, names, draws)
-    ncol = min(3, len(names))
+    ncol = min(4, len(names))
     nrow = int(np.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.6 * nrow + 0.5), squeeze=False,
+                             constrained_layout=True)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        axes = az.plot_rank(flat, var_names=names, kind="bars", figsize=(3.6 * ncol, 2.4 * nrow + 0.6))
-    fig = np.ravel(axes)[0].figure
+        az.plot_rank(flat, var_names=names, kind="bars", ax=axes.flat[:len(names)])
+    for ax in axes.flat[:len(names)]:  # arviz sizes its labels for a larger figure
+        ax.title.set_fontsize(9)
+        ax.xaxis.label.set_fontsize(8)
+        ax.yaxis.label.set_fontsize(8)
     fig.suptitle(title + (f" ({note})" if note else ""), fontsize=9)
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -190,16 +197,22 @@ def plot_rank(idata, path, title: str = "") -> str | None:
 
 def plot_pair(idata, path, k: int = 4, title: str = "") -> str | None:
     """pair.png: `az.plot_pair` (scatter, marginals) of the `most_correlated` k population
-    variables, divergent draws marked when sample_stats has them. One variable: its
-    marginal (`az.plot_dist`); variables without spread get no density (scatter only)."""
+    variables, on the scale their correlation was measured on (`log(name)` for a variable
+    whose draws are all positive), divergent draws marked when sample_stats has them. One
+    variable: its marginal (`az.plot_dist`); variables without spread get no density."""
     import arviz as az
 
     plt = _pyplot()
     draws = population_draws(idata)
-    names = most_correlated(draws, k=k)
-    if not names:
+    chosen = most_correlated(draws, k=k)
+    if not chosen:
         raise ValueError("the posterior has no population variables")
-    flat = _flat_idata(idata, names, draws)
+    scaled = {}
+    for n in chosen:
+        x = _plot_scale(draws[n])
+        scaled[n if x is draws[n] else f"log({n})"] = x
+    names = list(scaled)
+    flat = _flat_idata(idata, names, scaled)
     divergences = hasattr(flat, "sample_stats") and bool(np.any(flat.sample_stats["diverging"].values))
     note = None
     with warnings.catch_warnings():
@@ -207,22 +220,21 @@ def plot_pair(idata, path, k: int = 4, title: str = "") -> str | None:
         if len(names) == 1:
             note = "one variable: its marginal"
             fig, ax = plt.subplots(figsize=(4.5, 3.2), constrained_layout=True)
-            x = draws[names[0]].reshape(-1)
+            x = scaled[names[0]].reshape(-1)
             if _constant(x):
                 ax.axvline(np.nanmean(x), color="C0")
             else:
                 az.plot_dist(x, ax=ax)
             ax.set_xlabel(names[0])
         else:
-            marginals = not any(_constant(draws[n]) for n in names)
+            marginals = not any(_constant(scaled[n]) for n in names)
             if not marginals:
                 note = "variables without spread: no marginal densities"
             axes = az.plot_pair(flat, var_names=names, kind="scatter", marginals=marginals,
-                                divergences=divergences, scatter_kwargs={"alpha": 0.5, "s": 14},
+                                divergences=divergences, scatter_kwargs={"alpha": 0.5, "s": 8, "marker": "o"},
                                 figsize=(2.6 * len(names) + 1, 2.6 * len(names) + 1), textsize=8)
             fig = np.ravel(axes)[0].figure
-    corr_scale = "log of positive variables"
-    fig.suptitle((title + ": " if title else "") + f"most correlated ({corr_scale})"
+    fig.suptitle((title + ": " if title else "") + "most correlated population variables"
                  + (", divergences marked" if divergences else ""), fontsize=9)
     fig.savefig(path, dpi=90)
     plt.close(fig)
