@@ -210,3 +210,22 @@ def test_tiny_fit_writes_the_diagnostic_plots(tiny_nuts_fit):  # noqa: F811
     rec = _plots_record(tiny_nuts_fit)
     _assert_all_written(tiny_nuts_fit, rec)
     assert "rank.png" not in rec["notes"]  # two chains
+
+
+@pytest.mark.slow
+def test_map_fit_without_hessian_writes_every_plot(tmp_path):
+    """fits/tiny_smoke.toml by MAP with [map] hessian = false: every Laplace draw is the
+    optimum (a posterior without spread); the plots are drawn, not raised on."""
+    from pathlib import Path
+
+    from lactojax.inference import fit_from_config
+    from lactojax.inference.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "fits" / "tiny_smoke.toml").with_overrides(method="map")
+    cfg = cfg.replace(map=cfg.map.replace(hessian=False))
+    res = fit_from_config(cfg)
+    with _no_fail():
+        write_fit(res, tmp_path)
+    rec = _plots_record(tmp_path)
+    _assert_all_written(tmp_path, rec)
+    assert "without spread" in rec["notes"]["trace.png"]
