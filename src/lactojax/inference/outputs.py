@@ -15,12 +15,17 @@ and `write_fit(result, out_dir)`, which writes every output file:
 - ppc.png: posterior predictive (median, 90% band) against each datum, by observable; for
   a herd fit (with a forecast), a sample of lactations over the whole horizon against
   their records (`plot_lactations`).
+- trace.png, rank.png, pair.png, subjects.png: `az.plot_trace` and `az.plot_rank` of the
+  population variables, `az.plot_pair` of the most correlated of them, and per-subject
+  (group fit: per-dataset) predictive curves against the data (`inference.plots`). Every
+  plot is drawn after the data files; one that fails is a warning and an entry in
+  diagnostics.json `plots` (`write_plots`), not a lost fit.
 - predictions.csv and lactations.csv (herd fits of cows and goats;
   `lactojax.inference.forecast`): every lactation's predictive interval of a new record
   for each day in milk, and its 305-day yield, peak yield, peak day and persistency.
 - config.toml (resolved configuration), provenance.json (package versions, platform,
   devices, git revision and dirty flag, command line, wall times), diagnostics.json
-  (divergences, R-hat, ESS, MAP convergence report), data_rows.csv (rows used, with the
+  (divergences, R-hat, ESS, MAP convergence report, plots), data_rows.csv (rows used, with the
   posterior predictive median and 90% interval), excluded_rows.csv (rows not used, reason).
 """
 

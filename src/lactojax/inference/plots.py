@@ -302,6 +302,8 @@ def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: 
                 label="model mean median")
         ax.errorbar(x, sub["value"], yerr=sub["scale"], fmt="o", ms=3, color="k", lw=0.8,
                     label="data (+-1 scale)")
+        if obs_name == "somatic_cell_count" and np.all(sub["value"] > 0):  # spans decades, as in ppc.png
+            ax.set_yscale("log")
         ax.set_title(f"{u}: {obs_name}", fontsize=8)
         ax.set_xlabel("day (window midpoint)", fontsize=8)
         ax.tick_params(labelsize=7)
