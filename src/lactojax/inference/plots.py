@@ -258,15 +258,8 @@ def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: 
     midpoint in days. Event-time rows (no time axis) are left to ppc.png.
     `rows`: the fit's data rows in posterior row order (`FitData.rows`)."""
     plt = _pyplot()
-    pp = idata.posterior_predictive
-    y_new = np.asarray(pp["y"].values, dtype=float).reshape(-1, len(rows))
-    y_mean = np.asarray(pp["y_mean"].values, dtype=float).reshape(-1, len(rows))
-    df = rows.reset_index(drop=True).assign(day=0.5 * (rows["t_start_h"].to_numpy() + rows["t_end_h"].to_numpy()) / 24.0)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")  # all-NaN rows (failed predictions) have no percentiles
-        for label, y in (("new", y_new), ("mean", y_mean)):
-            q = np.nanpercentile(y, [5, 50, 95], axis=0)
-            df[f"{label}_p05"], df[f"{label}_p50"], df[f"{label}_p95"] = q
+    mid_h = 0.5 * (rows["t_start_h"].to_numpy() + rows["t_end_h"].to_numpy())
+    df = rows.reset_index(drop=True).assign(day=mid_h / 24.0)
     notes = []
     if "kind_name" in df:
         events = df["kind_name"] == "event_time"
@@ -281,6 +274,15 @@ def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: 
     units_shown = len(dict.fromkeys(u for u, _ in shown))
     head = f"{len(shown)} of {len(keys)} panels ({units_shown} of {units_all} {unit}s" + \
         (", most rows first)" if len(shown) < len(keys) else ")")
+    # percentiles of the rows drawn only: a herd has 1e5 rows x 1e3 draws
+    df = df[pd.MultiIndex.from_frame(df[[unit, "observable"]]).isin(shown)]
+    pp = idata.posterior_predictive
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # all-NaN rows (failed predictions) have no percentiles
+        for label, var in (("new", "y"), ("mean", "y_mean")):
+            y = np.asarray(pp[var].isel(row=df.index.to_numpy()).values, dtype=float).reshape(-1, len(df))
+            q = np.nanpercentile(y, [5, 50, 95], axis=0)
+            df = df.assign(**{f"{label}_p05": q[0], f"{label}_p50": q[1], f"{label}_p95": q[2]})
     ncol = min(4, len(shown))
     nrow = int(np.ceil(len(shown) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 2.9 * nrow + 0.5), squeeze=False,
