@@ -167,15 +167,14 @@ def test_hierarchical_fit_plots_population_variables_and_most_rowed_subjects(tmp
     subjects = [f"cow{i:02d}" for i in range(20)]
     chains, draws, k = 2, 30, 2
     rng = np.random.default_rng(3)
-    variables = {}
-    for n in ("a", "b"):
-        variables[f"mu_{n}"] = np.exp(rng.standard_normal((chains, draws, 2)))  # two centres
-        variables[f"tau_{n}"] = np.exp(rng.standard_normal((chains, draws)))
-        variables[f"delta_{n}"] = rng.standard_normal((chains, draws, 1))
-        variables[n] = np.exp(rng.standard_normal((chains, draws, len(subjects))))
+    variables = {}  # in the order of density.posterior_variables: every mu_, every tau_, ...
+    for prefix, shape in (("mu_", (2,)), ("tau_", ()), ("delta_", (1,)), ("", (len(subjects),))):
+        for n in ("a", "b"):  # two centres, one offset level
+            x = rng.standard_normal((chains, draws) + shape)
+            variables[prefix + n] = x if prefix == "delta_" else np.exp(x)
     res = _result(variables, _rows(subjects), chains, draws, subjects=subjects,
                   centres=("breed=H", "breed=J"), offsets=("parity=2",))
-    draws_shown = plots.population_draws(res.idata)
+    draws_shown = plots.population_draws(res.idata)  # grouped by parameter, no subject-level draws
     assert list(draws_shown) == ["mu_a[breed=H]", "mu_a[breed=J]", "tau_a", "delta_a[parity=2]",
                                  "mu_b[breed=H]", "mu_b[breed=J]", "tau_b", "delta_b[parity=2]"]
     write_fit(res, tmp_path)

@@ -38,10 +38,11 @@ def population_draws(idata) -> dict[str, np.ndarray]:
     """(chains, draws) draws of each variable the diagnostic plots show: every posterior
     variable without a `subject` dimension (a group fit: the estimated parameters; a
     hierarchical fit: `mu_*`, `tau_*`, `delta_*`), one entry per coordinate of a variable
-    with one (`mu_x[breed=Jersey]`, arviz's label, as in summary.csv)."""
+    with one (`mu_x[breed=Jersey]`, arviz's label, as in summary.csv); a hierarchical fit's
+    grouped by parameter (`_by_parameter`)."""
     out = {}
     post = idata.posterior
-    for name, var in post.data_vars.items():
+    for name, var in _by_parameter(post):
         extra = [d for d in var.dims if d not in ("chain", "draw")]
         if "subject" in extra:
             continue
@@ -56,6 +57,26 @@ def population_draws(idata) -> dict[str, np.ndarray]:
             label = ",".join(map(str, c)) if isinstance(c, tuple) else str(c)
             out[f"{name}[{label}]"] = flat[..., i]
     return out
+
+
+def _by_parameter(post):
+    """The posterior's variables, those of a hierarchical fit grouped by parameter (mu_x,
+    tau_x, delta_x, then mu_y, ...; build_idata stores every mu_ first): a plot that shows
+    only the first few then shows whole parameters, spreads included."""
+    items = list(post.data_vars.items())
+    if not any("subject" in v.dims for _, v in items):
+        return items
+    prefixes = ("mu_", "tau_", "delta_")
+    params = [str(n) for n, v in items if "subject" in v.dims]
+
+    def key(item):
+        name = str(item[0])
+        for rank, prefix in enumerate(prefixes):
+            if name.startswith(prefix) and name[len(prefix):] in params:
+                return params.index(name[len(prefix):]), rank
+        return len(params), 0  # anything else last, in its order (a stable sort)
+
+    return sorted(items, key=key)
 
 
 def _plot_scale(x: np.ndarray) -> np.ndarray:
@@ -245,8 +266,10 @@ def _panels(rows: pd.DataFrame, max_panels: int) -> tuple[list[tuple], str]:
     """(key, label) of the panels of `plot_subjects`: (subject, observable) for rows with a
     subject, else (dataset, observable); the subjects (datasets) with most rows first."""
     unit = "subject" if "subject" in rows and rows["subject"].notna().all() else "dataset"
-    counts = rows.groupby(unit, sort=False).size().sort_values(ascending=False, kind="stable")
-    keys = [(u, o) for u in counts.index for o in dict.fromkeys(rows.loc[rows[unit] == u, "observable"])]
+    groups = rows.groupby(unit, sort=False)["observable"]
+    counts = groups.size().sort_values(ascending=False, kind="stable")
+    observables = groups.unique()  # each unit's observables in data order; one pass over the rows
+    keys = [(u, o) for u in counts.index for o in observables[u]]
     return keys, unit
 
 
