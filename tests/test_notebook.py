@@ -1,4 +1,6 @@
-"""fits/analysis.ipynb runs top to bottom on a tiny finished fit (so it cannot rot)."""
+"""fits/analysis.ipynb runs top to bottom on a tiny finished fit (so it cannot rot), and
+analyses posterior.nc with arviz (plot_trace, plot_rank, plot_pair, plot_ppc, loo) rather
+than showing the PNG files of the fit."""
 
 from pathlib import Path
 
@@ -26,4 +28,6 @@ def test_analysis_notebook_executes(tiny_nuts_fit, monkeypatch):  # noqa: F811
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "fit: tiny_smoke" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 4  # traces, pairs, ppc, scenario
+    assert len(images) >= 6  # traces, ranks, pairs, plot_ppc, LOO-PIT, scenario
+    code = "".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "Image(" not in code and ".png" not in code  # arviz on posterior.nc, not the fit's PNG files

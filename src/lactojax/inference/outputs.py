@@ -15,12 +15,17 @@ and `write_fit(result, out_dir)`, which writes every output file:
 - ppc.png: posterior predictive (median, 90% band) against each datum, by observable; for
   a herd fit (with a forecast), a sample of lactations over the whole horizon against
   their records (`plot_lactations`).
+- trace.png, rank.png, pair.png, subjects.png: `az.plot_trace` and `az.plot_rank` of the
+  population variables, `az.plot_pair` of the most correlated of them, and per-subject
+  (group fit: per-dataset) predictive curves against the data (`inference.plots`). Every
+  plot is drawn after the data files; one that fails is a warning and an entry in
+  diagnostics.json `plots` (`write_plots`), not a lost fit.
 - predictions.csv and lactations.csv (herd fits of cows and goats;
   `lactojax.inference.forecast`): every lactation's predictive interval of a new record
   for each day in milk, and its 305-day yield, peak yield, peak day and persistency.
 - config.toml (resolved configuration), provenance.json (package versions, platform,
   devices, git revision and dirty flag, command line, wall times), diagnostics.json
-  (divergences, R-hat, ESS, MAP convergence report), data_rows.csv (rows used, with the
+  (divergences, R-hat, ESS, MAP convergence report, plots), data_rows.csv (rows used, with the
   posterior predictive median and 90% interval), excluded_rows.csv (rows not used, reason).
 """
 
@@ -32,6 +37,8 @@ import os
 import platform
 import subprocess
 import sys
+import time
+import warnings
 from importlib import metadata
 
 import numpy as np
@@ -157,8 +164,6 @@ def sample_stats_from_nuts(stats: dict) -> dict:
 
 def summary_table(idata, names, units) -> pd.DataFrame:
     import arviz as az
-
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -295,8 +300,65 @@ def write_json(path, obj) -> None:
         fh.write("\n")
 
 
+def _draw_plot(name: str, draw, record: dict) -> None:
+    """Call `draw()` (which writes the plot `name` and returns a note or None) and record
+    the outcome in `record` (diagnostics.json `plots`). A failure is a warning and an
+    entry in record["failed"], not an exception: the fit's other outputs still get written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    t0 = time.perf_counter()
+    try:
+        note = draw()
+    except Exception as err:  # noqa: BLE001  (any plotting error: record it, keep the fit)
+        for num in set(plt.get_fignums()) - before:  # the failed plot's figures, not the caller's
+            plt.close(num)
+        reason = f"{type(err).__name__}: {err}"
+        record["failed"][name] = reason
+        warnings.warn(f"write_fit: {name} not written ({reason})", RuntimeWarning, stacklevel=3)
+    else:
+        record["written"].append(name)
+        if note:
+            record["notes"][name] = note
+    record["seconds"][name] = round(time.perf_counter() - t0, 3)
+
+
+def write_plots(result, out_dir) -> dict:
+    """Draw every plot of a fit into out_dir: ppc.png (or the herd's lactations),
+    trace.png, rank.png, pair.png and subjects.png (`inference.plots`). Returns the
+    diagnostics.json `plots` entry: written (file names), failed (file -> reason), notes
+    (file -> what was left out or could not be drawn) and seconds (file -> wall time)."""
+    from lactojax.inference import plots
+
+    data, idata = result.data, result.idata
+    record = {"written": [], "failed": {}, "notes": {}, "seconds": {}}
+    label = f"{data.label}: {result.method}"
+    forecast = getattr(result, "forecast", None)
+
+    def path(name):
+        return os.path.join(out_dir, name)
+
+    if forecast is not None:  # a herd: every lactation over the whole horizon
+        _draw_plot("ppc.png", lambda: plot_lactations(data, forecast, path("ppc.png")), record)
+    else:
+        pred = np.asarray(idata.posterior_predictive["y_mean"])
+        _draw_plot("ppc.png", lambda: plot_ppc(data, pred, path("ppc.png"),
+                                               title=f"{label}, posterior predictive vs data"), record)
+    _draw_plot("trace.png", lambda: plots.plot_trace(idata, path("trace.png"), title=label), record)
+    _draw_plot("rank.png", lambda: plots.plot_rank(idata, path("rank.png"), title=label), record)
+    _draw_plot("pair.png", lambda: plots.plot_pair(idata, path("pair.png"), title=label), record)
+    _draw_plot("subjects.png", lambda: plots.plot_subjects(data.rows, idata, path("subjects.png"), title=label),
+               record)
+    return record
+
+
 def write_fit(result, out_dir) -> None:
-    """Write every output file of a `runner.FitResult` into out_dir (module doc)."""
+    """Write every output file of a `runner.FitResult` into out_dir (module doc). The data
+    files come first and the plots last: a plot that fails is recorded in
+    diagnostics.json (`plots`) with a warning, and the other files are still written."""
     os.makedirs(out_dir, exist_ok=True)
     data, idata = result.data, result.idata
     path_nc = os.path.join(out_dir, "posterior.nc")
@@ -306,23 +368,25 @@ def write_fit(result, out_dir) -> None:
     result.summary.to_csv(os.path.join(out_dir, "summary.csv"), index=False, float_format="%.6g")
     pred = np.asarray(idata.posterior_predictive["y_mean"])
     forecast = getattr(result, "forecast", None)
-    if forecast is not None:  # a herd: every lactation over the whole horizon
+    if forecast is not None:
         forecast.predictions.to_csv(os.path.join(out_dir, "predictions.csv"), index=False, float_format="%.6g")
         forecast.lactations.to_csv(os.path.join(out_dir, "lactations.csv"), index=False, float_format="%.6g")
-        plot_lactations(data, forecast, os.path.join(out_dir, "ppc.png"))
-    else:
-        plot_ppc(data, pred, os.path.join(out_dir, "ppc.png"),
-                 title=f"{data.label}: {result.method}, posterior predictive vs data")
     rows_with_predictions(data, pred).to_csv(os.path.join(out_dir, "data_rows.csv"), index=False,
                                              float_format="%.6g")
     data.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
     with open(os.path.join(out_dir, "config.toml"), "w") as fh:
         fh.write(result.config_toml)
-    write_json(os.path.join(out_dir, "diagnostics.json"), result.diagnostics)
+    t0 = time.perf_counter()
+    plots = write_plots(result, out_dir)
+    # the result stays as it was: the plots' record and time go to the files only
+    timings = {**result.diagnostics.get("timings", {}), "plots_s": time.perf_counter() - t0}
+    diagnostics = {**result.diagnostics, "plots": plots, "timings": timings}
+    write_json(os.path.join(out_dir, "diagnostics.json"), diagnostics)
     # the files fitted, with their checksums (the user's own data carry no PROVENANCE.md)
     write_json(os.path.join(out_dir, "provenance.json"),
-               provenance({"timings": result.diagnostics["timings"], "data_files": data.design.get("data_files", [])}))
+               provenance({"timings": timings, "data_files": data.design.get("data_files", [])}))
 
 
 __all__ = ["FitAttrs", "SUMMARY_COLUMNS", "build_idata", "git_revision", "package_versions", "plot_lactations", "plot_ppc", "provenance",
-           "rows_with_predictions", "sample_stats_from_nuts", "summary_table", "write_fit", "write_json"]
+           "rows_with_predictions", "sample_stats_from_nuts", "summary_table", "write_fit", "write_json",
+           "write_plots"]
