@@ -197,6 +197,10 @@ def test_example_nuts_fit_recovers_truth(tmp_path):
     diag = json.loads((out / "diagnostics.json").read_text())
     assert diag["divergences"] == 0 and diag["max_r_hat"] < 1.01
     assert _joint_p_value(out / "posterior.nc", truth) > 0.01
-    rows = pd.read_csv(out / "data_rows.csv")
-    inside = ((rows["value"] >= rows["pred_p05"]) & (rows["value"] <= rows["pred_p95"])).mean()
-    assert inside > 0.75, inside
+    import arviz as az
+
+    idata = az.from_netcdf(out / "posterior.nc")  # y: a new observation of each row (its likelihood)
+    y = np.asarray(idata.posterior_predictive["y"]).reshape(-1, len(idata.observed_data["y"]))
+    obs = np.asarray(idata.observed_data["y"])
+    inside = np.mean((obs >= np.percentile(y, 5, axis=0)) & (obs <= np.percentile(y, 95, axis=0)))
+    assert inside > 0.75, inside  # 62 of 68 (91 %) when run on 2026-11-30

@@ -77,6 +77,12 @@ _EXPORTS: dict[str, str] = {
     "fit_curve": "lactojax.dairy.curves",
     "fit_herd": "lactojax.dairy.curves",
     "import_testday": "lactojax.datasets.testday",
+    # your own data (issue 15): observation tables, feed logs, their checks
+    "load_user_dataset": "lactojax.datasets.user",
+    "observation_problems": "lactojax.datasets.user",
+    "read_feed_log": "lactojax.datasets.feedlog",
+    "feed_log_problems": "lactojax.datasets.feedlog",
+    "feed_log_schedule": "lactojax.datasets.feedlog",
 }
 
 __all__ = sorted(

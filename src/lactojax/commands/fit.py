@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -16,8 +17,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "fit",
         help="fit model parameters to data (MAP, NUTS or SVI) from a fits/*.toml configuration",
-        description="Fit the model to the datasets named in CONFIG and write posterior.nc, "
-        "summary.csv, ppc.png, the resolved configuration, diagnostics and provenance to DIR.",
+        description="Fit the model to the datasets (bundled names or paths to your own files) named in CONFIG "
+        "and write posterior.nc, summary.csv, ppc.png, trace.png, rank.png, pair.png, subjects.png, the resolved "
+        "configuration, diagnostics and provenance to DIR.",
     )
     p.add_argument("config", help="fit configuration (TOML), e.g. fits/human_default.toml")
     p.add_argument("--out", default=None, help="output directory (default fits/results/<name>)")
@@ -102,6 +104,8 @@ def run(args) -> int:
     print(line)
     print(f"wall time {time.perf_counter() - t0:.0f} s")
     herd = " predictions.csv lactations.csv" if fit.forecast is not None else ""
-    print(f"results in {os.path.abspath(out_dir)}: posterior.nc summary.csv ppc.png config.toml "
+    with open(os.path.join(out_dir, "diagnostics.json")) as fh:
+        plots = json.load(fh).get("plots", {}).get("written", ["ppc.png"])
+    print(f"results in {os.path.abspath(out_dir)}: posterior.nc summary.csv {' '.join(plots)} config.toml "
           f"diagnostics.json provenance.json data_rows.csv excluded_rows.csv{herd}")
     return 0

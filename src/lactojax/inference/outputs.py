@@ -123,8 +123,11 @@ def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, a
 
     rows = data.rows
     scale = rows["scale"].to_numpy(dtype=float)
-    rng = np.random.default_rng(seed)
-    y_rep = pred + rng.standard_normal(pred.shape) * scale
+    from lactojax.inference.density import observation_noise
+
+    # a new observation of each row, drawn from the row's own likelihood (group rows:
+    # Gaussian with their SE; individual rows: the noise model, log-normal or Student-t)
+    y_rep = observation_noise(data.problem, pred, np.random.default_rng(seed))
     constant = {"scale": scale, **{k: rows[k].to_numpy(dtype=float) for k in ("t_start_h", "t_end_h")},
                 **{k: rows[k].to_numpy(dtype=str) for k in ("dataset", "observable")}}
     dims = {"y": ["row"], "y_mean": ["row"], **{k: ["row"] for k in constant}}
@@ -350,7 +353,8 @@ def write_plots(result, out_dir) -> dict:
     _draw_plot("trace.png", lambda: plots.plot_trace(idata, path("trace.png"), title=label), record)
     _draw_plot("rank.png", lambda: plots.plot_rank(idata, path("rank.png"), title=label), record)
     _draw_plot("pair.png", lambda: plots.plot_pair(idata, path("pair.png"), title=label), record)
-    _draw_plot("subjects.png", lambda: plots.plot_subjects(data.rows, idata, path("subjects.png"), title=label),
+    _draw_plot("subjects.png", lambda: plots.plot_subjects(data.rows, idata, path("subjects.png"), title=label,
+                                                           species=data.species),
                record)
     return record
 

@@ -273,9 +273,14 @@ def _panels(rows: pd.DataFrame, max_panels: int) -> tuple[list[tuple], str]:
     return keys, unit
 
 
-def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: int = MAX_PANELS) -> str | None:
+GLAND_NAMES = {"human": ("left", "right"), "goat": ("left", "right"), "cow": ("LF", "RF", "LR", "RR")}
+
+
+def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: int = MAX_PANELS,
+                  species: str = "human") -> str | None:
     """subjects.png: one panel per (subject, observable) (a fit without subjects: per
-    (dataset, observable)), at most max_panels, the subjects with most rows first: the data
+    (dataset, observable); rows naming a gland, e.g. per-breast test weighings, a panel per
+    gland), at most max_panels, the subjects with most rows first: the data
     (error bars: their scale), the posterior predictive median and 5-95 % band of a new
     observation (posterior_predictive y) and of the model mean (y_mean), at the window's
     midpoint in days. Event-time rows (no time axis) are left to ppc.png.
@@ -283,6 +288,10 @@ def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: 
     plt = _pyplot()
     mid_h = 0.5 * (rows["t_start_h"].to_numpy() + rows["t_end_h"].to_numpy())
     df = rows.reset_index(drop=True).assign(day=mid_h / 24.0)
+    if "gland" in df and (df["gland"].fillna(-1).astype(int) >= 0).any():  # one series per gland
+        names = GLAND_NAMES.get(species, ())
+        label = lambda g: "" if g < 0 else f" [{names[g] if g < len(names) else f'gland {g}'}]"  # noqa: E731
+        df["observable"] = df["observable"] + df["gland"].fillna(-1).astype(int).map(label)
     notes = []
     if "kind_name" in df:
         events = df["kind_name"] == "event_time"
