@@ -79,8 +79,10 @@ def _result(variables, rows, chains, draws, subjects=(), centres=("all",), offse
     n = len(rows)
     pred = rows["value"].to_numpy() + rng.standard_normal((chains, draws, n)) if pred is None else pred
     data = types.SimpleNamespace(rows=rows, excluded=pd.DataFrame({"dataset": [], "reason": []}), label="synthetic",
-                                 subjects=tuple(subjects), centres=tuple(centres), offsets=tuple(offsets))
-    idata = build_idata(data, variables, np.zeros_like(pred), pred, stats)
+                                 subjects=tuple(subjects), centres=tuple(centres), offsets=tuple(offsets), design={},
+                                 species="human")
+    y_new = pred + np.random.default_rng(2).standard_normal(pred.shape) * rows["scale"].to_numpy()
+    idata = build_idata(data, variables, np.zeros_like(pred), pred, stats, y_new=y_new)
     return types.SimpleNamespace(data=data, idata=idata, method="nuts", summary=pd.DataFrame({"parameter": []}),
                                  diagnostics={"timings": {"total_s": 1.0}}, config_toml="", forecast=None)
 

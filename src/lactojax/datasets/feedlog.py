@@ -146,7 +146,7 @@ def _number(text: str) -> float | None:
 def _parse(path, species: str, n_glands: int | None, delivery_time: str | None
            ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Parse and check a feed log: (table or None, problems)."""
-    from lactojax.datasets.user import read_text_table
+    from lactojax.datasets.user import header_problems, read_text_table
 
     species = _check_species(species)
     n = _n_glands(species, n_glands)
@@ -156,15 +156,8 @@ def _parse(path, species: str, n_glands: int | None, delivery_time: str | None
         return None, problems
 
     # --- header ----------------------------------------------------------------------
-    fatal = False
-    for col in dict.fromkeys(c for c in header if header.count(c) > 1):
-        problems.append(Problem(file, None, col, "each column once", f"columns {header}"))
-        fatal = True
-    for col in dict.fromkeys(header):
-        if col not in FEED_LOG_COLUMNS:
-            problems.append(Problem(
-                file, None, col, f"only feed log columns ({', '.join(FEED_LOG_COLUMNS)})",
-                f"unknown column {col!r}"))
+    fatal = header_problems(file, header, FEED_LOG_COLUMNS, f"only feed log columns ({', '.join(FEED_LOG_COLUMNS)})",
+                            problems)
     times = [c for c in TIME_COLUMNS if c in header]
     if len(times) != 1:
         problems.append(Problem(

@@ -115,6 +115,18 @@ def read_text_table(path, what: str) -> tuple[pd.DataFrame | None, list[str], li
     return frame, header, problems
 
 
+def header_problems(file: str, header: list[str], allowed, expected: str, problems: list) -> bool:
+    """Append a problem for every repeated column and every column not in `allowed`;
+    True when a column is repeated (the rows cannot be read by name)."""
+    repeated = list(dict.fromkeys(c for c in header if header.count(c) > 1))
+    for col in repeated:
+        problems.append(Problem(file, None, col, "each column once", f"columns {header}"))
+    for col in dict.fromkeys(header):
+        if col not in allowed:
+            problems.append(Problem(file, None, col, expected, f"unknown column {col!r}"))
+    return bool(repeated)
+
+
 def _user_frame(path, species: str | None) -> tuple[pd.DataFrame | None, list[Problem]]:
     """The file as a full schema table of text (defaults filled in), or None, and the
     header / file problems."""
@@ -122,16 +134,8 @@ def _user_frame(path, species: str | None) -> tuple[pd.DataFrame | None, list[Pr
     frame, header, problems = read_text_table(path, "an observation table")
     if frame is None:
         return None, problems
-    fatal = False
-    for col in dict.fromkeys(c for c in header if header.count(c) > 1):
-        problems.append(Problem(file, None, col, "each column once", f"columns {header}"))
-        fatal = True
-    for col in dict.fromkeys(header):
-        if col not in COLUMN_TYPES:
-            problems.append(Problem(
-                file, None, col, f"only the schema's columns (required: "
-                f"{', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_DEFAULTS)})",
-                f"unknown column {col!r}"))
+    fatal = header_problems(file, header, COLUMN_TYPES, f"only the schema's columns (required: "
+                            f"{', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_DEFAULTS)})", problems)
     for col in REQUIRED_COLUMNS:
         if col not in header:
             problems.append(Problem(

@@ -13,7 +13,8 @@ import pandas as pd
 from lactojax.inference.config import FitConfig
 from lactojax.inference.priors import PriorSet
 from lactojax.inference.problem import (FitData, dataset_cohort, dataset_covariates, design_inputs, group_problem,
-                                       hierarchical_problem, load_rows)
+                                       hierarchical_problem, load_rows, logged_inputs, open_dataset,
+                                       data_file_record)
 from lactojax.parameters import Params
 
 
@@ -25,14 +26,19 @@ def problem_from_config(cfg: FitConfig) -> FitData:
     if f.model == "hierarchical":
         if h.until_day is not None:  # records after until_day are held out: simulate only up to it
             horizon_days = min(horizon_days, h.until_day + 1.0)
+        log, files = None, [data_file_record(open_dataset(d, f.species)) for d in f.datasets]
+        if cfg.design.feed_log:
+            log, record = _feed_log(cfg)
+            files.append(record)
         table, inputs = dataset_cohort(list(f.datasets), horizon_days, h.max_subjects, tuple(h.subjects),
-                                       until_day=h.until_day)
-        covariates = dataset_covariates(list(f.datasets), list(inputs))
+                                       until_day=h.until_day, species=f.species, feed_log=log,
+                                       feed_log_path=cfg.design.feed_log)
+        covariates = dataset_covariates(list(f.datasets), list(inputs), species=f.species)
         data = hierarchical_problem(
             table, inputs, list(p.estimate), species=f.species, fixed=dict(p.fixed), settings=settings,
             tau_scale=h.tau_scale, prior=p.prior_overrides(), label=f.name,
             design={"subjects": list(inputs), "horizon_days": horizon_days, "datasets": list(f.datasets),
-                    "levels": list(h.levels), "until_day": h.until_day},
+                    "levels": list(h.levels), "until_day": h.until_day, "data_files": files},
             covariates=covariates, levels=h.levels, offset_scale=h.offset_scale)
         centre_of = np.asarray(data.problem.centre_of)
         data.design["centre_subjects"] = {c: int(np.sum(centre_of == i)) for i, c in enumerate(data.centres)}
@@ -40,7 +46,7 @@ def problem_from_config(cfg: FitConfig) -> FitData:
         base = Params.nominal(f.species, **p.fixed)
         prior = PriorSet.from_table(list(p.estimate), p.prior_overrides(),
                                     {n: float(base[n]) for n in p.estimate}, species=f.species)
-        design = cfg.design.to_dict()
+        design = {**cfg.design.to_dict(), "n_glands": cfg.design.glands(f.species)}
         rows, files = load_rows(list(f.datasets), list(f.include_flags), species=f.species,
                                 subject=cfg.design.subject, with_files=True)
         if cfg.design.feed_log:
@@ -56,38 +62,29 @@ def problem_from_config(cfg: FitConfig) -> FitData:
     return data
 
 
-def feed_log_inputs(cfg: FitConfig, horizon_days: float):
-    """(inputs, file record) of a configuration's [design] feed_log: the schedule of its
-    subject (design.subject, or the log's only one) over the fit horizon. A log that stops
-    more than a day before the horizon is an error: the simulated mother would stop feeding
-    (milk stasis) where the data only stopped being recorded."""
-    from lactojax.datasets import feed_log_schedule, read_feed_log
+def _feed_log(cfg: FitConfig):
+    """The validated feed log of [design] feed_log, and its file record for provenance.json."""
+    from lactojax.datasets import read_feed_log
     from lactojax.datasets.provenance import sha256_file
-    from lactojax.inputs import make_inputs
 
     d, path = cfg.design, cfg.design.feed_log
-    log = read_feed_log(path, species=cfg.fit.species, n_glands=d.n_glands, delivery_time=d.delivery_time or None)
+    log = read_feed_log(path, species=cfg.fit.species, n_glands=d.glands(cfg.fit.species),
+                        delivery_time=d.delivery_time or None)
+    return log, {"role": "feed log", "path": path, "sha256": sha256_file(path), "rows": int(len(log))}
+
+
+def feed_log_inputs(cfg: FitConfig, horizon_days: float):
+    """(inputs, file record) of a group fit's [design] feed_log: the schedule of its subject
+    (design.subject, or the log's only one) over the fit horizon (`problem.logged_inputs`)."""
+    log, record = _feed_log(cfg)
     subjects = sorted(log["subject"].astype(str).unique())
-    subject = d.subject or (subjects[0] if len(subjects) == 1 else None)
+    subject = cfg.design.subject or (subjects[0] if len(subjects) == 1 else None)
     if subject is None:
-        raise ValueError(f"{path}: the feed log holds subjects {subjects}; name the one fitted in [design] subject")
-    if subject not in subjects and not (subjects == [""]):
-        raise ValueError(f"{path}: no feed of subject {subject!r} (the log holds {subjects})")
-    if subjects != [""]:
-        log = log[log["subject"].astype(str) == subject]
-    horizon_h = 24.0 * horizon_days
-    log = log[log["start_h"] < horizon_h]
-    if log.empty:
-        raise ValueError(f"{path}: no feed before the fit horizon ({horizon_days:g} days)")
-    last = float(log["end_h"].max())
-    if last < horizon_h - 24.0:
-        raise ValueError(f"{path}: the last feed ends at {last:.1f} h (day {last / 24:.1f}), more than a day before "
-                         f"the fit horizon of {horizon_days:g} days: shorten [fit] horizon_days or extend the log")
-    schedule = feed_log_schedule(log, d.n_glands, subject=None if subjects == [""] else subject,
-                                 species=cfg.fit.species, source=path)
-    record = {"role": "feed log", "path": path, "sha256": sha256_file(path), "rows": int(len(log)),
-              "subject": subject}
-    return make_inputs(schedule, horizon_days), record
+        raise ValueError(f"{cfg.design.feed_log}: the feed log holds subjects {subjects}; name the one fitted in "
+                         "[design] subject")
+    inputs = logged_inputs(log, (subject,), horizon_days, cfg.design.feed_log, cfg.fit.species,
+                           cfg.design.glands(cfg.fit.species))
+    return inputs, {**record, "subject": subject}
 
 
 def resolved_toml(cfg: FitConfig) -> str:
@@ -110,8 +107,9 @@ def forecast_from_config(cfg: FitConfig, result):
     if data.problem.model != "hierarchical" or data.species not in DAIRY_SPECIES:
         return None
     t0 = time.perf_counter()
+    # each lactation at its design over the whole horizon (a feed log covers the records only)
     _, inputs = dataset_cohort(list(cfg.fit.datasets), forecast_horizon_days(h.forecast_days),
-                               subjects=data.subjects)
+                               subjects=data.subjects, species=data.species)
     forecast = herd_forecast(data, result.draws_x, inputs, days=h.forecast_days, draws=h.predictive_draws,
                              seed=cfg.fit.seed)
     result.diagnostics["timings"]["forecast_s"] = time.perf_counter() - t0

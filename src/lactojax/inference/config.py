@@ -29,7 +29,8 @@ from lactojax.solver import ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSet
 
 METHODS = ("map", "nuts", "svi")
 MODELS = ("group", "hierarchical")
-POPULATION_FACTORS = ("breed", "parity")  # lactojax.datasets.subjects
+POPULATION_FACTORS = ("breed", "parity")
+SPECIES_GLANDS = {"human": 2, "goat": 2, "cow": 4}  # glands simulated when [design] n_glands is unset  # lactojax.datasets.subjects
 GUIDES = ("normal", "mvn", "lowrank")
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
 
@@ -229,7 +230,8 @@ class DesignSection(Section):
                          "(column subject); empty: the only one")
     feeds_per_day: float = Field(10.0, gt=0, description="evenly spaced feeds per 24 h, 1/day")
     feed_duration_min: float = Field(15.0, gt=0, description="duration of one gland's drainage at a feed, min")
-    n_glands: int = Field(2, ge=1, description="number of glands (breasts; udder quarters)")
+    n_glands: int | None = Field(None, ge=1, description="number of glands (breasts; udder quarters); unset: the "
+                                 "species' (human and goat 2, cow 4)")
     both_sides: bool = Field(True, description="every feed drains all glands one after the other (false: one side "
                              "per feed, alternating)")
     night_feeds: bool = Field(True, description="feed through the night (false: skip feeds between 23:00 and 06:00)")
@@ -247,6 +249,10 @@ class DesignSection(Section):
             raise ConfigError("only used with a feed_log whose rows give timestamps", "design.delivery_time")
         return self if self.feed_log else self._check_schedule()
 
+    def glands(self, species: str) -> int:
+        """n_glands, or the species' count when unset."""
+        return self.n_glands or SPECIES_GLANDS.get(species, 2)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values; with a feed log, without the evenly-spaced schedule's keys (unused)."""
         out = super().to_dict()
@@ -254,7 +260,7 @@ class DesignSection(Section):
 
     def _check_schedule(self):
         try:  # the schedule builder's own checks (a feed must fit in the interval between feeds)
-            regular_feeds(1.0, self.feeds_per_day, n_glands=self.n_glands, duration_min=self.feed_duration_min,
+            regular_feeds(1.0, self.feeds_per_day, n_glands=self.n_glands or 2, duration_min=self.feed_duration_min,
                           both_sides=self.both_sides, night_feeds=self.night_feeds)
         except InputError as err:
             raise ConfigError(str(err), "design") from None

@@ -116,18 +116,23 @@ class FitAttrs:
         return cls(**{k: v for k, v in values.items() if v is not None})
 
 
-def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, attrs: FitAttrs | None = None):
+def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, attrs: FitAttrs | None = None,
+                y_new=None):
     """InferenceData from draws. variables: name -> (chains, draws[, subjects]) in model
-    units (`density.posterior_variables`); terms, pred: (chains, draws, rows)."""
+    units (`density.posterior_variables`); terms, pred: (chains, draws, rows); y_new: new
+    observations of the rows (default: drawn from each row's likelihood around pred,
+    `density.observation_noise` of data.problem)."""
     import arviz as az
 
     rows = data.rows
     scale = rows["scale"].to_numpy(dtype=float)
-    from lactojax.inference.density import observation_noise
+    if y_new is None:
+        from lactojax.inference.density import observation_noise
 
-    # a new observation of each row, drawn from the row's own likelihood (group rows:
-    # Gaussian with their SE; individual rows: the noise model, log-normal or Student-t)
-    y_rep = observation_noise(data.problem, pred, np.random.default_rng(seed))
+        # a new observation of each row, drawn from the row's own likelihood (group rows:
+        # Gaussian with their SE; individual rows: the noise model, log-normal or Student-t)
+        y_new = observation_noise(data.problem, pred, np.random.default_rng(seed))
+    y_rep = np.asarray(y_new, dtype=float)
     constant = {"scale": scale, **{k: rows[k].to_numpy(dtype=float) for k in ("t_start_h", "t_end_h")},
                 **{k: rows[k].to_numpy(dtype=str) for k in ("dataset", "observable")}}
     dims = {"y": ["row"], "y_mean": ["row"], **{k: ["row"] for k in constant}}

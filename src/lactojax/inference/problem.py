@@ -488,16 +488,26 @@ def lactation_inputs(name: str, days: float, milkings_per_day: float | None = No
                                      source=f"{name}: milkings"), days)
 
 
-def dataset_records(name: str, with_excluded: bool = False) -> pd.DataFrame:
-    """The individual records of a cow dataset with `value` in model units: the rows fitting
-    may use, or (with_excluded) every row of its table with a column `reason`: "" for a
-    usable row, else the exclusion rule that keeps it out (`lactojax.datasets.exclusions`;
-    e.g. a somatic cell count recorded as 0), so the fit lists it as excluded."""
-    ds = load_dataset(name)
+def open_dataset(entry: str, species: str = "cow"):
+    """A `[fit] datasets` entry: a bundled dataset's name (`load_dataset`) or a path to the
+    user's own table (`datasets.load_user_dataset`, provenance optional)."""
+    from lactojax.datasets import load_user_dataset
+    from lactojax.inference.config import is_data_path
+
+    return load_user_dataset(entry, species=species) if is_data_path(entry) else load_dataset(entry)
+
+
+def dataset_records(name: str, with_excluded: bool = False, species: str = "cow") -> pd.DataFrame:
+    """The individual records of a cow dataset (a name or a path, `open_dataset`) with
+    `value` in model units: the rows fitting may use, or (with_excluded) every row of its
+    table with a column `reason`: "" for a usable row, else the exclusion rule that keeps it
+    out (`lactojax.datasets.exclusions`; e.g. a somatic cell count recorded as 0), so the
+    fit lists it as excluded."""
+    ds = open_dataset(name, species)
     if not with_excluded:
         t = ds.fit_rows()
-        return t.assign(value=t["value_model"], dataset=name)
-    return ds.table.assign(value=ds.table["value_model"], dataset=name, reason=exclusion_reasons(ds.table))
+        return t.assign(value=t["value_model"], dataset=ds.name)
+    return ds.table.assign(value=ds.table["value_model"], dataset=ds.name, reason=exclusion_reasons(ds.table))
 
 
 PER_MILKING = "milk_yield_per_milking"  # records whose times are milkings
@@ -511,23 +521,29 @@ def until_day_h(until_day: float) -> float:
 
 
 def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | None = None,
-                   subjects: Sequence[str] = (), until_day: float | None = None):
+                   subjects: Sequence[str] = (), until_day: float | None = None, species: str = "cow",
+                   feed_log: pd.DataFrame | None = None, feed_log_path: str = "feed log"):
     """(records, inputs by subject) of cow datasets' lactations - those named in `subjects`
     (ids, or "<dataset>:<id>"; empty: all), at most `max_subjects` of them (first in the
-    data) - named "<dataset>:<id>", each milked at its own design (`lactation_inputs`: the
-    dataset's design at the lactation's recorded frequency, plus its recorded milking
-    times): the input of `hierarchical_problem`. The records include the rows a dataset's
-    exclusion rules keep out of fitting, with their reason (they appear in the fit's
-    excluded rows), and with `until_day` the records after that day in milk, with the
-    reason "held out" (a forecast is judged on them). A subject asked for by name that
-    has no usable record is an error."""
+    data) - named "<dataset>:<id>" (a user's table: its `Dataset.name`), each milked at its
+    own design (`lactation_inputs`: the dataset's design at the lactation's recorded
+    frequency, plus its recorded milking times), or with `feed_log` (a validated
+    `datasets.read_feed_log` table) at the milkings it logs for that lactation (its subject
+    column: "<id>" or "<dataset>:<id>"; a lactation the log does not cover up to a day
+    before the horizon is an error): the input of `hierarchical_problem`. The records
+    include the rows a dataset's exclusion rules keep out of fitting, with their reason
+    (they appear in the fit's excluded rows), and with `until_day` the records after that
+    day in milk, with the reason "held out" (a forecast is judged on them). A subject asked
+    for by name that has no usable record is an error."""
     from lactojax.datasets.subjects import subject_covariates
 
     tables, inputs = [], {}
     wanted = set(subjects)
     found = set()
-    for name in datasets:
-        t = dataset_records(name, with_excluded=True)
+    for entry in datasets:
+        ds = open_dataset(entry, species)
+        name = ds.name
+        t = dataset_records(entry, with_excluded=True, species=species)
         if until_day is not None:
             late = (t["t_end_h"] > until_day_h(until_day) + 1e-6) & (t["reason"] == "")
             t.loc[late, "reason"] = f"held out: after day {until_day:g} in milk (fit.until_day; forecast)"
@@ -537,12 +553,15 @@ def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | Non
         ids = ids[: max(0, max_subjects - len(inputs))] if max_subjects is not None else ids
         t = t[t["subject"].astype(str).isin(ids)]
         tables.append(t.assign(subject=name + ":" + t["subject"].astype(str)))
-        per_day = subject_covariates(load_dataset(name)).set_index("subject")["milkings_per_day"]
+        per_day = subject_covariates(ds).set_index("subject")["milkings_per_day"]
         times = t.loc[t["observable"] == PER_MILKING].groupby("subject")["t_end_h"].apply(list)
         design = milking_design(name)
         for i in ids:
-            inputs[f"{name}:{i}"] = lactation_inputs(name, days, per_day.get(i), times.get(f"{name}:{i}", ()),
-                                                     design=design)
+            label = f"{name}:{i}"
+            if feed_log is not None:
+                inputs[label] = logged_inputs(feed_log, (i, label), days, feed_log_path, species)
+            else:
+                inputs[label] = lactation_inputs(name, days, per_day.get(i), times.get(label, ()), design=design)
     missing = sorted(wanted - found)
     if missing:
         raise ValueError(f"subjects {missing[:5]}{' ...' if len(missing) > 5 else ''}: no usable record in "
@@ -550,12 +569,37 @@ def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | Non
     return pd.concat(tables, ignore_index=True), inputs
 
 
-def dataset_covariates(datasets: Sequence[str], subjects: Sequence[str]) -> pd.DataFrame:
+def logged_inputs(log: pd.DataFrame, names: Sequence[str], days: float, path: str = "feed log",
+                  species: str = "human", n_glands: int | None = None) -> Inputs:
+    """The inputs of one subject's sessions in a validated feed log (`datasets.read_feed_log`)
+    over `days`: the rows whose subject is any of `names` (a log without subject ids: all
+    rows). A log that stops more than a day before the horizon is an error: the simulated
+    mother (cow) would stop feeding (being milked) where the record only stopped."""
+    from lactojax.datasets import feed_log_schedule
+
+    has_ids = bool((log["subject"].astype(str) != "").any())
+    rows = log[log["subject"].astype(str).isin([str(n) for n in names])] if has_ids else log
+    if rows.empty:
+        raise ValueError(f"{path}: no session of subject {names[0]!r}")
+    horizon_h = 24.0 * days
+    rows = rows[rows["start_h"] < horizon_h]
+    last = float(rows["end_h"].max()) if len(rows) else 0.0
+    if last < horizon_h - 24.0:
+        raise ValueError(f"{path}: the sessions of subject {names[0]!r} end at {last:.1f} h (day {last / 24:.1f}), "
+                         f"more than a day before the horizon of {days:g} days: shorten the horizon or extend the log")
+    n = n_glands if n_glands is not None else (4 if species == "cow" else 2)
+    rows = rows.assign(subject="")  # one subject's rows
+    return make_inputs(feed_log_schedule(rows, n, species=species, source=path), days)
+
+
+def dataset_covariates(datasets: Sequence[str], subjects: Sequence[str], species: str = "cow") -> pd.DataFrame:
     """Covariates (`lactojax.datasets.subjects`) of the subjects "<dataset>:<id>"."""
     from lactojax.datasets.subjects import subject_covariates
 
-    frames = [subject_covariates(load_dataset(n)).assign(subject=lambda c, n=n: n + ":" + c["subject"])
-              for n in datasets]
+    frames = []
+    for entry in datasets:
+        ds = open_dataset(entry, species)
+        frames.append(subject_covariates(ds).assign(subject=lambda c, n=ds.name: n + ":" + c["subject"]))
     cov = pd.concat(frames, ignore_index=True)
     return cov[cov["subject"].isin(list(subjects))].reset_index(drop=True)
 
@@ -567,23 +611,28 @@ def load_rows(datasets: Sequence[str], include_flags: Sequence[str] = (), specie
     (`datasets.load_user_dataset`, provenance optional); its rows are those of `subject`
     (required when it holds several subjects). with_files: also a record per dataset (path,
     sha256, rows, whether a PROVENANCE.md was found) for the fit's provenance.json."""
-    from lactojax.datasets import load_user_dataset
     from lactojax.inference.config import is_data_path
 
     frames, files = [], []
     for name in datasets:
         user = is_data_path(name)
-        ds = load_user_dataset(name, species=species) if user else load_dataset(name)
+        ds = open_dataset(name, species)
         ft = fit_table(ds, tuple(include_flags)).reset_index(names="source_index")
         if user:
             ft = _one_subject(ft, ds, subject)
         ft.insert(0, "dataset", ds.name)
         frames.append(ft)
-        files.append({"role": "observations", "dataset": ds.name, "path": str(ds.table_path),
-                      "sha256": ds.provenance.sha256, "rows": int(len(ds.table)),
-                      "provenance": "PROVENANCE.md" if (ds.path / "PROVENANCE.md").is_file() else "none (user data)"})
+        files.append(data_file_record(ds))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return (rows, files) if with_files else rows
+
+
+def data_file_record(ds) -> dict:
+    """A fitted dataset's entry in provenance.json: its table's path, sha256 and rows, and
+    whether a PROVENANCE.md describes it (a user's own table may have none)."""
+    return {"role": "observations", "dataset": ds.name, "path": str(ds.table_path), "sha256": ds.provenance.sha256,
+            "rows": int(len(ds.table)),
+            "provenance": "PROVENANCE.md" if (ds.path / "PROVENANCE.md").is_file() else "none (user data)"}
 
 
 def _one_subject(ft: pd.DataFrame, ds, subject: str) -> pd.DataFrame:
@@ -624,7 +673,9 @@ def __getattr__(name):  # the configuration adapter lives in lactojax.inference.
 OBSERVABLE_MAP: dict[str, tuple[str, str]] = {d: (o.reader, o.name) for d, o in ob.BY_DATA_NAME.items()}
 
 __all__ = ["EVENT_REFERENCE_DAY", "FIT_SESSIONS", "FitData", "FitProblem", "OBSERVABLE_MAP", "POOLED_MIN_WINDOW_H",
-           "DAILY_GLAND", "FIT_DAILY_GLAND", "RowData", "SESSION_GLAND", "SESSION_GLAND_KEYS", "cow_inputs", "dataset_cohort", "dataset_covariates", "dataset_cow_inputs", "dataset_records",
+           "DAILY_GLAND", "FIT_DAILY_GLAND", "RowData", "SESSION_GLAND", "SESSION_GLAND_KEYS", "cow_inputs", "data_file_record", "dataset_cohort", "dataset_covariates", "dataset_cow_inputs", "dataset_records",
+           "logged_inputs",
+           "open_dataset",
            "design_inputs", "lactation_inputs", "until_day_h",
            "feature_offsets", "group_problem", "hierarchical_problem", "load_rows", "map_row", "population_levels",
            "row_days", "synthetic_rows"]
