@@ -244,3 +244,34 @@ estimate = ["lactose_vmax_mmol_h"]
         logged = [r["start_h"] for r in logs if r["subject"] == cow]
         assert np.array_equal(starts[s][: len(logged)], logged)
     assert {f["role"] for f in data.design["data_files"]} == {"observations", "feed log"}
+
+
+def test_simulate_her_feed_log(tmp_path, capsys):
+    """`lactojax simulate --feed-log`: her own sessions over the days the log covers; the
+    evenly-spaced schedule's options and a horizon past the log are refused (exit 2)."""
+    out = tmp_path / "her.csv"
+    log = str(EXAMPLE / "feeds.csv")
+    assert main(["simulate", "--days", "10", "--feed-log", log, "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert len(table) == 10 and table["milk_intake_ml"].iloc[-1] > 0
+    assert main(["simulate", "--days", "10", "--feed-log", log, "--feeds-per-day", "8", "--out", str(out)]) == 2
+    assert "not used with --feed-log" in capsys.readouterr().err
+    assert main(["simulate", "--days", "20", "--feed-log", log, "--out", str(out)]) == 2
+    assert "more than a day before --days 20" in capsys.readouterr().err
+
+
+def test_group_fit_of_a_table_with_several_mothers_names_one(tmp_path):
+    """A group fit is one mother: a user's table holding several needs [design] subject."""
+    from lactojax.inference.problem import load_rows
+
+    rows = pd.DataFrame({"subject": ["A", "B"], "t_start_h": [48.0, 48.0], "t_end_h": [72.0, 72.0],
+                         "observable": "milk_intake_24h", "value": [300.0, 350.0], "unit": "mL/24h"})
+    path = tmp_path / "two.csv"
+    rows.to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="PROVENANCE"):
+        with pytest.raises(ValueError, match=r"subjects \['A', 'B'\].*\[design\] subject"):
+            load_rows([str(path)])
+        picked = load_rows([str(path)], subject="B")
+        with pytest.raises(ValueError, match="no row of subject 'C'"):
+            load_rows([str(path)], subject="C")
+    assert list(picked["value"]) == [350.0]
