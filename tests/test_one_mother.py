@@ -257,7 +257,7 @@ def test_simulate_her_feed_log(tmp_path, capsys):
     assert main(["simulate", "--days", "10", "--feed-log", log, "--feeds-per-day", "8", "--out", str(out)]) == 2
     assert "not used with --feed-log" in capsys.readouterr().err
     assert main(["simulate", "--days", "20", "--feed-log", log, "--out", str(out)]) == 2
-    assert "more than a day before --days 20" in capsys.readouterr().err
+    assert "more than a day before the horizon of 20 days" in capsys.readouterr().err
 
 
 def test_group_fit_of_a_table_with_several_mothers_names_one(tmp_path):

@@ -136,10 +136,11 @@ def build_inputs(args):
 
 
 def _feed_log_inputs(args, glands: int):
-    """The inputs of a feed log over --days (the schedule options are refused: the log gives
-    every feed)."""
+    """The inputs of a feed log over --days (`inference.problem.logged_inputs`); the
+    evenly-spaced schedule's options are refused: the log gives every feed."""
     from lactojax import inputs as inp
-    from lactojax.datasets import FeedLogError, feed_log_schedule, read_feed_log
+    from lactojax.datasets import FeedLogError, read_feed_log
+    from lactojax.inference.problem import logged_inputs
 
     clash = [o for o, v in (("--feeds-per-day", args.feeds_per_day), ("--feeds-by-age", args.feeds_by_age),
                             ("--feed-minutes", args.feed_minutes), ("--no-night-feeds", args.no_night_feeds)) if v]
@@ -148,21 +149,14 @@ def _feed_log_inputs(args, glands: int):
     try:
         log = read_feed_log(args.feed_log, species=args.species, n_glands=glands, delivery_time=args.delivery_time)
         subjects = sorted(log["subject"].astype(str).unique())
-        if args.subject is not None:
-            if args.subject not in subjects:
-                raise UserInputError(f"--subject {args.subject!r}: not in {args.feed_log} (subjects {subjects})")
-            log = log[log["subject"].astype(str) == args.subject]
-        elif len(subjects) > 1:
+        if args.subject is not None and args.subject not in subjects:
+            raise UserInputError(f"--subject {args.subject!r}: not in {args.feed_log} (its subject ids: "
+                                 f"{[x for x in subjects if x] or 'none'})")
+        if args.subject is None and len(subjects) > 1:
             raise UserInputError(f"{args.feed_log}: several subjects {subjects}; name one with --subject")
-        horizon = 24.0 * args.days
-        log = log[log["start_h"] < horizon]
-        if log.empty or float(log["end_h"].max()) < horizon - 24.0:
-            last = 0.0 if log.empty else float(log["end_h"].max()) / 24.0
-            raise UserInputError(f"{args.feed_log}: the feeds end on day {last:.1f}, more than a day before --days "
-                                 f"{args.days:g} (the mother would stop feeding); use a shorter --days")
-        feeds = feed_log_schedule(log, glands, species=args.species, source=args.feed_log)
-        return inp.make_inputs(feeds, args.days, inp.profile(glands))
-    except (FeedLogError, inp.InputError, OSError) as err:
+        subject = args.subject if args.subject is not None else subjects[0]
+        return logged_inputs(log, (subject,), args.days, args.feed_log, args.species, glands)
+    except (FeedLogError, inp.InputError, ValueError, OSError) as err:
         raise UserInputError(str(err)) from None
 
 
