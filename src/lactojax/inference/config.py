@@ -544,7 +544,8 @@ class FitConfig(Section):
         """The resolved configuration (every default filled in) as TOML; `load_config`
         reads it back to an equal FitConfig."""
         lines = []
-        for name, body in self.to_dict().items():
+        for name in self.sections():  # each section's own to_dict (a feed log drops the schedule keys)
+            body = getattr(self, name).to_dict()
             lines += [f"[{name}]", *(f"{k} = {_toml(v)}" for k, v in body.items() if not isinstance(v, dict))]
             for k, table in body.items():
                 if isinstance(table, dict) and table:
