@@ -15,7 +15,7 @@ from lactojax.inference.outputs import build_idata, write_fit
 
 from fit_fixtures import tiny_nuts_fit  # noqa: F401  (session fixture)
 
-NEW_PLOTS = ("trace.png", "rank.png", "pair.png", "subjects.png")
+NEW_PLOTS = ("trace.png", "rank.png", "pair.png", "subjects.png", "loo_pit.png")
 
 
 # --- most_correlated ---------------------------------------------------------------------
@@ -230,3 +230,20 @@ def test_map_fit_without_hessian_writes_every_plot(tmp_path):
     rec = _plots_record(tmp_path)
     _assert_all_written(tmp_path, rec)
     assert "without spread" in rec["notes"]["trace.png"]
+
+
+def test_predictive_check_counts_rows_inside_their_new_observation_interval():
+    """data_rows.csv's pred_p05/pred_p95 are 5-95 % of the new-observation draws; the check
+    counts the values inside them, overall and per observable."""
+    from lactojax.inference.outputs import predictive_check, rows_with_predictions
+
+    rows = pd.DataFrame({"dataset": "d", "observable": ["a", "a", "b"], "t_start_h": 0.0, "t_end_h": 1.0,
+                         "value": [0.0, 5.0, 0.5], "scale": 1.0, "kind_name": "", "spread_method": ""})
+    pred = np.zeros((2, 50, 3))  # the model's mean: 0 everywhere, no parameter uncertainty
+    y_new = np.random.default_rng(0).standard_normal((2, 50, 3))  # a new observation: N(0, 1)
+    table = rows_with_predictions(types.SimpleNamespace(rows=rows), pred, y_new)
+    np.testing.assert_allclose(table["pred_p95"], np.percentile(y_new.reshape(-1, 3), 95, axis=0))
+    assert list(table["mean_p05"]) == [0.0, 0.0, 0.0] and list(table["inside_90"]) == [True, False, True]
+    check = predictive_check(table)
+    assert (check["rows"], check["inside_90"]) == (3, 2)
+    assert check["by_observable"] == {"a": {"rows": 2, "inside_90": 1}, "b": {"rows": 1, "inside_90": 1}}

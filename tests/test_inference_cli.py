@@ -70,6 +70,12 @@ def test_inference_data_round_trip(nuts_fit):
     np.testing.assert_allclose(idata.observed_data["y"].values, rows["value"].values, rtol=1e-6)
     # ArviZ diagnostics run on the file as written
     az.loo(idata)
+    # pred_p05 / pred_p95: a new observation of the row (y); mean_p05 / mean_p95: the model's mean
+    y = idata.posterior_predictive["y"].values.reshape(-1, n_rows)
+    np.testing.assert_allclose(rows["pred_p05"], np.percentile(y, 5, axis=0), rtol=1e-5)
+    assert np.all(rows["pred_p95"] - rows["pred_p05"] >= rows["mean_p95"] - rows["mean_p05"] - 1e-9)
+    check = json.loads((nuts_fit / "diagnostics.json").read_text())["predictive_check"]
+    assert check["rows"] == n_rows and check["inside_90"] == int(rows["inside_90"].sum())
 
 
 def test_posterior_predictive_daily_bands(nuts_fit):

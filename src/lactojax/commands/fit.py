@@ -102,6 +102,10 @@ def run(args) -> int:
         line += f", max R-hat {d['max_r_hat']:.4f}"
     line += f", min ESS bulk {d['min_ess_bulk']:.0f} / tail {d['min_ess_tail']:.0f}"
     print(line)
+    pc = d.get("predictive_check")
+    if pc:
+        print(f"data rows inside their 90 % predictive interval (a new observation): {pc['inside_90']} of {pc['rows']} "
+              f"({100 * pc['share_inside_90']:.0f} %; per observable in diagnostics.json)")
     print(f"wall time {time.perf_counter() - t0:.0f} s")
     herd = " predictions.csv lactations.csv" if fit.forecast is not None else ""
     with open(os.path.join(out_dir, "diagnostics.json")) as fh:

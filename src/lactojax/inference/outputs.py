@@ -184,15 +184,36 @@ def summary_table(idata, names, units) -> pd.DataFrame:
     return df[SUMMARY_COLUMNS]
 
 
-def rows_with_predictions(data, pred) -> pd.DataFrame:
+def rows_with_predictions(data, pred, y_new=None) -> pd.DataFrame:
+    """Each datum with its posterior predictive: pred_median (median of the model's mean),
+    pred_p05 / pred_p95 (5-95 % of a new observation of the row, `y_new`: observation noise
+    drawn from the row's likelihood; without y_new, of the mean), mean_p05 / mean_p95 (5-95 %
+    of the model's mean: parameter uncertainty only) and inside_90 (the value lies inside
+    [pred_p05, pred_p95])."""
     flat = pred.reshape(-1, pred.shape[-1])
+    new = flat if y_new is None else np.asarray(y_new).reshape(-1, pred.shape[-1])
     df = data.rows[["dataset", "observable", "t_start_h", "t_end_h", "value", "scale",
                        "kind_name", "spread_method"]].copy()
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # a row whose every draw failed has no percentiles
         df["pred_median"] = np.nanmedian(flat, axis=0)
-        df["pred_p05"] = np.nanpercentile(flat, 5, axis=0)
-        df["pred_p95"] = np.nanpercentile(flat, 95, axis=0)
+        df["pred_p05"] = np.nanpercentile(new, 5, axis=0)
+        df["pred_p95"] = np.nanpercentile(new, 95, axis=0)
+        df["mean_p05"] = np.nanpercentile(flat, 5, axis=0)
+        df["mean_p95"] = np.nanpercentile(flat, 95, axis=0)
+    df["inside_90"] = (df["value"] >= df["pred_p05"]) & (df["value"] <= df["pred_p95"])
     return df
+
+
+def predictive_check(rows: pd.DataFrame) -> dict:
+    """How many data rows lie inside their 90 % interval for a new observation (a fit is
+    judged by whether it fits its rows, not only by R-hat), overall and per observable."""
+    inside = rows["inside_90"].to_numpy(dtype=bool)
+    per = rows.assign(inside=inside).groupby("observable")["inside"].agg(["sum", "size"])
+    return {"rows": int(inside.size), "inside_90": int(inside.sum()),
+            "share_inside_90": float(inside.mean()) if inside.size else float("nan"),
+            "interval": "5-95 % of a new observation (posterior_predictive y: each row's likelihood)",
+            "by_observable": {o: {"rows": int(r["size"]), "inside_90": int(r["sum"])} for o, r in per.iterrows()}}
 
 
 def plot_ppc(data, pred, path, title: str = "") -> None:
@@ -336,7 +357,7 @@ def _draw_plot(name: str, draw, record: dict) -> None:
 
 def write_plots(result, out_dir) -> dict:
     """Draw every plot of a fit into out_dir: ppc.png (or the herd's lactations),
-    trace.png, rank.png, pair.png and subjects.png (`inference.plots`). Returns the
+    trace.png, rank.png, pair.png, subjects.png and loo_pit.png (`inference.plots`). Returns the
     diagnostics.json `plots` entry: written (file names), failed (file -> reason), notes
     (file -> what was left out or could not be drawn) and seconds (file -> wall time)."""
     from lactojax.inference import plots
@@ -361,6 +382,7 @@ def write_plots(result, out_dir) -> dict:
     _draw_plot("subjects.png", lambda: plots.plot_subjects(data.rows, idata, path("subjects.png"), title=label,
                                                            species=data.species),
                record)
+    _draw_plot("loo_pit.png", lambda: plots.plot_loo_pit(idata, path("loo_pit.png"), title=label), record)
     return record
 
 
@@ -380,8 +402,9 @@ def write_fit(result, out_dir) -> None:
     if forecast is not None:
         forecast.predictions.to_csv(os.path.join(out_dir, "predictions.csv"), index=False, float_format="%.6g")
         forecast.lactations.to_csv(os.path.join(out_dir, "lactations.csv"), index=False, float_format="%.6g")
-    rows_with_predictions(data, pred).to_csv(os.path.join(out_dir, "data_rows.csv"), index=False,
-                                             float_format="%.6g")
+    y_new = np.asarray(idata.posterior_predictive["y"])
+    rows_with_predictions(data, pred, y_new).to_csv(os.path.join(out_dir, "data_rows.csv"), index=False,
+                                                    float_format="%.6g")
     data.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
     with open(os.path.join(out_dir, "config.toml"), "w") as fh:
         fh.write(result.config_toml)
@@ -397,5 +420,5 @@ def write_fit(result, out_dir) -> None:
 
 
 __all__ = ["FitAttrs", "SUMMARY_COLUMNS", "build_idata", "git_revision", "package_versions", "plot_lactations", "plot_ppc", "provenance",
-           "rows_with_predictions", "sample_stats_from_nuts", "summary_table", "write_fit", "write_json",
+           "predictive_check", "rows_with_predictions", "sample_stats_from_nuts", "summary_table", "write_fit", "write_json",
            "write_plots"]

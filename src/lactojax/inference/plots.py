@@ -355,3 +355,33 @@ def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: 
 
 __all__ = ["MAX_PANELS", "MAX_VARIABLES", "most_correlated", "plot_pair", "plot_rank", "plot_subjects",
            "plot_trace", "population_draws"]
+
+
+MAX_LOO_PIT_ROWS = 20_000  # PSIS smooths a tail per row: a whole herd's rows would take minutes
+
+
+def plot_loo_pit(idata, path, title: str = "", max_rows: int = MAX_LOO_PIT_ROWS) -> str | None:
+    """loo_pit.png: `az.plot_loo_pit` (ECDF difference) of the rows' new-observation draws
+    (posterior_predictive y) against the data, weighted by PSIS-LOO (log_likelihood y): a
+    calibrated fit's leave-one-out PIT values are uniform, inside the band. With more than
+    `max_rows` rows or a single draw the figure says why it is empty (and so does the note)."""
+    import arviz as az
+
+    plt = _pyplot()
+    n = int(idata.observed_data["y"].shape[0])
+    n_draws = int(np.prod(idata.posterior_predictive["y"].shape[:2]))
+    note = (f"not drawn: {n} rows (> {max_rows}; PSIS per row)" if n > max_rows else
+            "not drawn: a single posterior draw (PSIS needs several)" if n_draws < 2 else
+            "not drawn: fewer than two rows" if n < 2 else None)
+    fig, ax = plt.subplots(figsize=(5.0, 3.6), constrained_layout=True)
+    if note:
+        ax.text(0.5, 0.5, note, ha="center", va="center", fontsize=9, wrap=True)
+        ax.axis("off")
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pareto k warnings: az.loo in the notebook reports them
+            az.plot_loo_pit(idata, y="y", ecdf=True, ax=ax)
+    ax.set_title((title + ": " if title else "") + f"LOO-PIT of {n} rows (ECDF - uniform, 94 % band)", fontsize=9)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return note

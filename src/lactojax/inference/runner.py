@@ -163,6 +163,9 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
     diag.update({"method": method, "model": problem.model, "draws_failed_solver": int(np.sum(~ok)),
                  "map": map_res.report(), "rows_used": int(len(data.rows)), "rows_excluded": int(len(data.excluded)),
                  "mean_solver_steps": float(np.mean(steps))})
+    # how many rows lie inside their 90 % interval for a new observation (data_rows.csv inside_90)
+    diag["predictive_check"] = out.predictive_check(
+        out.rows_with_predictions(data, pred, np.asarray(idata.posterior_predictive["y"])))
     if warmup_step_sizes is not None:
         diag["warmup_step_sizes"] = [float(v) for v in warmup_step_sizes]
     timings["total_s"] = time.perf_counter() - t_start
