@@ -84,3 +84,20 @@ def test_fit_horizon_beyond_the_model_is_a_config_error(tmp_path, capsys):
     assert main(["fit", cfg, "--out", str(tmp_path / "out")]) == 2
     err = _err(capsys)
     assert "fit.horizon_days" in err and "1096" in err and cfg in err
+
+
+def test_makefile_refuses_a_python_the_package_cannot_use(tmp_path):
+    """`make` builds the virtual environment only with Python 3.11 / 3.12 and says how to pass
+    one (`make -n`: nothing is run but the version probe)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("no make on PATH")
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(["make", "-n", "-C", str(root), "install", "PYTHON=/nonexistent/python3.9",
+                          f"VENV={tmp_path / 'venv'}"], capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "needs Python 3.11 or 3.12" in run.stderr and "PYTHON=/nonexistent/python3.9" in run.stderr
+    assert "make PYTHON=/path/to/python3.11" in run.stderr
