@@ -101,3 +101,12 @@ def test_makefile_refuses_a_python_the_package_cannot_use(tmp_path):
     assert run.returncode != 0
     assert "needs Python 3.11 or 3.12" in run.stderr and "PYTHON=/nonexistent/python3.9" in run.stderr
     assert "make PYTHON=/path/to/python3.11" in run.stderr
+
+
+def test_posterior_directory_without_a_fit(tmp_path, capsys):
+    assert main(["simulate", "--days", "2", "--posterior", str(tmp_path), "--out", str(tmp_path / "x.csv")]) == 2
+    err = _err(capsys)
+    assert "--posterior" in err and "without a posterior.nc" in err
+    (tmp_path / "posterior.nc").write_text("not netCDF")  # a fit directory: its posterior.nc is read
+    assert main(["simulate", "--days", "2", "--posterior", str(tmp_path), "--out", str(tmp_path / "x.csv")]) == 2
+    assert f"{tmp_path / 'posterior.nc'}: cannot be read as netCDF" in _err(capsys)

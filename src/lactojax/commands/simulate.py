@@ -77,7 +77,8 @@ def register(subparsers) -> None:
     p.add_argument("--rtol", type=float, default=1e-6)
     p.add_argument("--atol", type=float, default=1e-6)
     p.add_argument("--posterior", default=None,
-                   help="posterior.nc of a fit: write predictive median / 5%% / 95%% per column")
+                   help="posterior.nc of a fit (or the fit's output directory): write predictive median / 5%% / "
+                        "95%% per column")
     p.add_argument("--draws", type=int, default=100, help="posterior draws to simulate (with --posterior)")
     p.add_argument("--out", default="simulation.csv", help="CSV path (default simulation.csv)")
     p.add_argument("--plot", default=None, help="PNG path for the curves")
@@ -218,6 +219,11 @@ def _run_posterior(args, inputs, settings) -> int:
         raise UserInputError(f"--posterior needs lactojax.inference: {err}") from None
     if not os.path.exists(args.posterior):
         raise UserInputError(f"--posterior: no such file {args.posterior!r}")
+    if os.path.isdir(args.posterior):  # a fit's output directory: its posterior.nc
+        if not os.path.isfile(nc := os.path.join(args.posterior, "posterior.nc")):
+            raise UserInputError(f"--posterior: {args.posterior!r} is a directory without a posterior.nc "
+                                 "(expected the posterior.nc of a `lactojax fit`, or its output directory)")
+        args.posterior = nc
     try:
         bands = posterior_predictive_daily(args.posterior, inputs, settings=settings, draws=args.draws,
                                            species=args.species)
