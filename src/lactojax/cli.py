@@ -16,11 +16,31 @@ from lactojax import commands
 from lactojax.precision import enable_compilation_cache, enable_x64
 
 
+def package_version() -> str:
+    """The installed package's version (its metadata); from a source tree that is not
+    installed (PYTHONPATH=src), the version in pyproject.toml; "unknown" if neither."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lactojax")
+    except PackageNotFoundError:
+        pass
+    import tomllib
+    from pathlib import Path
+
+    try:
+        with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lactojax",
         description="Differentiable mechanistic model of lactation with Bayesian fitting.",
     )
+    parser.add_argument("--version", action="version", version=f"lactojax {package_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

@@ -46,7 +46,8 @@ def register(subparsers) -> None:
         "hormones, and per quarter (cow) or half (goat) fullness and sodium. No infant intake "
         "for cows and goats.",
     )
-    p.add_argument("--days", type=float, default=30.0, help="days after delivery (default 30)")
+    p.add_argument("--days", type=float, default=30.0,
+                   help="days after delivery (default 30, at most 1096: 3 years)")
     p.add_argument("--feeds-per-day", type=float, default=None,
                    help="feeds (human) or milkings (cow/goat) per day (default 10 / 2)")
     p.add_argument("--glands", type=int, default=None, help="gland count (default 2; cow 4)")
@@ -76,7 +77,8 @@ def register(subparsers) -> None:
     p.add_argument("--rtol", type=float, default=1e-6)
     p.add_argument("--atol", type=float, default=1e-6)
     p.add_argument("--posterior", default=None,
-                   help="posterior.nc of a fit: write predictive median / 5%% / 95%% per column")
+                   help="posterior.nc of a fit (or the fit's output directory): write predictive median / 5%% / "
+                        "95%% per column")
     p.add_argument("--draws", type=int, default=100, help="posterior draws to simulate (with --posterior)")
     p.add_argument("--out", default="simulation.csv", help="CSV path (default simulation.csv)")
     p.add_argument("--plot", default=None, help="PNG path for the curves")
@@ -97,6 +99,7 @@ def _parse_plan(text: str) -> list[tuple[float, float]]:
 
 def build_inputs(args):
     from lactojax import inputs as inp
+    from lactojax.inference.config import MAX_HORIZON_DAYS
 
     species = args.species
     glands = args.glands if args.glands is not None else (4 if species == "cow" else 2)
@@ -104,6 +107,9 @@ def build_inputs(args):
         raise UserInputError(f"--glands must be >= 1, got {glands}")
     if args.days <= 0:
         raise UserInputError(f"--days must be > 0, got {args.days}")
+    if args.days > MAX_HORIZON_DAYS:
+        raise UserInputError(f"--days {args.days:g}: at most {MAX_HORIZON_DAYS} (3 years); the model describes "
+                             "lactations up to two years (README, Whole lactations)")
     if args.feed_log:
         return _feed_log_inputs(args, glands)
     if args.delivery_time or args.subject:
@@ -166,6 +172,12 @@ def run(args) -> int:
     from lactojax.solver import SolverSettings
     from lactojax.tables import daily_table, plot_daily
 
+    if args.posterior and args.param:
+        names = ", ".join(name for name, _ in args.param)
+        raise UserInputError(f"--param ({names}) is not used with --posterior: each posterior draw sets the "
+                             "parameters (the fitted ones from the draw, the others from the fit's values)")
+    if args.posterior and args.draws < 1:
+        raise UserInputError(f"--draws must be >= 1, got {args.draws}")
     try:
         settings = SolverSettings(method=args.solver_method, solver=args.solver, rtol=args.rtol, atol=args.atol,
                                   throw=False)
@@ -207,11 +219,16 @@ def _run_posterior(args, inputs, settings) -> int:
         raise UserInputError(f"--posterior needs lactojax.inference: {err}") from None
     if not os.path.exists(args.posterior):
         raise UserInputError(f"--posterior: no such file {args.posterior!r}")
+    if os.path.isdir(args.posterior):  # a fit's output directory: its posterior.nc
+        if not os.path.isfile(nc := os.path.join(args.posterior, "posterior.nc")):
+            raise UserInputError(f"--posterior: {args.posterior!r} is a directory without a posterior.nc "
+                                 "(expected the posterior.nc of a `lactojax fit`, or its output directory)")
+        args.posterior = nc
     try:
         bands = posterior_predictive_daily(args.posterior, inputs, settings=settings, draws=args.draws,
                                            species=args.species)
-    except ValueError as err:
-        raise UserInputError(str(err)) from None
+    except (ValueError, OSError) as err:  # not netCDF / not a lactojax fit: predictive.open_posterior
+        raise UserInputError(f"--posterior: {err}") from None
     bands.to_csv(args.out, index=False, float_format="%.6g")
     print(f"wrote {args.out} (posterior predictive median / p05 / p95, {len(bands)} days)")
     if args.plot:

@@ -50,6 +50,12 @@ assert set(GRADIENT_ADJOINT.values()) <= set(ADJOINT_NAMES)
 FIT_SOLVER_OVERRIDES: dict[str, Any] = {"rtol": 1e-4, "atol": 1e-4, "max_steps": 50_000, "throw": False}
 FIT_SOLVER_DEFAULTS = SolverSettings().replace(**FIT_SOLVER_OVERRIDES)
 
+# The longest horizon any command simulates (days from birth): the model describes a
+# lactation up to two years (README, "Whole lactations"; the session solver is tested to
+# solve a two-year horizon, tests/test_sessions.py), so three years leaves room and still
+# refuses a typo such as 100000 days, which would run for minutes with no output.
+MAX_HORIZON_DAYS = 1096
+
 
 class ConfigError(ValueError):
     """A fit configuration that cannot be used; the message names the file and the key.
@@ -113,8 +119,12 @@ class OneOf:
         return core_schema.no_info_after_validator_function(self.check, handler(source))
 
     def __get_pydantic_json_schema__(self, schema, handler):
-        enum = {"enum": list(self.names())}
-        return {**handler(schema), **({"anyOf": [enum, {"pattern": f"^{self.prefix}"}]} if self.prefix else enum)}
+        alternatives = [{"enum": list(self.names())}]
+        if self.prefix:
+            alternatives.append({"pattern": f"^{self.prefix}"})
+        if self.paths:  # `is_data_path`: a path separator, or a .csv / .csv.gz name (any case)
+            alternatives.append({"pattern": r"[/\\]|\.[cC][sS][vV](\.[gG][zZ])?$"})
+        return {**handler(schema), **(alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives})}
 
 
 DATA_SUFFIXES = (".csv", ".csv.gz")
@@ -142,7 +152,7 @@ def _unique(values: tuple) -> tuple:
 
 Unique = Annotated[Array[V], AfterValidator(_unique), Field(json_schema_extra={"uniqueItems": True})]
 Dataset = Annotated[str, OneOf("dataset", list_datasets, " (see `lactojax data list`), or a path to your own data "
-                               "(a .csv file or a directory)", prefix="synthetic:", paths=True)]
+                               "(a .csv file or a directory)", paths=True)]
 Flag = Literal[tuple(f for f in FLAGS if f)]
 Parameter = Annotated[str, OneOf("parameter", lambda: PARAMETERS, " (see `lactojax params`)")]
 
@@ -189,12 +199,14 @@ class FitSection(Section):
                       "without .toml")
     description: str = Field("", description="free text describing the fit")
     species: Literal[tuple(SPECIES_PRESETS)] = Field("human", description="parameter preset: nominal values and bounds")
-    datasets: Unique[Dataset] = Field(min_length=1, description="datasets fitted: data/<name>/ (`lactojax data list`), "
-                                    "synthetic:<...>, or your own observation table: a path (relative to this file) "
+    datasets: Unique[Dataset] = Field(min_length=1, description="datasets fitted: data/<name>/ (`lactojax data list`) "
+                                    "or your own observation table: a path (relative to this file) "
                                     "to a .csv / .csv.gz file or a directory holding observations.csv "
                                     "(docs/datasets.md, Your own data)")
-    horizon_days: float = Field(10.0, gt=0, multiple_of=1, description="simulated horizon, days from birth (whole "
-                                "days); rows beyond it are excluded")
+    horizon_days: float = Field(10.0, gt=0, multiple_of=1, json_schema_extra={"maximum": MAX_HORIZON_DAYS},
+                                description="simulated horizon, "
+                                "days from birth (whole days); rows beyond it are excluded; the model covers "
+                                "lactations up to two years, so at most 3 years")
     method: Literal[METHODS] = Field("nuts", description="inference method: MAP (+ Laplace draws), NUTS or SVI")
     model: Literal[MODELS] = Field("group", description="group: one parameter set for every row; hierarchical: "
                                    "per-subject parameters around population values (see [hierarchical])")
@@ -204,6 +216,9 @@ class FitSection(Section):
 
     @model_validator(mode="after")
     def _check(self):
+        if self.horizon_days > MAX_HORIZON_DAYS:  # here, not `le=`: the message says why
+            raise ConfigError(f"expected at most {MAX_HORIZON_DAYS} days (3 years), got {self.horizon_days:g}: the "
+                              "model describes lactations up to two years", "fit.horizon_days")
         for value in self.datasets:
             if is_data_path(value) and not os.path.exists(value):
                 raise ConfigError(f"no such file or directory {value!r}", "fit.datasets")

@@ -32,13 +32,29 @@ from lactojax.solver import SolverSettings
 QUANTILES = (("median", 0.5), ("p05", 0.05), ("p95", 0.95))
 
 
+def open_posterior(posterior_nc_path: str):
+    """The InferenceData of a fit's posterior.nc. A file that is not netCDF (or cannot be
+    read) or holds no posterior group is a ValueError naming the file, not a raw h5py /
+    arviz error; `FitAttrs.from_idata` then refuses a posterior that lactojax did not write."""
+    import arviz as az
+
+    expected = "expected the posterior.nc written by `lactojax fit`"
+    try:
+        idata = az.from_netcdf(posterior_nc_path)
+    except OSError as err:  # h5py: "file signature not found", a directory, no permission
+        reason = getattr(err, "strerror", None) or str(err)
+        raise ValueError(f"{posterior_nc_path}: cannot be read as netCDF ({reason}); {expected}") from None
+    if "posterior" not in idata.groups():
+        raise ValueError(f"{posterior_nc_path}: a netCDF file without a 'posterior' group, not a lactojax fit; "
+                         f"{expected}")
+    return idata
+
+
 def load_posterior(posterior_nc_path: str, centre: str | None = None):
     """(names, draws (n, k) in model units, base parameter values dict, idata). A herd fit
     with several population centres (e.g. one per breed) gives the draws of `centre`
     (a label such as "breed=Jersey"; default: the centre with the most lactations)."""
-    import arviz as az
-
-    idata = az.from_netcdf(posterior_nc_path)
+    idata = open_posterior(posterior_nc_path)
     attrs = FitAttrs.from_idata(idata, posterior_nc_path)
     names = list(attrs.estimated)
     base = _complete_base(attrs.base_params, attrs.species, posterior_nc_path)
@@ -111,9 +127,7 @@ def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings:
     settings = (settings or SolverSettings()).replace(throw=False)
     params, _, _ = posterior_params(posterior_nc_path, draws, seed)
     n = int(np.shape(params.values["storage_capacity_ml"])[0])
-    import arviz as az
-
-    fitted = FitAttrs.from_idata(az.from_netcdf(posterior_nc_path), posterior_nc_path).species
+    fitted = FitAttrs.from_idata(open_posterior(posterior_nc_path), posterior_nc_path).species
     if species is not None and species != fitted:
         raise ValueError(f"{posterior_nc_path}: a fit of species {fitted!r}; simulating it as {species!r} would "
                          f"mix presets (use --species {fitted})")
