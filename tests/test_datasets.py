@@ -35,6 +35,8 @@ from lactojax.datasets.provenance import read_provenance, sha256_file
 from lactojax.datasets.registry import data_root
 from lactojax.datasets.schema import COLUMN_NAMES
 
+from table_files import set_cell as _set, write_table as _write  # shared CSV helpers
+
 HUMAN = [
     "arthur1989", "casey1986", "chonnam1982", "cox1996", "dewey1991_darling",
     "dewey_lonnerdal1983", "hartmann_kulski1978", "kent1992", "kent1999", "kulski1981",
@@ -426,22 +428,6 @@ cow1,herd,17.0,26.5,,fat_pct,value,5.67,%,,,,,1,,5,
 """
 
 
-def _write(tmp_path: Path, text: str, name="obs.csv") -> Path:
-    p = tmp_path / name
-    if name.endswith(".gz"):
-        import gzip
-
-        p.write_bytes(gzip.compress(text.encode()))
-    else:
-        p.write_text(text)
-    return p
-
-
-def _set(text: str, row: int, column: str, value: str) -> str:
-    """Replace one cell (row is 1-based data row)."""
-    df = pd.read_csv(pd.io.common.StringIO(text), dtype=str, keep_default_na=False)
-    df.loc[row - 1, column] = value
-    return df.to_csv(index=False, lineterminator="\n")
 
 
 def _expect(path: Path, row, column: str, *fragments: str):

@@ -4,7 +4,6 @@ validate`. Fast: no fits."""
 
 from __future__ import annotations
 
-import gzip
 import warnings
 from pathlib import Path
 
@@ -37,6 +36,8 @@ from lactojax.datasets.schema import table_problems, validate
 from lactojax.datasets.user import UserDataError
 from lactojax.inputs import feed_schedule, milkings
 
+from table_files import set_cell as _set, write_table as _write  # shared CSV helpers
+
 OBS = """subject,t_start_h,t_end_h,observable,value,unit
 A,72,96,milk_intake_24h,450,mL/24h
 A,96,120,milk_intake_24h,520,g/24h
@@ -52,20 +53,6 @@ FEEDS = """start_h,duration_min,side,by,effectiveness
 """
 
 
-def _write(tmp_path: Path, text: str, name: str) -> Path:
-    p = tmp_path / name
-    if name.endswith(".gz"):
-        p.write_bytes(gzip.compress(text.encode()))
-    else:
-        p.write_text(text)
-    return p
-
-
-def _set(text: str, row: int, column: str, value: str) -> str:
-    """Replace one cell (row is the 1-based data row)."""
-    df = pd.read_csv(pd.io.common.StringIO(text), dtype=str, keep_default_na=False)
-    df.loc[row - 1, column] = value
-    return df.to_csv(index=False, lineterminator="\n")
 
 
 def _drop(text: str, column: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -82,7 +81,7 @@ def run(args) -> int:
         fit.forecast = forecast_from_config(cfg, fit)
     except ValueError as err:
         raise UserInputError(str(err)) from None
-    write_fit(fit, out_dir)
+    plots = write_fit(fit, out_dir)["written"]
     m = fit.map
     if not args.quiet:
         print(f"MAP: log-density {m.logp:.2f}, converged={m.converged}, {m.n_at_best}/{len(m.starts)} "
@@ -108,8 +107,6 @@ def run(args) -> int:
               f"({100 * pc['share_inside_90']:.0f} %; per observable in diagnostics.json)")
     print(f"wall time {time.perf_counter() - t0:.0f} s")
     herd = " predictions.csv lactations.csv" if fit.forecast is not None else ""
-    with open(os.path.join(out_dir, "diagnostics.json")) as fh:
-        plots = json.load(fh).get("plots", {}).get("written", ["ppc.png"])
     print(f"results in {os.path.abspath(out_dir)}: posterior.nc summary.csv {' '.join(plots)} config.toml "
           f"diagnostics.json provenance.json data_rows.csv excluded_rows.csv{herd}")
     return 0

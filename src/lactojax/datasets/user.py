@@ -20,6 +20,7 @@ fit records in its provenance.json.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ SPECIES_GLANDS: dict[str, tuple[str, ...]] = {
     "cow": ("", "LF", "RF", "LR", "RR"),
 }
 USER_CITATION = "unpublished (user data)"
+_CACHE: dict[tuple, Dataset] = {}  # as `loader.load_dataset`'s: keyed by the file's path, size and mtime
 USER_LICENCE = "unstated"
 
 
@@ -255,6 +257,13 @@ def load_user_dataset(path, species: str = "human", name: str | None = None) -> 
         raise DatasetError(table_path, None, "(file)",
                            "an observation table (csv or csv.gz; a directory must hold "
                            "observations.csv)", "no such file")
+    # a fit opens the same table for its rows, covariates and provenance: read it once
+    stat = table_path.stat()
+    key = (str(table_path.resolve()), stat.st_size, stat.st_mtime_ns, species, name, str(path),
+           None if prov is None else tuple(sorted(prov.fields.items())))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return replace(cached, table=cached.table.copy(), used=cached.used.copy())
 
     digest = sha256_file(table_path)
     if prov is not None:
@@ -299,4 +308,6 @@ def load_user_dataset(path, species: str = "human", name: str | None = None) -> 
         prov = Provenance(table_path, fields, "")  # no record file: the table
     table = with_model_units(table)
     used, report = exclusions.fit_mask(table)
-    return Dataset(str(name or prov.name), directory, table_path, table, prov, report, used)
+    ds = Dataset(str(name or prov.name), directory, table_path, table, prov, report, used)
+    _CACHE[key] = ds
+    return replace(ds, table=table.copy(), used=used.copy())

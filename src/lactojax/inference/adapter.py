@@ -8,7 +8,6 @@ sections (map, nuts, svi, outputs) itself; `fit_from_config(cfg)` runs both.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from lactojax.inference.config import FitConfig
 from lactojax.inference.priors import PriorSet

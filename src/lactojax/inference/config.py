@@ -22,6 +22,7 @@ from pydantic.json_schema import GenerateJsonSchema, SkipJsonSchema
 from pydantic_core import core_schema
 
 from lactojax.datasets import list_datasets
+from lactojax.datasets.feedlog import DEFAULT_GLANDS
 from lactojax.datasets.schema import FLAGS
 from lactojax.inputs import InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
@@ -29,8 +30,7 @@ from lactojax.solver import ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSet
 
 METHODS = ("map", "nuts", "svi")
 MODELS = ("group", "hierarchical")
-POPULATION_FACTORS = ("breed", "parity")
-SPECIES_GLANDS = {"human": 2, "goat": 2, "cow": 4}  # glands simulated when [design] n_glands is unset  # lactojax.datasets.subjects
+POPULATION_FACTORS = ("breed", "parity")  # lactojax.datasets.subjects
 GUIDES = ("normal", "mvn", "lowrank")
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
 
@@ -266,7 +266,7 @@ class DesignSection(Section):
 
     def glands(self, species: str) -> int:
         """n_glands, or the species' count when unset."""
-        return self.n_glands or SPECIES_GLANDS.get(species, 2)
+        return self.n_glands or DEFAULT_GLANDS[species]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values; with a feed log, without the evenly-spaced schedule's keys (unused)."""

@@ -386,10 +386,11 @@ def write_plots(result, out_dir) -> dict:
     return record
 
 
-def write_fit(result, out_dir) -> None:
+def write_fit(result, out_dir) -> dict:
     """Write every output file of a `runner.FitResult` into out_dir (module doc). The data
     files come first and the plots last: a plot that fails is recorded in
-    diagnostics.json (`plots`) with a warning, and the other files are still written."""
+    diagnostics.json (`plots`) with a warning, and the other files are still written.
+    Returns that `plots` record (`write_plots`)."""
     os.makedirs(out_dir, exist_ok=True)
     data, idata = result.data, result.idata
     path_nc = os.path.join(out_dir, "posterior.nc")
@@ -402,9 +403,10 @@ def write_fit(result, out_dir) -> None:
     if forecast is not None:
         forecast.predictions.to_csv(os.path.join(out_dir, "predictions.csv"), index=False, float_format="%.6g")
         forecast.lactations.to_csv(os.path.join(out_dir, "lactations.csv"), index=False, float_format="%.6g")
-    y_new = np.asarray(idata.posterior_predictive["y"])
-    rows_with_predictions(data, pred, y_new).to_csv(os.path.join(out_dir, "data_rows.csv"), index=False,
-                                                    float_format="%.6g")
+    rows = getattr(result, "rows", None)  # the fit's table (runner.fit), else made here
+    if rows is None:
+        rows = rows_with_predictions(data, pred, np.asarray(idata.posterior_predictive["y"]))
+    rows.to_csv(os.path.join(out_dir, "data_rows.csv"), index=False, float_format="%.6g")
     data.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
     with open(os.path.join(out_dir, "config.toml"), "w") as fh:
         fh.write(result.config_toml)
@@ -417,6 +419,7 @@ def write_fit(result, out_dir) -> None:
     # the files fitted, with their checksums (the user's own data carry no PROVENANCE.md)
     write_json(os.path.join(out_dir, "provenance.json"),
                provenance({"timings": timings, "data_files": data.design.get("data_files", [])}))
+    return plots
 
 
 __all__ = ["FitAttrs", "SUMMARY_COLUMNS", "build_idata", "git_revision", "package_versions", "plot_lactations", "plot_ppc", "provenance",

@@ -273,7 +273,6 @@ def _panels(rows: pd.DataFrame, max_panels: int) -> tuple[list[tuple], str]:
     return keys, unit
 
 
-GLAND_NAMES = {"human": ("left", "right"), "goat": ("left", "right"), "cow": ("LF", "RF", "LR", "RR")}
 
 
 def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: int = MAX_PANELS,
@@ -289,7 +288,9 @@ def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: 
     mid_h = 0.5 * (rows["t_start_h"].to_numpy() + rows["t_end_h"].to_numpy())
     df = rows.reset_index(drop=True).assign(day=mid_h / 24.0)
     if "gland" in df and (df["gland"].fillna(-1).astype(int) >= 0).any():  # one series per gland
-        names = GLAND_NAMES.get(species, ())
+        from lactojax.datasets.user import SPECIES_GLANDS  # "" (all glands) first, then gland 0, 1, ...
+
+        names = SPECIES_GLANDS.get(species, ("",))[1:]
         label = lambda g: "" if g < 0 else f" [{names[g] if g < len(names) else f'gland {g}'}]"  # noqa: E731
         df["observable"] = df["observable"] + df["gland"].fillna(-1).astype(int).map(label)
     notes = []

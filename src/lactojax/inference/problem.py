@@ -503,7 +503,11 @@ def dataset_records(name: str, with_excluded: bool = False, species: str = "cow"
     table with a column `reason`: "" for a usable row, else the exclusion rule that keeps it
     out (`lactojax.datasets.exclusions`; e.g. a somatic cell count recorded as 0), so the
     fit lists it as excluded."""
-    ds = open_dataset(name, species)
+    return _records(open_dataset(name, species), with_excluded)
+
+
+def _records(ds, with_excluded: bool) -> pd.DataFrame:
+    """`dataset_records` of an open Dataset."""
     if not with_excluded:
         t = ds.fit_rows()
         return t.assign(value=t["value_model"], dataset=ds.name)
@@ -543,7 +547,7 @@ def dataset_cohort(datasets: Sequence[str], days: float, max_subjects: int | Non
     for entry in datasets:
         ds = open_dataset(entry, species)
         name = ds.name
-        t = dataset_records(entry, with_excluded=True, species=species)
+        t = _records(ds, with_excluded=True)
         if until_day is not None:
             late = (t["t_end_h"] > until_day_h(until_day) + 1e-6) & (t["reason"] == "")
             t.loc[late, "reason"] = f"held out: after day {until_day:g} in milk (fit.until_day; forecast)"
@@ -587,9 +591,9 @@ def logged_inputs(log: pd.DataFrame, names: Sequence[str], days: float, path: st
     if last < horizon_h - 24.0:
         raise ValueError(f"{path}: the sessions of subject {names[0]!r} end at {last:.1f} h (day {last / 24:.1f}), "
                          f"more than a day before the horizon of {days:g} days: shorten the horizon or extend the log")
-    n = n_glands if n_glands is not None else (4 if species == "cow" else 2)
     rows = rows.assign(subject="")  # one subject's rows
-    return make_inputs(feed_log_schedule(rows, n, species=species, source=path), days)
+    # n_glands None: the count the log was read with (read_feed_log: the species' default)
+    return make_inputs(feed_log_schedule(rows, n_glands, species=species, source=path), days)
 
 
 def dataset_covariates(datasets: Sequence[str], subjects: Sequence[str], species: str = "cow") -> pd.DataFrame:

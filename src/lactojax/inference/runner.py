@@ -46,6 +46,7 @@ class FitResult:
     config_toml: str = ""
     forecast: object = None  # inference.forecast.HerdForecast of a herd fit, when made
     draws_x: object = None  # the posterior draws of the unconstrained vector (chains, draws, dim)
+    rows: object = None  # data_rows.csv: each datum with its predictive intervals (outputs.rows_with_predictions)
 
     @property
     def map_variables(self) -> dict[str, np.ndarray]:
@@ -164,14 +165,14 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
                  "map": map_res.report(), "rows_used": int(len(data.rows)), "rows_excluded": int(len(data.excluded)),
                  "mean_solver_steps": float(np.mean(steps))})
     # how many rows lie inside their 90 % interval for a new observation (data_rows.csv inside_90)
-    diag["predictive_check"] = out.predictive_check(
-        out.rows_with_predictions(data, pred, np.asarray(idata.posterior_predictive["y"])))
+    rows = out.rows_with_predictions(data, pred, np.asarray(idata.posterior_predictive["y"]))
+    diag["predictive_check"] = out.predictive_check(rows)
     if warmup_step_sizes is not None:
         diag["warmup_step_sizes"] = [float(v) for v in warmup_step_sizes]
     timings["total_s"] = time.perf_counter() - t_start
     diag["timings"] = timings
     return FitResult(data=data, method=method, idata=idata, summary=summary, diagnostics=diag, map=map_res,
-                     config_toml=config_toml, draws_x=x)
+                     config_toml=config_toml, draws_x=x, rows=rows)
 
 
 __all__ = ["FitResult", "fit", "map_fit", "population_names"]
