@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lactojax import observation as obs
+from lactojax.atomic import save_figure
 from lactojax.dairy.tables import dairy_columns, is_dairy, udder_part
 from lactojax.observables import daily_columns
 from lactojax.inputs import Inputs
@@ -106,5 +107,5 @@ def plot_daily(frames: dict[str, pd.DataFrame], path, title: str = "", bands: di
     fig = daily_figure(frames, title=title, bands=bands, species=species)  # selects the Agg backend
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from lactojax.atomic import write_text
 from lactojax.cli import UserInputError
 
 DEFAULT_SCHEMA_PATH = "fits/fit_config.schema.json"
@@ -67,8 +68,7 @@ def run_schema(args) -> int:
     if args.out == "-":
         print(text, end="")
     else:
-        with open(args.out, "w") as fh:
-            fh.write(text)
+        write_text(args.out, text)
         print(f"wrote {args.out}")
     return 0
 
@@ -85,8 +85,7 @@ def run_reference(args) -> int:
         _, tail = rest.split(REFERENCE_END, 1)
     except ValueError:
         raise UserInputError(f"{args.docs}: no generated block ({REFERENCE_BEGIN} ... {REFERENCE_END})") from None
-    with open(args.docs, "w") as fh:
-        fh.write(f"{head}{REFERENCE_BEGIN}\n\n{text}\n{REFERENCE_END}{tail}")
+    write_text(args.docs, f"{head}{REFERENCE_BEGIN}\n\n{text}\n{REFERENCE_END}{tail}")
     print(f"updated {args.docs}")
     return 0
 

@@ -10,6 +10,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from lactojax.atomic import write_text
     from lactojax.parameters import PARAMETER_TABLE, markdown_table
 
     text = (
@@ -18,8 +19,7 @@ def run(args) -> int:
         f"MAP bounds and this page). {len(PARAMETER_TABLE)} parameters.\n\n" + markdown_table() + "\n"
     )
     if args.out:
-        with open(args.out, "w") as fh:
-            fh.write(text)
+        write_text(args.out, text)
         print(f"wrote {args.out}")
     else:
         print(text)

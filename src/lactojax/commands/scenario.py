@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from lactojax.atomic import write_csv
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -68,8 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"  {n_pass}/{len(scenario.criteria)} criteria met")
     name = scenario.name
     paths = [os.path.join(args.out, f"{name}.csv"), os.path.join(args.out, f"{name}_metrics.csv")]
-    daily_frame(result).to_csv(paths[0], index=False, float_format="%.6g")
-    metrics_frame(result).to_csv(paths[1], index=False, float_format="%.6g")
+    write_csv(daily_frame(result), paths[0], index=False, float_format="%.6g")
+    write_csv(metrics_frame(result), paths[1], index=False, float_format="%.6g")
     if not args.no_plot:
         paths.append(os.path.join(args.out, f"{name}.png"))
         plot(result, paths[2])

@@ -21,6 +21,7 @@ import argparse
 import os
 import time
 
+from lactojax.atomic import write_csv
 from lactojax.cli import UserInputError
 from lactojax.dairy.tables import columns_help
 from lactojax.solver import METHOD_NAMES
@@ -202,7 +203,7 @@ def run(args) -> int:
                 else "try --solver kvaerno5 or a larger --rtol")
         raise UserInputError(f"the solver failed for these settings ({hint}); no output written")
     df = daily_table(traj, params, inputs, species=args.species)  # dairy units for a cow or goat
-    df.to_csv(args.out, index=False, float_format="%.6g")
+    write_csv(df, args.out, index=False, float_format="%.6g")
     print(f"wrote {args.out} ({len(df)} days, {int(traj.num_steps)} solver steps, "
           f"{time.perf_counter() - t0:.1f} s)")
     if args.plot:
@@ -229,7 +230,7 @@ def _run_posterior(args, inputs, settings) -> int:
                                            species=args.species)
     except (ValueError, OSError) as err:  # not netCDF / not a lactojax fit: predictive.open_posterior
         raise UserInputError(f"--posterior: {err}") from None
-    bands.to_csv(args.out, index=False, float_format="%.6g")
+    write_csv(bands, args.out, index=False, float_format="%.6g")
     print(f"wrote {args.out} (posterior predictive median / p05 / p95, {len(bands)} days)")
     if args.plot:
         from lactojax.tables import plot_daily

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lactojax.atomic import write_csv
 from lactojax.datasets.schema import Problem, ProblemsError, in_row_order
 
 SPECIES = ("human", "cow", "goat")
@@ -472,6 +473,5 @@ def write_feed_log(table: pd.DataFrame, path) -> Path:
         raise ValueError(f"a feed log table needs start_h (or start) and duration_min; "
                          f"got columns {list(table.columns)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.loc[:, cols].to_csv(path, index=False, lineterminator="\n",
-                              compression="infer", float_format=None)
+    write_csv(table.loc[:, cols], path, index=False, lineterminator="\n", compression="infer", float_format=None)
     return path

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lactojax.atomic import write_bytes, write_text
 from lactojax.datasets import exclusions, units
 from lactojax.datasets.provenance import Provenance, read_provenance, sha256_file
 from lactojax.datasets.registry import PROVENANCE_FILE, dataset_dir
@@ -159,7 +160,7 @@ def write_observations(table: pd.DataFrame, path: str | Path) -> str:
     path = Path(path)
     data = table_bytes(table, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_bytes(path, data)
     return sha256_file(path)
 
 
@@ -219,6 +220,5 @@ def write_dataset(dataset: Dataset, directory: str | Path) -> Path:
     fields = dict(dataset.provenance.fields)
     fields["sha256"] = digest
     fields["rows"] = str(len(dataset.table))
-    (directory / PROVENANCE_FILE).write_text(
-        render_provenance(fields, dataset.provenance.body), encoding="utf-8")
+    write_text(directory / PROVENANCE_FILE, render_provenance(fields, dataset.provenance.body))
     return directory

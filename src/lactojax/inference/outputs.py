@@ -44,6 +44,8 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
+from lactojax.atomic import atomic_path, save_figure, write_csv, write_text
+
 SUMMARY_COLUMNS = ["parameter", "unit", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail"]
 PACKAGES = ("lactojax", "jax", "jaxlib", "diffrax", "equinox", "optimistix", "lineax", "numpyro",
             "optax", "arviz", "xarray", "h5netcdf", "numpy", "scipy", "pandas", "matplotlib")
@@ -259,7 +261,7 @@ def plot_ppc(data, pred, path, title: str = "") -> None:
     fig.legend(handles, labels, loc="lower right", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -316,7 +318,7 @@ def plot_lactations(data, forecast, path, max_lactations: int = 6, title: str = 
             ax.tick_params(labelsize=7)
     fig.suptitle(title or f"{data.label}: predictive 5-95 % of a new record (band), records fitted (black) "
                  "and held out (red)", fontsize=9)
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
 
 
@@ -324,9 +326,7 @@ def write_json(path, obj) -> None:
     def default(o):  # numpy scalars and arrays as Python values; anything else as text
         return o.tolist() if isinstance(o, (np.generic, np.ndarray)) else str(o)
 
-    with open(path, "w") as fh:
-        json.dump(obj, fh, indent=2, default=default)
-        fh.write("\n")
+    write_text(path, json.dumps(obj, indent=2, default=default) + "\n")
 
 
 def _draw_plot(name: str, draw, record: dict) -> None:
@@ -394,22 +394,20 @@ def write_fit(result, out_dir) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     data, idata = result.data, result.idata
     path_nc = os.path.join(out_dir, "posterior.nc")
-    if os.path.exists(path_nc):
-        os.remove(path_nc)
-    idata.to_netcdf(path_nc)
-    result.summary.to_csv(os.path.join(out_dir, "summary.csv"), index=False, float_format="%.6g")
+    with atomic_path(path_nc) as tmp:
+        idata.to_netcdf(str(tmp))
+    write_csv(result.summary, os.path.join(out_dir, "summary.csv"), index=False, float_format="%.6g")
     pred = np.asarray(idata.posterior_predictive["y_mean"])
     forecast = getattr(result, "forecast", None)
     if forecast is not None:
-        forecast.predictions.to_csv(os.path.join(out_dir, "predictions.csv"), index=False, float_format="%.6g")
-        forecast.lactations.to_csv(os.path.join(out_dir, "lactations.csv"), index=False, float_format="%.6g")
+        write_csv(forecast.predictions, os.path.join(out_dir, "predictions.csv"), index=False, float_format="%.6g")
+        write_csv(forecast.lactations, os.path.join(out_dir, "lactations.csv"), index=False, float_format="%.6g")
     rows = getattr(result, "rows", None)  # the fit's table (runner.fit), else made here
     if rows is None:
         rows = rows_with_predictions(data, pred, np.asarray(idata.posterior_predictive["y"]))
-    rows.to_csv(os.path.join(out_dir, "data_rows.csv"), index=False, float_format="%.6g")
-    data.excluded.to_csv(os.path.join(out_dir, "excluded_rows.csv"), index=False)
-    with open(os.path.join(out_dir, "config.toml"), "w") as fh:
-        fh.write(result.config_toml)
+    write_csv(rows, os.path.join(out_dir, "data_rows.csv"), index=False, float_format="%.6g")
+    write_csv(data.excluded, os.path.join(out_dir, "excluded_rows.csv"), index=False)
+    write_text(os.path.join(out_dir, "config.toml"), result.config_toml)
     t0 = time.perf_counter()
     plots = write_plots(result, out_dir)
     # the result stays as it was: the plots' record and time go to the files only

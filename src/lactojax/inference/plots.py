@@ -21,6 +21,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lactojax.atomic import save_figure
+
 MAX_VARIABLES = 12  # rows of trace.png and rank.png
 MAX_PANELS = 12  # panels of subjects.png
 
@@ -177,7 +179,7 @@ def plot_trace(idata, path, title: str = "") -> str | None:
                                  backend_kwargs={"constrained_layout": True})
             fig = np.ravel(axes)[0].figure
     fig.suptitle(title + (f" ({note})" if note else ""), fontsize=9)
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
     return note
 
@@ -211,7 +213,7 @@ def plot_rank(idata, path, title: str = "") -> str | None:
         ax.xaxis.label.set_fontsize(8)
         ax.yaxis.label.set_fontsize(8)
     fig.suptitle(title + (f" ({note})" if note else ""), fontsize=9)
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
     return note
 
@@ -257,7 +259,7 @@ def plot_pair(idata, path, k: int = 4, title: str = "") -> str | None:
             fig = np.ravel(axes)[0].figure
     fig.suptitle((title + ": " if title else "") + "most correlated population variables"
                  + (", divergences marked" if divergences else ""), fontsize=9)
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
     return note
 
@@ -347,7 +349,7 @@ def plot_subjects(rows: pd.DataFrame, idata, path, title: str = "", max_panels: 
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower right", fontsize=7)
     fig.suptitle((title + ": " if title else "") + head, fontsize=9)
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
     if len(shown) < len(keys):
         notes.append(head)
@@ -383,6 +385,6 @@ def plot_loo_pit(idata, path, title: str = "", max_rows: int = MAX_LOO_PIT_ROWS)
             warnings.simplefilter("ignore")  # Pareto k warnings: az.loo in the notebook reports them
             az.plot_loo_pit(idata, y="y", ecdf=True, ax=ax)
     ax.set_title((title + ": " if title else "") + f"LOO-PIT of {n} rows (ECDF - uniform, 94 % band)", fontsize=9)
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return note

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lactojax import observation as obs
+from lactojax.atomic import save_figure, write_csv
 from lactojax.dairy.tables import dairy_daily, is_dairy
 from lactojax.scenarios.core import Panel, ScenarioResult
 from lactojax.tables import daily_table
@@ -121,7 +122,7 @@ def plot(result: ScenarioResult, path: str, dpi: int = 72) -> None:
     fig = figure(result)  # selects the Agg backend
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=dpi)
+    save_figure(fig, path, dpi=dpi)
     plt.close(fig)
 
 
@@ -134,7 +135,7 @@ def write_outputs(result: ScenarioResult, out_dir: str) -> dict[str, str]:
         "metrics": os.path.join(out_dir, f"{name}_metrics.csv"),
         "figure": os.path.join(out_dir, f"{name}.png"),
     }
-    daily_frame(result).to_csv(paths["daily"], index=False, float_format="%.6g")
-    metrics_frame(result).to_csv(paths["metrics"], index=False, float_format="%.6g")
+    write_csv(daily_frame(result), paths["daily"], index=False, float_format="%.6g")
+    write_csv(metrics_frame(result), paths["metrics"], index=False, float_format="%.6g")
     plot(result, paths["figure"])
     return paths

@@ -1,0 +1,106 @@
+"""Progress of long work on a terminal: `done/total`, the elapsed time and an estimate of the
+time left, on one line of stderr rewritten in place.
+
+`Progress(total, label)` is shown only when `enabled` (default: the stream is a terminal and
+`LACTOJAX_PROGRESS` is not "0"; `LACTOJAX_PROGRESS=1` forces it, e.g. under `tee`). The
+estimate is the mean time per unit after the first update, because the first unit carries the
+JIT compilation (seconds to a minute) and would make every estimate too long.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TextIO
+
+
+def progress_wanted(stream: TextIO | None = None) -> bool:
+    """True when progress should be drawn on `stream` (default stderr)."""
+    flag = os.environ.get("LACTOJAX_PROGRESS", "").strip()
+    if flag in ("0", "1"):
+        return flag == "1"
+    stream = sys.stderr if stream is None else stream
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def format_duration(seconds: float) -> str:
+    """`42 s`, `3 min 05 s`, `2 h 07 min`."""
+    s = max(0.0, float(seconds))
+    if s < 60:
+        return f"{s:.0f} s"
+    if s < 3600:
+        return f"{int(s // 60)} min {int(s % 60):02d} s"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
+
+
+class Progress:
+    """A progress line. `update(n)` adds n units done; `set(done)` sets the count; `close()`
+    ends the line. Use as a context manager. Redraws at most every `interval_s` seconds."""
+
+    def __init__(self, total: int, label: str, unit: str = "", enabled: bool | None = None,
+                 stream: TextIO | None = None, interval_s: float = 0.5, done: int = 0):
+        self.total = max(int(total), 0)
+        self.label = label
+        self.unit = unit
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = progress_wanted(self.stream) if enabled is None else bool(enabled)
+        self.interval_s = interval_s
+        self.start_done = self.done = int(done)  # resumed work counts as done, not as speed
+        self.t0 = time.perf_counter()
+        self._t_first = None  # time and count at the first update: the rate excludes compilation
+        self._n_first = 0
+        self._last_draw = -1.0
+        self._width = 0
+        self._closed = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def eta_s(self) -> float | None:
+        """Seconds left at the mean rate since the first update, or None before two updates."""
+        if self._t_first is None or self.done <= self._n_first:
+            return None
+        rate = (time.perf_counter() - self._t_first) / (self.done - self._n_first)
+        return rate * max(self.total - self.done, 0)
+
+    def line(self) -> str:
+        pct = f" ({100 * self.done / self.total:.0f} %)" if self.total else ""
+        text = f"{self.label}: {self.done}/{self.total}{(' ' + self.unit) if self.unit else ''}{pct}, " \
+               f"{format_duration(time.perf_counter() - self.t0)} elapsed"
+        eta = self.eta_s()
+        if self.done < self.total:
+            text += f", about {format_duration(eta)} left" if eta is not None else ", estimating time left"
+        return text
+
+    def set(self, done: int) -> None:
+        self.done = int(done)
+        if self._t_first is None and self.done > self.start_done:
+            self._t_first, self._n_first = time.perf_counter(), self.done
+        self._draw()
+
+    def update(self, n: int = 1) -> None:
+        self.set(self.done + n)
+
+    def _draw(self, final: bool = False) -> None:
+        if not self.enabled or self._closed:
+            return
+        now = time.perf_counter()
+        if not final and now - self._last_draw < self.interval_s and self.done < self.total:
+            return
+        self._last_draw = now
+        text = self.line()
+        pad = " " * max(self._width - len(text), 0)
+        self._width = len(text)
+        self.stream.write("\r" + text + pad + ("\n" if final else ""))
+        self.stream.flush()
+
+    def close(self) -> None:
+        self._draw(final=True)
+        self._closed = True
+
+
+__all__ = ["Progress", "format_duration", "progress_wanted"]

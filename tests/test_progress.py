@@ -1,0 +1,65 @@
+"""lactojax.progress: the line it draws, the time-left estimate, and silence off a terminal."""
+
+import io
+
+from lactojax.progress import Progress, format_duration, progress_wanted
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_durations():
+    assert format_duration(4.2) == "4 s"
+    assert format_duration(185) == "3 min 05 s"
+    assert format_duration(7620) == "2 h 07 min"
+
+
+def test_silent_off_a_terminal(monkeypatch):
+    monkeypatch.delenv("LACTOJAX_PROGRESS", raising=False)
+    stream = io.StringIO()
+    assert not progress_wanted(stream) and progress_wanted(Terminal())
+    with Progress(10, "NUTS", stream=stream) as bar:
+        bar.update(10)
+    assert stream.getvalue() == ""
+    monkeypatch.setenv("LACTOJAX_PROGRESS", "1")  # forced, e.g. under tee
+    assert progress_wanted(stream)
+    monkeypatch.setenv("LACTOJAX_PROGRESS", "0")
+    assert not progress_wanted(Terminal())
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_line_and_estimate(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("lactojax.progress.time.perf_counter", clock)
+    stream = Terminal()
+    bar = Progress(5, "sampling", unit="iterations", stream=stream, interval_s=0.0)
+    clock.t = 100.0
+    bar.update()  # the first unit (compilation) sets the reference: no rate yet
+    assert bar.eta_s() is None
+    clock.t = 130.0
+    bar.update()
+    assert bar.eta_s() == 3 * 30.0  # 30 s per unit since the first, 3 units left
+    bar.close()
+    text = stream.getvalue()
+    assert "\rsampling: 1/5 iterations (20 %), 1 min 40 s elapsed, estimating time left" in text
+    assert "sampling: 2/5 iterations (40 %), 2 min 10 s elapsed, about 1 min 30 s left" in text
+    assert text.endswith("\n")
+
+
+def test_resumed_work_is_not_speed(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("lactojax.progress.time.perf_counter", clock)
+    bar = Progress(100, "NUTS", stream=Terminal(), done=90, enabled=True, interval_s=0.0)
+    clock.t = 10.0
+    bar.set(91)  # the first unit after resuming: the 90 before it took no time here
+    clock.t = 30.0
+    bar.set(92)
+    assert bar.eta_s() == 8 * 20.0
