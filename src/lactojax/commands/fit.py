@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +35,12 @@ def register(subparsers) -> None:
     p.add_argument("--until-day", type=float, default=None,
                    help="herd fits: fit only the records up to this day in milk and forecast the rest "
                    "(predictions.csv still covers the whole lactation); overrides [hierarchical] until_day")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the fit killed in DIR from its last checkpoint (DIR/checkpoint/); it ends with the "
+                   "draws an uninterrupted run would have made. Starts a new fit when DIR holds none, does nothing "
+                   "when DIR holds a finished one")
+    p.add_argument("--force", action="store_true",
+                   help="start over in a DIR that holds a finished fit or a checkpoint (they are replaced)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
 
@@ -46,6 +54,40 @@ def _id_list(text: str) -> tuple[str, ...]:
     return ids
 
 
+# the files whose presence marks a directory as holding a fit's outputs
+FIT_MARKERS = ("posterior.nc", "summary.csv", "provenance.json")
+# outputs written by some fits only (herds: predictions and lactations; plots that can fail)
+OPTIONAL_OUTPUTS = ("predictions.csv", "lactations.csv", "ppc.png", "trace.png", "rank.png", "pair.png",
+                    "subjects.png", "loo_pit.png")
+
+
+def output_state(out_dir: str) -> str:
+    """"empty", "unfinished" (a checkpoint: a fit was started and did not finish) or
+    "finished" (a fit's outputs and no checkpoint)."""
+    from lactojax.inference.checkpoint import CHECKPOINT_DIR
+
+    out = Path(out_dir)
+    if (out / CHECKPOINT_DIR).is_dir():
+        return "unfinished"
+    return "finished" if any((out / name).exists() for name in FIT_MARKERS) else "empty"
+
+
+def describe_checkpoint(out_dir: str) -> str:
+    from lactojax.inference.checkpoint import Checkpoint
+
+    return Checkpoint(out_dir, {}).describe()
+
+
+def remove_leftovers(out_dir: str, fit, written: dict) -> None:
+    """Delete outputs of an earlier fit in out_dir (replaced with --force) that this fit
+    did not write again: herd tables after a group fit, plots that failed this time."""
+    keep = set(written["written"]) | ({"predictions.csv", "lactations.csv"} if fit.forecast is not None else set())
+    for name in OPTIONAL_OUTPUTS:
+        path = Path(out_dir) / name
+        if name not in keep and path.exists():
+            path.unlink()
+
+
 def run(args) -> int:
     from lactojax.inference.config import ConfigError, load_config
 
@@ -57,12 +99,27 @@ def run(args) -> int:
     except ConfigError as err:
         raise UserInputError(str(err)) from None
     out_dir = args.out or os.path.join("fits", "results", cfg.fit.name)
+    if args.resume and args.force:
+        raise UserInputError("--resume continues a fit and --force starts it over: give one of them")
+    state = output_state(out_dir)
+    if state == "finished" and not args.force:
+        if args.resume:
+            print(f"lactojax fit: {out_dir} holds a finished fit (posterior.nc, summary.csv, ...): nothing to resume; "
+                  "--force fits again")
+            return 0
+        raise UserInputError(f"--out {out_dir} already holds a finished fit (posterior.nc, summary.csv, ...): pass "
+                             "--force to replace it, or choose another --out")
+    if state == "unfinished" and not (args.resume or args.force):
+        raise UserInputError(f"--out {out_dir} holds an unfinished fit ({describe_checkpoint(out_dir)}): continue it "
+                             "with --resume, or start over with --force")
     import logging
 
     import jax
 
+    from lactojax.atomic import remove_stale_temporaries
     from lactojax.inference.adapter import forecast_from_config, problem_from_config, resolved_toml
-    from lactojax.inference.outputs import write_fit
+    from lactojax.inference.checkpoint import Checkpoint, CheckpointError, fingerprint
+    from lactojax.inference.outputs import package_versions, write_fit
     from lactojax.inference.runner import fit as run_fit
 
     if not args.quiet:  # the library logs its progress (MAP steps); show it here
@@ -76,12 +133,29 @@ def run(args) -> int:
                   f"{len(data.excluded)} excluded (see excluded_rows.csv), horizon "
                   f"{cfg.fit.horizon_days:g} days, JAX backend {jax.default_backend()}",
                   flush=True)
-        fit = run_fit(data, cfg, progress=not args.quiet,
-                      config_toml=resolved_toml(cfg))
+        config_toml = resolved_toml(cfg)
+        checkpoint = Checkpoint(out_dir, fingerprint(config_toml, data.rows, package_versions()))
+        if state == "unfinished" and args.resume:
+            checkpoint.check()
+            if not args.quiet:
+                print(f"resuming from {checkpoint.path} ({describe_checkpoint(out_dir)})", flush=True)
+        else:
+            checkpoint.start()
+        remove_stale_temporaries(out_dir)
+        try:
+            fit = run_fit(data, cfg, progress=not args.quiet, config_toml=config_toml, checkpoint=checkpoint)
+        except KeyboardInterrupt:
+            print(f"\nlactojax fit: interrupted; {describe_checkpoint(out_dir)} kept in {checkpoint.path}: continue "
+                  f"with `lactojax fit {args.config} --out {out_dir} --resume` (and the same options)",
+                  file=sys.stderr)
+            return 130
         fit.forecast = forecast_from_config(cfg, fit)
-    except ValueError as err:
+    except (ValueError, CheckpointError) as err:
         raise UserInputError(str(err)) from None
-    plots = write_fit(fit, out_dir)["written"]
+    written = write_fit(fit, out_dir)
+    plots = written["written"]
+    remove_leftovers(out_dir, fit, written)
+    checkpoint.remove()  # every output is written: the fit is finished
     m = fit.map
     if not args.quiet:
         print(f"MAP: log-density {m.logp:.2f}, converged={m.converged}, {m.n_at_best}/{len(m.starts)} "

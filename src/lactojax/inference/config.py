@@ -419,6 +419,9 @@ class NutsSection(Section):
                                     "covariance at the MAP)")
     init_from_map: bool = Field(True, description="start chains at Laplace draws around the MAP, with its covariance "
                                 "as the mass matrix (false: prior draws, identity)")
+    checkpoint_every: int = Field(10, ge=1, description="iterations between checkpoints (sampler state, RNG keys, "
+                                  "draws so far) in <out>/checkpoint/, from which `lactojax fit --resume` continues "
+                                  "a killed run; the draws do not depend on it")
 
 
 class SviSection(Section):
@@ -431,6 +434,8 @@ class SviSection(Section):
     learning_rate: float = Field(0.01, gt=0, description="Adam learning rate")
     draws: int = Field(1000, ge=1, description="posterior draws from the fitted guide")
     rank: int = Field(2, ge=1, description="rank of the lowrank guide's covariance")
+    checkpoint_every: int = Field(100, ge=1, description="steps between checkpoints (optimiser state, RNG key, "
+                                  "losses so far) in <out>/checkpoint/, for `lactojax fit --resume`")
 
 
 class HierarchicalSection(Section):

@@ -3,13 +3,15 @@
 Every method runs on `density.log_density` of the same `FitProblem` (group or
 hierarchical): MAP always (the optimum, its Laplace approximation and the NUTS start),
 then the method's draws, then the predictions and per-row log-likelihoods of every draw.
-The result is a value; `outputs.write_fit(result, out_dir)` writes the files.
+The result is a value; `outputs.write_fit(result, out_dir)` writes the files. With a
+`checkpoint` (`inference.checkpoint.Checkpoint`), the MAP optimum and the sampler's state
+are saved as the fit goes and a killed fit continues from them (`lactojax fit --resume`).
 
 `settings` is the `FitConfig` (read by attribute): `settings.fit.method` ("map" | "nuts" | "svi") and
 `.seed`, `settings.map` (starts, steps, learning_rate, screen), `settings.nuts` (chains,
 warmup, draws, max_tree_depth, target_accept, chain_method, dense_mass,
-adapt_mass_matrix, init_from_map), `settings.svi` (guide, steps, learning_rate, draws,
-rank) and `settings.outputs.predictive_draws`.
+adapt_mass_matrix, init_from_map, checkpoint_every), `settings.svi` (guide, steps,
+learning_rate, draws, rank, checkpoint_every) and `settings.outputs.predictive_draws`.
 """
 
 from __future__ import annotations
@@ -98,20 +100,28 @@ def _diagnostics(summary, stats) -> dict:
     return d
 
 
-def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") -> FitResult:
-    """Fit `data.problem` by `settings.fit.method` (module doc)."""
+def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", checkpoint=None) -> FitResult:
+    """Fit `data.problem` by `settings.fit.method` (module doc). `checkpoint`: continue from
+    what it holds and save to it as the fit goes (its `start()` or `check()` already called)."""
     t_start = time.perf_counter()
     problem = data.problem
     method, seed = settings.fit.method, settings.fit.seed
     timings = {}
     m = settings.map
     t0 = time.perf_counter()
-    map_res = map_fit(problem, starts=m.starts, steps=m.steps, learning_rate=m.learning_rate, seed=seed,
-                      screen=m.screen, hessian=m.hessian)
+    map_res = checkpoint.load_map() if checkpoint is not None else None
+    if map_res is None:
+        map_res = map_fit(problem, starts=m.starts, steps=m.steps, learning_rate=m.learning_rate, seed=seed,
+                          screen=m.screen, hessian=m.hessian)
+        if checkpoint is not None:
+            checkpoint.save_map(map_res)
+    else:
+        log.info("MAP: read from the checkpoint in %s", checkpoint.path)
     timings["map_s"] = time.perf_counter() - t0
     log.info("MAP: log-density %.2f, converged=%s; %.0f s", map_res.logp, map_res.converged, timings["map_s"])
 
     stats = warmup_step_sizes = None
+    resumed_at = 0  # sampler iterations read from a checkpoint
     key = jax.random.PRNGKey(seed + 17)
     t0 = time.perf_counter()
     if method == "nuts":
@@ -126,16 +136,20 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
         res = run_nuts(lambda x: -density.log_density(problem, x), init, chains=n.chains, warmup=n.warmup, draws=n.draws,
                        seed=seed, max_tree_depth=n.max_tree_depth, target_accept=n.target_accept,
                        chain_method=n.chain_method, dense_mass=n.dense_mass, adapt_mass_matrix=n.adapt_mass_matrix,
-                       inverse_mass_matrix=map_res.cov if n.init_from_map else None, progress_bar=progress)
+                       inverse_mass_matrix=map_res.cov if n.init_from_map else None, progress_bar=progress,
+                       checkpoint=checkpoint, checkpoint_every=n.checkpoint_every)
         x, stats, warmup_step_sizes = res.z, res.stats, res.warmup_step_sizes
         timings["nuts_s"] = res.wall_s
+        resumed_at = res.resumed_at
     elif method == "svi":
         s = settings.svi
         res = run_svi(functools.partial(density.log_density, problem), map_res.z, guide=s.guide,
                       steps=s.steps, learning_rate=s.learning_rate, draws=s.draws, seed=seed,
-                      rank=s.rank, progress_bar=progress)
+                      rank=s.rank, progress_bar=progress, checkpoint=checkpoint,
+                      checkpoint_every=s.checkpoint_every)
         x = res.z[None]
         timings["svi_s"] = res.wall_s
+        resumed_at = res.resumed_at
     else:
         x = map_res.laplace_draws(key, settings.outputs.predictive_draws)[None]
         timings["laplace_draws_s"] = time.perf_counter() - t0
@@ -167,6 +181,8 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "") 
     # how many rows lie inside their 90 % interval for a new observation (data_rows.csv inside_90)
     rows = out.rows_with_predictions(data, pred, np.asarray(idata.posterior_predictive["y"]))
     diag["predictive_check"] = out.predictive_check(rows)
+    if checkpoint is not None:
+        diag["resumed_at_iteration"] = resumed_at
     if warmup_step_sizes is not None:
         diag["warmup_step_sizes"] = [float(v) for v in warmup_step_sizes]
     timings["total_s"] = time.perf_counter() - t_start
