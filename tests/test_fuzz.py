@@ -694,6 +694,13 @@ def test_fuzz_bad_fit_config_is_named(tmp_path, capsys, case, command):
 NON_POSITIVE = ["0", "-1", "-0.5", "-1e9", "nan", "-inf", "inf"]
 
 
+def _simulate_options() -> list[str]:
+    from lactojax.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["simulate"]
+    return [o for a in sub._actions for o in a.option_strings]
+
+
 @st.composite
 def bad_simulate_args(draw):
     """(argv after `simulate`, fragment the message must hold)."""
@@ -735,7 +742,9 @@ def bad_simulate_args(draw):
                                                                     "adaptive", "tsit5", "kvaerno5", "kvaerno3",
                                                                     "kvaerno4", "dopri5")))], option
     if kind == "unknown_option":
-        option = "--" + draw(WORD.filter(lambda s: not s.startswith("-")))
+        known = _simulate_options()  # argparse takes an unambiguous prefix (--a: --atol) as that option
+        option = draw(WORD.filter(lambda s: not s.startswith("-")).map(lambda s: "--" + s)
+                      .filter(lambda o: not any(k.startswith(o) for k in known)))
         return base + [option, "1"], "unrecognized arguments"
     if kind == "param":
         from lactojax.parameters import PARAMETERS, species_spec

@@ -170,8 +170,8 @@ def build_inputs(args):
             per_day = int(per_day)
             minutes = 8.0 if args.feed_minutes is None else args.feed_minutes
             if minutes > 24 * 60 / per_day:
-                raise UserInputError(f"--feed-minutes {minutes:g}: a milking does not fit in the "
-                                     f"{24 * 60 / per_day:g} min between {per_day} milkings a day")
+                raise UserInputError(f"--feeds-per-day {per_day}, --feed-minutes {minutes:g}: a milking does not fit in "
+                                     f"the {24 * 60 / per_day:g} min between {per_day} milkings a day")
             clock = [(5.0 + i * 24.0 / per_day) % 24.0 for i in range(per_day)]
             feeds = inp.milkings(args.days, clock, n_glands=glands, duration_min=minutes)
         return inp.make_inputs(feeds, args.days, inp.profile(glands, **prof))
