@@ -200,3 +200,28 @@ def test_config_non_finite_number_is_named(tmp_path, capsys, key, value):
     assert main(["config", "show", str(path)]) == 2
     err = _err(capsys)
     assert f"{path}: [{key}] expected a finite number, got {float(value)!r}" in err
+
+
+def test_species_with_posterior_is_used_or_refused(tmp_path, capsys, monkeypatch):
+    """The posterior records its species: --species (default human) must be it, and is then
+    used (the predictive simulation is reached; stopped here before it runs)."""
+    import lactojax.inference.predictive as predictive
+    from test_fuzz import _fake_posterior
+
+    post = _fake_posterior(tmp_path / "posterior.nc", "cow")
+    for argv in ([], ["--species", "goat"]):
+        assert main(["simulate", "--days", "2", "--posterior", str(post), "--out", str(tmp_path / "x.csv"),
+                     *argv]) == 2
+        err = _err(capsys)
+        assert f"--posterior: {post}: a fit of species 'cow'" in err and "use --species cow" in err
+
+    class Reached(Exception):
+        pass
+
+    def reached(*args, **kwargs):
+        raise Reached
+
+    monkeypatch.setattr(predictive, "simulate", reached)
+    with pytest.raises(Reached):
+        main(["simulate", "--days", "2", "--species", "cow", "--posterior", str(post), "--out",
+              str(tmp_path / "x.csv")])

@@ -708,7 +708,7 @@ def bad_simulate_args(draw):
     kind = draw(st.sampled_from(["days", "feeds_per_day", "feed_minutes", "glands", "tolerance", "share",
                                  "from_day", "feeds_by_age", "choice", "unknown_option", "param", "cow_milkings",
                                  "clash", "posterior_param", "posterior_draws", "not_a_number", "posterior_file",
-                                 "dairy_only_human", "output", "empty_path"]))
+                                 "dairy_only_human", "output", "empty_path", "posterior_species"]))
     if kind == "days":
         value = draw(st.sampled_from(NON_POSITIVE + ["1097", "1e6", "1e400"]))
         return ["--days", value], "--days"
@@ -783,12 +783,35 @@ def bad_simulate_args(draw):
     if kind == "empty_path":
         option = draw(st.sampled_from(["--feed-log", "--posterior"]))
         return base + [f"{option}="], option
+    if kind == "posterior_species":  # the posterior records its species: another --species is refused
+        fitted, asked = draw(st.permutations(["human", "cow", "goat"]))[:2]
+        argv = ["--days", "2", "--posterior", f"FAKE_{fitted}"] + ([] if asked == "human" else ["--species", asked])
+        if draw(st.booleans()):  # --param with --posterior: refused first
+            return argv + ["--param", "storage_capacity_ml=200"], "--param"
+        return argv, f"a fit of species {fitted!r}; simulating it as {asked!r} would mix presets (use --species {fitted})"
     if kind == "posterior_param":
         return ["--posterior", "POSTERIOR", "--param", "storage_capacity_ml=200"], "--param"
     if kind == "posterior_draws":
         return ["--posterior", "POSTERIOR", "--draws", draw(st.sampled_from(["0", "-1", "-100"]))], "--draws"
     # posterior_file: not a lactojax fit
     return ["--posterior", draw(st.sampled_from(["POSTERIOR", "MISSING", "DIRECTORY"]))], "--posterior"
+
+
+def _fake_posterior(path: Path, species: str) -> Path:
+    """A posterior.nc as `lactojax fit` writes one (the attributes simulate reads), of `species`."""
+    import json
+
+    import arviz as az
+    import numpy as np
+
+    from lactojax.parameters import Params
+
+    base = {k: float(np.asarray(v)) for k, v in Params.nominal(species).values.items() if np.size(v) == 1}
+    idata = az.from_dict(posterior={"lactose_vmax_mmol_h": np.full((1, 4), 12.0)})
+    idata.posterior.attrs.update(lactojax_estimated=json.dumps(["lactose_vmax_mmol_h"]),
+                                 lactojax_base_params=json.dumps(base), lactojax_species=species)
+    idata.to_netcdf(str(path))
+    return path
 
 
 def _check_bad_simulate(tmp_path, capsys, argv):
@@ -799,6 +822,9 @@ def _check_bad_simulate(tmp_path, capsys, argv):
         sub = {"FEEDS": str(feeds), "POSTERIOR": str(post), "MISSING": str(d / "none.nc"), "DIRECTORY": str(d / "e"),
                "UNDER_FILE": str(feeds / "x.csv")}
         (d / "e").mkdir()
+        for a in argv:
+            if a.startswith("FAKE_"):
+                sub[a] = str(_fake_posterior(d / "fake.nc", a.removeprefix("FAKE_")))
         out_csv = d / "out.csv"
         argv = ["simulate", "--out", str(out_csv),
                 *[a.split("=")[0] + "=" + sub.get(a.split("=")[1], a.split("=")[1]) if a.startswith("--") and "=" in a
