@@ -9,3 +9,16 @@ def pytest_configure(config):
     import lactojax
 
     lactojax.enable_x64()
+
+
+# Hypothesis profiles. "lactojax" (loaded unless $HYPOTHESIS_PROFILE names another) bounds every property test of the default suite (a few
+# dozen examples each, no per-example deadline: the first example of a CLI test pays for
+# imports). "fuzz-long" is the slow suite's: the fuzz tests marked `slow`
+# (tests/test_fuzz.py) take it explicitly, and `pytest --hypothesis-profile=fuzz-long
+# tests/test_fuzz.py` runs the default fuzz tests with it too.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_FIXTURES_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+settings.register_profile("lactojax", max_examples=30, deadline=None, suppress_health_check=_FIXTURES_OK)
+settings.register_profile("fuzz-long", max_examples=600, deadline=None, suppress_health_check=_FIXTURES_OK)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "lactojax"))

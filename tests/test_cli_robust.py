@@ -110,3 +110,118 @@ def test_posterior_directory_without_a_fit(tmp_path, capsys):
     (tmp_path / "posterior.nc").write_text("not netCDF")  # a fit directory: its posterior.nc is read
     assert main(["simulate", "--days", "2", "--posterior", str(tmp_path), "--out", str(tmp_path / "x.csv")]) == 2
     assert f"{tmp_path / 'posterior.nc'}: cannot be read as netCDF" in _err(capsys)
+
+
+# --- found by the fuzz suite (tests/test_fuzz.py): each input below once crashed, ran, or
+# was silently ignored --------------------------------------------------------------------
+
+
+def _simulate(tmp_path, *argv) -> int:
+    return main(["simulate", "--out", str(tmp_path / "x.csv"), *argv])
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--days", "nan"], "--days"),  # was a ValueError traceback
+    (["--days", "1", "--feeds-per-day", "nan"], "--feeds-per-day"),  # was simulated with one feed
+    (["--days", "1", "--feed-minutes", "inf"], "--feed-minutes"),
+    (["--days", "1", "--rtol", "nan"], "--rtol"),
+    (["--days", "1", "--complementary-from-day", "0", "--complementary-share", "nan"], "--complementary-share"),
+    (["--days", "1", "--glands", "0"], "--glands"),
+    (["--days", "1", "--solver", "rk45"], "--solver"),
+])
+def test_simulate_non_finite_or_out_of_range_option(tmp_path, capsys, argv, option):
+    with pytest.raises(SystemExit) as exc:
+        _simulate(tmp_path, *argv)
+    assert exc.value.code == 2
+    err = _err(capsys)
+    assert f"argument {option}:" in err and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "2.5", "1e9"])
+def test_simulate_milkings_per_day_whole_and_finite(tmp_path, capsys, value):
+    """cow --feeds-per-day nan / inf crashed (int() of them), 2.5 was rounded down to 2
+    without a word, 1e9 built a clock list of a billion milkings."""
+    try:
+        rc = _simulate(tmp_path, "--species", "cow", "--days", "1", "--feeds-per-day", value)
+    except SystemExit as exc:
+        rc = exc.code
+    assert rc == 2
+    assert "--feeds-per-day" in _err(capsys)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--feeds-by-age="], "--feeds-by-age"),  # an empty plan was ignored (10 feeds a day)
+    (["--posterior="], "--posterior"),  # an empty posterior path was ignored (nominal run)
+    (["--feed-log="], "--feed-log"),  # an empty feed log path was ignored (even feeds)
+    (["--complementary-share", "0.3"], "--complementary-from-day"),  # ignored without a start day
+    (["--out", "DIR"], "--out"),  # a directory: failed after the simulation
+    (["--plot", "DIR"], "--plot"),
+])
+def test_simulate_option_values_are_used_or_refused(tmp_path, capsys, argv, fragment):
+    argv = [str(tmp_path) if a == "DIR" else a for a in argv]
+    assert main(["simulate", "--days", "1", "--out", str(tmp_path / "x.csv"), *argv]) == 2
+    err = _err(capsys)
+    assert fragment in err and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_simulate_schedule_that_does_not_fit_names_the_options(tmp_path, capsys):
+    assert _simulate(tmp_path, "--days", "1", "--feed-minutes", "200") == 2
+    err = _err(capsys)
+    assert "--feeds-per-day, --feed-minutes, --glands: a feed of 2 x 200.0 min does not fit" in err
+    assert _simulate(tmp_path, "--days", "1", "--species", "cow", "--feeds-per-day", "12",
+                     "--feed-minutes", "150") == 2
+    assert "--feeds-per-day 12, --feed-minutes 150: a milking does not fit" in _err(capsys)
+
+
+def test_config_that_is_not_utf8_or_a_directory(tmp_path, capsys):
+    """Binary TOML was a UnicodeDecodeError traceback, a directory an IsADirectoryError."""
+    cfg = tmp_path / "bin.toml"
+    cfg.write_bytes(b"\xff\xfe[fit]\n")
+    assert main(["config", "show", str(cfg)]) == 2
+    err = _err(capsys)
+    assert f"{cfg}: not valid TOML: not UTF-8 text" in err
+    assert main(["fit", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert f"{tmp_path}: cannot read the file" in _err(capsys)
+
+
+@pytest.mark.parametrize("key, value", [("map.learning_rate", "inf"), ("nuts.target_accept", "nan"),
+                                        ("fit.horizon_days", "inf"), ("design.feed_duration_min", "inf")])
+def test_config_non_finite_number_is_named(tmp_path, capsys, key, value):
+    """TOML has inf and nan; they were accepted (learning_rate = inf) or refused with a
+    message naming another key ([design] for feed_duration_min = inf)."""
+    section, name = key.split(".")
+    line = f"{name} = {value}\n"
+    path = tmp_path / "c.toml"
+    path.write_text(f'[fit]\ndatasets = ["saint1984"]\n{line if section == "fit" else ""}'
+                    f'[parameters]\nestimate = ["lactose_vmax_mmol_h"]\n'
+                    + ("" if section == "fit" else f"[{section}]\n{line}"))
+    assert main(["config", "show", str(path)]) == 2
+    err = _err(capsys)
+    assert f"{path}: [{key}] expected a finite number, got {float(value)!r}" in err
+
+
+def test_species_with_posterior_is_used_or_refused(tmp_path, capsys, monkeypatch):
+    """The posterior records its species: --species (default human) must be it, and is then
+    used (the predictive simulation is reached; stopped here before it runs)."""
+    import lactojax.inference.predictive as predictive
+    from test_fuzz import _fake_posterior
+
+    post = _fake_posterior(tmp_path / "posterior.nc", "cow")
+    for argv in ([], ["--species", "goat"]):
+        assert main(["simulate", "--days", "2", "--posterior", str(post), "--out", str(tmp_path / "x.csv"),
+                     *argv]) == 2
+        err = _err(capsys)
+        assert f"--posterior: {post}: a fit of species 'cow'" in err and "use --species cow" in err
+
+    class Reached(Exception):
+        pass
+
+    def reached(*args, **kwargs):
+        raise Reached
+
+    monkeypatch.setattr(predictive, "simulate", reached)
+    with pytest.raises(Reached):
+        main(["simulate", "--days", "2", "--species", "cow", "--posterior", str(post), "--out",
+              str(tmp_path / "x.csv")])

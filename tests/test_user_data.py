@@ -553,3 +553,18 @@ def test_user_dataset_named_after_its_directory(tmp_path):
     table = _write(d, OBS, "observations.csv")
     with pytest.warns(UserDataWarning):
         assert load_user_dataset(table).name == "mother_c"
+
+
+def test_obs_fractional_count_is_named_not_a_crash(tmp_path, capsys):
+    """Found by tests/test_fuzz.py: n = 1.5 (or source_row 2.5) was reported as 'an
+    integer' and then crashed building the Int64 column (TypeError traceback)."""
+    text = _add(OBS, "n", "")
+    text = _set(text, 2, "n", "1.5")
+    path = _write(tmp_path, _add(text, "source_row", "2.5"))
+    problems = observation_problems(path)
+    assert [(p.row, p.column) for p in problems if p.column == "n"] == [(2, "n")]
+    assert [p.row for p in problems if p.column == "source_row"] == [1, 2, 3, 4]
+    _named(next(p for p in problems if p.column == "n"), path, 2, "n", "an integer", "1.5")
+    assert main(["data", "validate", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert f"{path}: row 2 (line 3), column 'n': expected an integer; found '1.5'" in out

@@ -18,13 +18,14 @@ the same columns (`<column>_median`, `_p05`, `_p95`); --species must be the fit'
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 
 from lactojax.atomic import write_csv
 from lactojax.cli import UserInputError
 from lactojax.dairy.tables import columns_help
-from lactojax.solver import METHOD_NAMES
+from lactojax.solver import METHOD_NAMES, SOLVER_NAMES
 
 
 def _parse_param(text: str) -> tuple[str, float]:
@@ -37,6 +38,29 @@ def _parse_param(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"--param {name}: {value!r} is not a number") from None
 
 
+def _number(low: float, strict: bool = True, high: float | None = None, integer: bool = False):
+    """argparse type: a finite number (an integer if `integer`) above `low` (at least `low`
+    unless `strict`) and at most `high`; argparse names the option in its error (exit 2).
+    NaN and inf are refused here, not passed on to the schedule builders (which would read
+    them as no feeds, or crash)."""
+    rule = (f"{'an integer' if integer else 'a number'} {'>' if strict else '>='} {low:g}"
+            + (f" and <= {high:g}" if high is not None else ""))
+
+    def parse(text: str):
+        try:
+            x = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {rule}, got {text!r}") from None
+        if not (math.isfinite(x) and (x > low if strict else x >= low) and (high is None or x <= high)):
+            raise argparse.ArgumentTypeError(f"expected {rule}, got {text!r}")
+        return x
+
+    return parse
+
+
+MAX_FEEDS_PER_DAY = 1440  # one a minute: more is a typo, and would build a schedule for minutes
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "simulate",
@@ -47,13 +71,14 @@ def register(subparsers) -> None:
         "hormones, and per quarter (cow) or half (goat) fullness and sodium. No infant intake "
         "for cows and goats.",
     )
-    p.add_argument("--days", type=float, default=30.0,
+    p.add_argument("--days", type=_number(0), default=30.0,
                    help="days after delivery (default 30, at most 1096: 3 years)")
-    p.add_argument("--feeds-per-day", type=float, default=None,
-                   help="feeds (human) or milkings (cow/goat) per day (default 10 / 2)")
-    p.add_argument("--glands", type=int, default=None, help="gland count (default 2; cow 4)")
+    p.add_argument("--feeds-per-day", type=_number(0, high=MAX_FEEDS_PER_DAY), default=None,
+                   help="feeds (human) or milkings (cow/goat, a whole number) per day (default 10 / 2)")
+    p.add_argument("--glands", type=_number(1, strict=False, integer=True), default=None,
+                   help="gland count (default 2; cow 4)")
     p.add_argument("--species", choices=("human", "cow", "goat"), default="human")
-    p.add_argument("--feed-minutes", type=float, default=None, help="minutes per gland per session")
+    p.add_argument("--feed-minutes", type=_number(0), default=None, help="minutes per gland per session")
     p.add_argument("--no-night-feeds", action="store_true", help="skip feeds 23:00-06:00")
     p.add_argument("--feed-log", default=None, metavar="FEEDS.CSV",
                    help="simulate this feed log (one row per feed; docs/datasets.md, Your own data) instead of "
@@ -64,9 +89,9 @@ def register(subparsers) -> None:
     p.add_argument("--feeds-by-age", default=None, metavar="DAY:N,...",
                    help="human: feeds per day changing with age, e.g. 0:10,90:8,180:6 (replaces "
                         "--feeds-per-day)")
-    p.add_argument("--complementary-from-day", type=float, default=None,
+    p.add_argument("--complementary-from-day", type=_number(0, strict=False), default=None,
                    help="human: day other food starts (with --complementary-share)")
-    p.add_argument("--complementary-share", type=float, default=0.6,
+    p.add_argument("--complementary-share", type=_number(0, strict=False, high=1), default=None,
                    help="share of the infant's energy from other food once established, 0..1 "
                         "(default 0.6, WHO 1998 at 12-23 months)")
     p.add_argument("--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
@@ -74,13 +99,15 @@ def register(subparsers) -> None:
     p.add_argument("--solver-method", choices=METHOD_NAMES, default=METHOD_NAMES[0],
                    help="sessions (default: fixed-step, fast for whole lactations) or adaptive (the detailed "
                         "reference; --solver, --rtol and --atol apply to it)")
-    p.add_argument("--solver", default="tsit5", help="adaptive: tsit5 (default), kvaerno5, dopri5, ...")
-    p.add_argument("--rtol", type=float, default=1e-6)
-    p.add_argument("--atol", type=float, default=1e-6)
+    p.add_argument("--solver", choices=SOLVER_NAMES, default="tsit5",
+                   help="adaptive: tsit5 (default), kvaerno5, dopri5, ...")
+    p.add_argument("--rtol", type=_number(0), default=1e-6)
+    p.add_argument("--atol", type=_number(0), default=1e-6)
     p.add_argument("--posterior", default=None,
                    help="posterior.nc of a fit (or the fit's output directory): write predictive median / 5%% / "
                         "95%% per column")
-    p.add_argument("--draws", type=int, default=100, help="posterior draws to simulate (with --posterior)")
+    p.add_argument("--draws", type=_number(1, strict=False, integer=True), default=100,
+                   help="posterior draws to simulate (with --posterior)")
     p.add_argument("--out", default="simulation.csv", help="CSV path (default simulation.csv)")
     p.add_argument("--plot", default=None, help="PNG path for the curves")
     p.set_defaults(func=run)
@@ -111,32 +138,43 @@ def build_inputs(args):
     if args.days > MAX_HORIZON_DAYS:
         raise UserInputError(f"--days {args.days:g}: at most {MAX_HORIZON_DAYS} (3 years); the model describes "
                              "lactations up to two years (README, Whole lactations)")
-    if args.feed_log:
+    if args.feed_log is not None:
         return _feed_log_inputs(args, glands)
-    if args.delivery_time or args.subject:
+    if args.delivery_time is not None or args.subject is not None:
         raise UserInputError("--delivery-time and --subject are used with --feed-log only")
+    if args.complementary_share is not None and args.complementary_from_day is None:
+        raise UserInputError("--complementary-share is used with --complementary-from-day only (the day other "
+                             "food starts)")
     try:
         prof = {}
         if species == "human":
             per_day = 10.0 if args.feeds_per_day is None else args.feeds_per_day
             feed_kw = dict(n_glands=glands, duration_min=15.0 if args.feed_minutes is None else args.feed_minutes,
                            night_feeds=not args.no_night_feeds)
-            if args.feeds_by_age:
-                feeds = inp.feeds_by_age(args.days, _parse_plan(args.feeds_by_age), **feed_kw)
-            else:
-                feeds = inp.regular_feeds(args.days, per_day, **feed_kw)
+            try:
+                if args.feeds_by_age is not None:  # "" too: refused by _parse_plan, not ignored
+                    feeds = inp.feeds_by_age(args.days, _parse_plan(args.feeds_by_age), **feed_kw)
+                else:
+                    feeds = inp.regular_feeds(args.days, per_day, **feed_kw)
+            except inp.InputError as err:  # name the options the schedule came from
+                options = "--feeds-by-age" if args.feeds_by_age is not None else "--feeds-per-day"
+                raise UserInputError(f"{options}, --feed-minutes, --glands: {err}") from None
             if args.complementary_from_day is not None:
-                prof = dict(complementary_start_h=24.0 * args.complementary_from_day,
-                            complementary_share=args.complementary_share)
+                share = 0.6 if args.complementary_share is None else args.complementary_share
+                prof = dict(complementary_start_h=24.0 * args.complementary_from_day, complementary_share=share)
         else:
-            if args.feeds_by_age or args.complementary_from_day is not None:
+            if args.feeds_by_age is not None or args.complementary_from_day is not None:
                 raise UserInputError("--feeds-by-age and --complementary-from-day are for --species human")
-            per_day = 2 if args.feeds_per_day is None else int(args.feeds_per_day)
-            if per_day < 1:
-                raise UserInputError(f"--feeds-per-day must be >= 1 for milkings, got {per_day}")
+            per_day = 2 if args.feeds_per_day is None else args.feeds_per_day
+            if per_day < 1 or per_day != int(per_day):  # never rounded: 2.5 milkings a day is a typo
+                raise UserInputError(f"--feeds-per-day {per_day:g}: milkings per day must be a whole number >= 1")
+            per_day = int(per_day)
+            minutes = 8.0 if args.feed_minutes is None else args.feed_minutes
+            if minutes > 24 * 60 / per_day:
+                raise UserInputError(f"--feeds-per-day {per_day}, --feed-minutes {minutes:g}: a milking does not fit in "
+                                     f"the {24 * 60 / per_day:g} min between {per_day} milkings a day")
             clock = [(5.0 + i * 24.0 / per_day) % 24.0 for i in range(per_day)]
-            feeds = inp.milkings(args.days, clock, n_glands=glands,
-                                 duration_min=8.0 if args.feed_minutes is None else args.feed_minutes)
+            feeds = inp.milkings(args.days, clock, n_glands=glands, duration_min=minutes)
         return inp.make_inputs(feeds, args.days, inp.profile(glands, **prof))
     except inp.InputError as err:
         raise UserInputError(str(err)) from None
@@ -150,9 +188,12 @@ def _feed_log_inputs(args, glands: int):
     from lactojax.inference.problem import logged_inputs
 
     clash = [o for o, v in (("--feeds-per-day", args.feeds_per_day), ("--feeds-by-age", args.feeds_by_age),
-                            ("--feed-minutes", args.feed_minutes), ("--no-night-feeds", args.no_night_feeds)) if v]
+                            ("--feed-minutes", args.feed_minutes), ("--no-night-feeds", args.no_night_feeds or None))
+             if v is not None]
     if clash:
         raise UserInputError(f"{', '.join(clash)}: not used with --feed-log (the log gives every feed)")
+    if not args.feed_log:
+        raise UserInputError("--feed-log '': expected the feed log's file name")
     try:
         log = read_feed_log(args.feed_log, species=args.species, n_glands=glands, delivery_time=args.delivery_time)
         subjects = sorted(log["subject"].astype(str).unique())
@@ -167,17 +208,34 @@ def _feed_log_inputs(args, glands: int):
         raise UserInputError(str(err)) from None
 
 
+def _check_output(option: str, path: str | None) -> None:
+    """Make the directory of an output file; refuse, before any simulation, a path that
+    cannot be written (empty, a directory, a directory that cannot be made or written)."""
+    if path is None:
+        return
+    if not path or os.path.isdir(path):
+        raise UserInputError(f"{option} {path!r}: expected a file name, got {'a directory' if path else 'nothing'}")
+    directory = os.path.dirname(path)
+    try:
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+    except OSError as err:
+        raise UserInputError(f"{option} {path!r}: cannot make its directory ({err.strerror or err})") from None
+    if not os.access(directory or ".", os.W_OK):
+        raise UserInputError(f"{option} {path!r}: its directory is not writable")
+
+
 def run(args) -> int:
     from lactojax.parameters import Params, check_within_bounds
     from lactojax.simulate import simulate
     from lactojax.solver import SolverSettings
     from lactojax.tables import daily_table, plot_daily
 
-    if args.posterior and args.param:
+    if args.posterior is not None and args.param:
         names = ", ".join(name for name, _ in args.param)
         raise UserInputError(f"--param ({names}) is not used with --posterior: each posterior draw sets the "
                              "parameters (the fitted ones from the draw, the others from the fit's values)")
-    if args.posterior and args.draws < 1:
+    if args.posterior is not None and args.draws < 1:
         raise UserInputError(f"--draws must be >= 1, got {args.draws}")
     try:
         settings = SolverSettings(method=args.solver_method, solver=args.solver, rtol=args.rtol, atol=args.atol,
@@ -189,11 +247,10 @@ def run(args) -> int:
     except ValueError as err:
         raise UserInputError(str(err)) from None
     inputs = build_inputs(args)
-    for path in (args.out, args.plot):
-        if path and os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+    for option, path in (("--out", args.out), ("--plot", args.plot)):
+        _check_output(option, path)
 
-    if args.posterior:
+    if args.posterior is not None:
         return _run_posterior(args, inputs, settings)
 
     t0 = time.perf_counter()

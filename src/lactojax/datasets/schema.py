@@ -371,7 +371,10 @@ def _validate(raw: pd.DataFrame, file, problems: list[Problem] | None) -> pd.Dat
             v.values[col] = vals
         unparsable[col] = bad
         if kind == INT:
-            v.check(np.isfinite(vals) & (vals != np.round(vals)), col, "an integer")
+            fraction = np.isfinite(vals) & (vals != np.round(vals))
+            v.check(fraction, col, "an integer")
+            if fraction.any():  # collecting: reported; read as empty from here on (an Int64 column)
+                v.values[col] = np.where(fraction, np.nan, vals)
 
     obs_s = text["observable"]
     obs = obs_s.to_numpy(dtype=object)

@@ -161,7 +161,8 @@ class Section(BaseModel):
     """Base of the sections: frozen; construction and `replace` validate and raise a
     ConfigError naming the dotted key."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # allow_inf_nan=False: a TOML `inf` or `nan` (valid TOML floats) is refused naming its key, not fitted with
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
     TABLE: ClassVar[str] = ""
 
     def __init__(self, **values):
@@ -634,7 +635,8 @@ def _range(s: dict) -> str:
     return " and ".join(f"{op} {s[k]:g}" for k, op in ops if k in s)
 
 
-_EXPECTED = {"int_type": "an integer", "float_type": "a number", "bool_type": "true or false",
+_EXPECTED = {"int_type": "an integer", "float_type": "a number", "finite_number": "a finite number",
+             "bool_type": "true or false",
              "string_type": "a string", "tuple_type": "a list", "dict_type": "a table", "model_type": "a table"}
 
 
@@ -685,6 +687,10 @@ def load_config(path: str | os.PathLike) -> FitConfig:
             raw = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError("no such file", None, path) from None
+    except OSError as err:  # a directory, no permission
+        raise ConfigError(f"cannot read the file ({err.strerror or err})", None, path) from None
+    except UnicodeDecodeError as err:  # TOML is UTF-8 text
+        raise ConfigError(f"not valid TOML: not UTF-8 text ({err.reason} at byte {err.start})", None, path) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", None, path) from None
     return FitConfig.from_dict(_resolve_paths(raw, path), path)
