@@ -173,18 +173,21 @@ def test_install_gpu_alias_installs_the_plugin_without_a_gpu(tmp_path):
 
 
 @needs_make
-@pytest.mark.parametrize("stamp_mtime,expect_install", [(0, True), (4_000_000_000, False)])
-def test_the_install_is_redone_when_the_lock_or_pyproject_is_newer(tmp_path, stamp_mtime, expect_install):
-    """The stamp depends on requirements.lock and pyproject.toml: older than them, `make`
-    reinstalls; newer, nothing to do."""
+@pytest.mark.parametrize("newer", [None, "requirements.lock", "pyproject.toml"])
+def test_the_install_is_redone_when_the_lock_or_pyproject_changes(tmp_path, newer):
+    """The stamp depends on requirements.lock and on pyproject.toml: with an up-to-date stamp
+    nothing is done, and when either file is newer (`make -W FILE`: as if just edited) the
+    install from the lock runs again."""
     venv = tmp_path / "venv"
     venv.mkdir()
     stamp = venv / ".installed-stamp"
     stamp.touch()
-    os.utime(stamp, (stamp_mtime, stamp_mtime))
-    run = _make("-n", "install", "GPU=0", f"PYTHON={sys.executable}", path=os.environ["PATH"], venv=venv)
+    os.utime(stamp, (4_000_000_000, 4_000_000_000))  # newer than any file of the checkout
+    what_if = ["-W", newer] if newer else []
+    run = _make("-n", *what_if, "install", "GPU=0", f"PYTHON={sys.executable}", path=os.environ["PATH"],
+                venv=venv)
     assert run.returncode == 0, run.stderr
-    assert ("-r requirements.lock" in run.stdout) is expect_install, run.stdout
+    assert ("-r requirements.lock" in run.stdout) is (newer is not None), run.stdout
 
 
 # ---- (c) the lock against pyproject.toml's ranges --------------------------------------------
