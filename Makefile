@@ -6,7 +6,7 @@
 # and is one of them. Each is run, not only looked up: a pyenv shim can be on PATH for a
 # version that is not installed. Looked up only when the virtual environment is (re)built.
 PYTHON_VERSIONS := 3.11 3.12
-python_version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+python_version = $(if $(strip $(1)),$(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null))
 python_ok = $(filter $(PYTHON_VERSIONS),$(call python_version,$(1)))
 PYTHON ?= $(firstword $(foreach p,python3.11 python3.12 python3,$(if $(call python_ok,$(p)),$(p))))
 PYTHON_HELP = lactojax needs Python 3.11 or 3.12, and $(if $(PYTHON),PYTHON=$(PYTHON) is \
