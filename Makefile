@@ -70,9 +70,14 @@ $(LOCK_VENV)/.uv-$(UV_VERSION):
 	$(LOCK_VENV)/bin/python -m pip install -q "uv==$(UV_VERSION)"
 	touch $@
 
+# uv keeps the versions already in its output file where they still fit: hence the copy. The
+# lock is replaced only when it changes, so an unchanged lock does not trigger a reinstall.
 lock: $(LOCK_VENV)/.uv-$(UV_VERSION)
+	@if [ -f $(LOCK) ]; then cp $(LOCK) $(LOCK).tmp; else rm -f $(LOCK).tmp; fi
 	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --python-platform linux \
-	  --custom-compile-command "make lock" --quiet $(if $(filter 1,$(UPGRADE)),--upgrade) -o $(LOCK)
+	  --custom-compile-command "make lock" --quiet $(if $(filter 1,$(UPGRADE)),--upgrade) -o $(LOCK).tmp
+	@if cmp -s $(LOCK).tmp $(LOCK); then rm $(LOCK).tmp; echo "$(LOCK): unchanged"; \
+	else mv $(LOCK).tmp $(LOCK); echo "$(LOCK): updated; the next make reinstalls $(VENV) from it"; fi
 
 test: $(ENV_STAMPS)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
