@@ -85,8 +85,10 @@ test: $(ENV_STAMPS)
 test-slow: $(ENV_STAMPS)
 	$(PY) -m pytest -m slow -q
 
+# A killed `make fit` continues from its checkpoint when run again (--resume); a finished
+# one is left as it is. `make fit FORCE=1` fits again from the start.
 fit: $(ENV_STAMPS)
-	$(VENV)/bin/lactojax fit fits/human_default.toml --out fits/results/human_default
+	$(VENV)/bin/lactojax fit fits/human_default.toml --out fits/results/human_default $(if $(FORCE),--force,--resume)
 
 # Full sizes: rewrites benchmarks/results/*_<backend>.json and the README's table.
 bench: $(ENV_STAMPS)

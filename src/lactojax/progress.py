@@ -53,6 +53,7 @@ class Progress:
         self._last_draw = -1.0
         self._width = 0
         self._closed = False
+        self._drawn = None  # the count last drawn
 
     def __enter__(self) -> Progress:
         return self
@@ -92,6 +93,11 @@ class Progress:
         if not final and now - self._last_draw < self.interval_s and self.done < self.total:
             return
         self._last_draw = now
+        if final and self._drawn == self.done and self._width:  # the line is already up to date
+            self.stream.write("\n")
+            self.stream.flush()
+            return
+        self._drawn = self.done
         text = self.line()
         pad = " " * max(self._width - len(text), 0)
         self._width = len(text)

@@ -123,7 +123,8 @@ def run(args) -> int:
     from lactojax.inference.runner import fit as run_fit
 
     if not args.quiet:  # the library logs its progress (MAP steps); show it here
-        logging.basicConfig(level=logging.INFO, format="  %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="  %(message)s")
+        logging.getLogger("lactojax").setLevel(logging.INFO)  # not every library's INFO lines
     try:
         data = problem_from_config(cfg)
         p = data.problem

@@ -32,6 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from lactojax.progress import Progress
+
 log = logging.getLogger(__name__)
 
 SCREEN_SD = 4.0
@@ -127,13 +129,17 @@ def choose_starts(vg: ValueAndGrad, candidates: np.ndarray, n: int):
 
 
 def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_rate: float = 0.05,
-             newton_steps: int = 4, screening: dict | None = None, hessian: bool = True) -> MapResult:
+             newton_steps: int = 4, screening: dict | None = None, hessian: bool = True,
+             progress: bool = False) -> MapResult:
     """Multi-start MAP from the rows of `z_init` (n, d) (module doc); `screening` (the
     report of `choose_starts`, if the starts were screened) is kept in the result.
     hessian=False skips the Newton polishing and the finite-difference Hessian (2 d + 1
     gradients each: for a herd of d ~ 100-2000 unknowns, longer than the optimisation):
-    the covariance is then zero, so Laplace draws are the optimum itself."""
+    the covariance is then zero, so Laplace draws are the optimum itself. `progress`: a
+    progress line on a terminal (`lactojax.progress`)."""
     t0 = time.perf_counter()
+    bar = Progress(steps, f"MAP, {np.atleast_2d(z_init).shape[0]} starts", unit="steps",
+                   enabled=None if progress else False)
     z0 = np.atleast_2d(np.asarray(z_init, dtype=float))
     n, k = z0.shape
     n_evals = screening["n_points"] if screening else 0
@@ -153,9 +159,11 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
         best_z = np.where(better[:, None], np.asarray(z), best_z)
         history.append(v)
         z = z_new
-        if i % max(1, steps // 5) == 0 or i == steps - 1:
+        bar.set(i + 1)
+        if not bar.enabled and (i % max(1, steps // 5) == 0 or i == steps - 1):  # the bar shows it
             log.info("map: step %d/%d, best log-density per start %s", i + 1, steps,
                      np.array2string(best_v, precision=2))
+    bar.close()
     v_last, g_last = vg(best_z)
     n_evals += n
     tail = np.array(history)[-max(2, steps // 5):]
