@@ -30,8 +30,9 @@ class SolverSettings:
 
     method: 'sessions' (default; `lactojax.sessions`: exponential RK4 on a fixed grid of
       steps per removal session and between sessions, the same work for every parameter value
-      and batch lane; whole lactations in a fraction of the adaptive cost, within 0.3 % of the
-      reference per session, see README "Whole lactations") or 'adaptive' (the detailed
+      and batch lane; whole lactations in a fraction of the adaptive cost, within 0.05 % of
+      the reference per session at the nominal parameters and 0.34 % over 50 prior draws, see
+      README "Whole lactations") or 'adaptive' (the detailed
       reference: diffrax, adaptive steps to rtol/atol, never stepping over a session
       boundary; force it with method='adaptive' or `--solver-method adaptive`). 'sessions'
       uses only the settings marked (method='sessions') and save_every_h; reverse and
@@ -42,19 +43,19 @@ class SolverSettings:
       fastest, most at their start (milk ejection, the infant's first minutes of intake):
       over 50 prior draws of a 365-day mother, 3 equal steps leave 5 of 50 draws more than
       2 % off per feed, 3 steps growing 1.5x none (max 0.7 %; README "Whole lactations").
-      With the whole-lactation physiology (issue 12: fat leaves with the gland's emptying)
+      With the whole-lactation physiology (fat leaves with the gland's emptying)
       3 growing steps put one draw 3.6 % off in colostral-day fat; 4 keep all within 0.5 %.
     max_step_h: longest step between sessions, hours (method='sessions'); outputs between
       steps come from the method's continuous extension. 6 h: with the whole-lactation
-      physiology (cow quarters' paracellular exchange, issue 12) 12-h steps put 3 of 50
+      physiology (cow quarters' paracellular exchange) 12-h steps put 3 of 50
       prior draws of a 305-day cow 1.0-1.8 % off in daily milk sodium; 6-h steps 0.5 % at
       most on those draws.
     recovery_h: extra step boundaries this long after each session's end (method='sessions'):
       short steps while oxytocin, dopamine tone and prolactin relax after a session (without
       them, milk composition is off by ~2 % after 12-h milking intervals). Two, at 0.15 and
-      0.5 h: the cow's milking prolactin release (fold 150 under full dopamine relief, issue
-      12) after a fast dopamine recovery is too sharp for one 0.5-h step (1.1 % in daily
-      citrate on one of 50 cow draws; 0.2 % with the extra boundary).
+      0.5 h: the cow's milking prolactin release (fold 150 under full dopamine relief, with the
+      whole-lactation physiology) after a fast dopamine recovery is too sharp for one 0.5-h
+      step (1.1 % in daily citrate on one of 50 cow draws; 0.2 % with the extra boundary).
     startup_h, startup_step_h: steps no longer than startup_step_h over the first startup_h
       hours (method='sessions'): progesterone withdrawal and the colostral transition
       (0.5-h steps leave day-0 colostrum composition up to 8 % off in prior draws; 0.2-h

@@ -38,7 +38,7 @@ def names() -> list[str]:
 
 
 def get(name_or_number: str | int) -> Scenario:
-    """A scenario by name or by its number in issue 3."""
+    """A scenario by name or by its number (as `lactojax scenario list` shows it)."""
     key = str(name_or_number)
     if key in BY_NAME:
         return BY_NAME[key]

@@ -178,7 +178,7 @@ register(Scenario(
                   "seed 000: progesterone stays high (normal: a few ng/mL by days 3-5)"),
         Criterion("intake_ratio_day5", "<", 0.25, "lactogenesis II has not started before removal"),
         Criterion("milk_in_after_removal_h", "between", (0.0, 72.0),
-                  "issue 3: starts within ~2-3 days of removal"),
+                  "expected: starts within ~2-3 days of removal"),
         Criterion("intake_ratio_day13", ">=", 0.9, "once started, lactation proceeds normally"),
     ),
     panels=(
@@ -215,7 +215,7 @@ register(Scenario(
     build=lambda: Setup(SHORT, (_normal(SHORT), _arm("sheehan", SHORT, profile_=profile(pituitary_function=0.0)))),
     analyse=_analyse_sheehan,
     criteria=(
-        Criterion("intake_ratio_day7", "<", 0.10, "issue 3: 24-h intake < 10 % of normal at day 7"),
+        Criterion("intake_ratio_day7", "<", 0.10, "expected: 24-h intake < 10 % of normal at day 7"),
         Criterion("prolactin_peak_day7_ng_ml", "<", 5.0, "no pituitary prolactin (not even at feeds)"),
     ),
     panels=(
@@ -282,7 +282,7 @@ def _permissive_criteria():
                   "insulin resistance goes with a delayed onset of lactation (Matias 2014; "
                   "Nommsen-Rivers 2016): insulin is needed for secretory activation"),
         Criterion("sodium_delay_insulin_resistance_minus_hypothyroid_h", ">", 0.0,
-                  "issue 12: different paths - insulin resistance delays secretory activation "
+                  "different paths - insulin resistance delays secretory activation "
                   "itself (junction closure; Neville & Morton 2001), hypothyroidism lowers "
                   "synthesis capacity (Grosvenor & Turner 1959; Hapon 2003)"),
         Criterion("obese_prolactin_response_ratio_48h", "<", 0.9,
@@ -319,7 +319,7 @@ register(Scenario(
          "impair lactation. Even if the hormonal signals are present, the lactocytes lack the "
          "metabolic capacity to carry out the energy-intensive work of milk synthesis, leading "
          "to low supply.\"",
-    seed_ref="seeds 000, 002; issue 12; Rasmussen & Kjolhede 2004; Chapman & Perez-Escamilla 1999",
+    seed_ref="seeds 000, 002; the whole-lactation requirements; Rasmussen & Kjolhede 2004; Chapman & Perez-Escamilla 1999",
     build=lambda: Setup(SHORT, (
         _normal(SHORT),
         _arm("hypothyroid", SHORT, profile_=profile(thyroid_function=PERMISSIVE_LEVEL)),
@@ -367,7 +367,7 @@ register(Scenario(
     analyse=_analyse_t1d,
     criteria=(
         Criterion("mean_marker_delay_h", "between", (12.0, 36.0),
-                  "issue 3 / DESIGN.md: ~24 h later (Arthur 1989; Neubauer 1993)"),
+                  "DESIGN.md: ~24 h later (Arthur 1989; Neubauer 1993)"),
         Criterion("delay_milk_in_h", ">", 0.0, "direction: later than normal"),
         Criterion("intake_ratio_day13", ">=", 0.9, "supply catches up once established"),
     ),

@@ -430,7 +430,7 @@ register(Scenario(
                 "again (stopped), or not for 2 or 7 days before feeding resumes. The other breast "
                 "is fed throughout.",
     seed="seed 001: milk stasis -> LIF-STAT3 -> involution; DESIGN.md §2b: \"weaning and unnursed "
-         "glands resorb their milk and involute\"; issue 12: \"milk production can restart if "
+         "glands resorb their milk and involute\"; the whole-lactation requirements: \"milk production can restart if "
          "feeding resumes early enough\".",
     seed_ref="Hartmann & Kulski 1978; Neville 1991; Lund 1996 and Li 1997 (the first ~2 days of "
              "involution are reversible, later remodelling is not); Hurley 1989",
