@@ -41,6 +41,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
+from lactojax.atomic import write_csv
 
 NAME = "dairy"
 DATASET = "milkman"
@@ -230,7 +231,7 @@ def main(argv=None):
     payload, rows = run(args.quick, args.lactojax_insample, args.lactojax_forecast, args.n_iter)
     name = NAME + ("_quick" if args.quick else "")
     path = common.write_json(name, payload, backend_name="cpu")
-    rows.to_csv(common.RESULTS / f"{name}_per_lactation_cpu.csv", index=False, float_format="%.4g")
+    write_csv(rows, common.RESULTS / f"{name}_per_lactation_cpu.csv", index=False, float_format="%.4g")
     print(f"wrote {path}")
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from lactojax.atomic import write_text
+
 # Benchmarks measure the float64 model; importing lactojax leaves JAX's precision alone.
 jax.config.update("jax_enable_x64", True)
 
@@ -241,7 +243,7 @@ def write_json(name: str, payload: dict, backend_name: str | None = None) -> Pat
     data.setdefault("versions", versions())
     data.setdefault("command", " ".join([Path(sys.executable).name] + sys.argv))
     path = result_path(name, backend_name)
-    path.write_text(json.dumps(_clean(data), indent=1, sort_keys=False) + "\n")
+    write_text(path, json.dumps(_clean(data), indent=1, sort_keys=False) + "\n")
     return path
 
 

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import common  # noqa: E402
+from lactojax.atomic import write_text  # noqa: E402
 
 PENDING = "pending (no GPU lent)"
 
@@ -455,7 +456,7 @@ def update_readme(path: Path, text: str, begin: str = BEGIN, end: str = END) -> 
         raise SystemExit(f"{path}: markers {begin!r} ... {end!r} not found")
     head, rest = readme.split(begin, 1)
     _, tail = rest.split(end, 1)
-    path.write_text(head + begin + "\n" + text + end + tail)
+    write_text(path, head + begin + "\n" + text + end + tail)
 
 
 def main(argv=None):
@@ -466,7 +467,7 @@ def main(argv=None):
     ap.add_argument("--print", action="store_true")
     args = ap.parse_args(argv)
     text = render()
-    Path(args.out).write_text(text)
+    write_text(args.out, text)
     if args.readme:
         update_readme(Path(args.readme), text)
         if DAIRY_BEGIN in Path(args.readme).read_text():

@@ -15,6 +15,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from lactojax.atomic import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "physiology.md"
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
               + (f"  (not met: {'; '.join(bad)})" if bad else ""))
         text = update_doc(text, s.name, metrics_block(res))
     if not args.no_doc:
-        DOC.write_text(text)
+        write_text(DOC, text)
         print(f"updated {DOC.relative_to(ROOT)}")
     if failed:
         print("criteria not met (see docs/physiology.md, 'Known model defects'):\n  " + "\n  ".join(failed))
