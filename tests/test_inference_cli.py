@@ -30,7 +30,7 @@ def test_fit_writes_every_output(nuts_fit, capsys):
         assert (nuts_fit / name).stat().st_size > 0, name
     s = pd.read_csv(nuts_fit / "summary.csv")
     assert list(s.columns) == ["parameter", "unit", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat",
-                               "ess_bulk", "ess_tail"]
+                               "ess_bulk", "ess_tail", "prior_sd", "sd_ratio"]
     assert list(s["parameter"]) == ["lactose_vmax_mmol_h", "infant_stomach_week1_gain_ml"]
     assert np.all(s["hdi_3%"] < s["mean"]) and np.all(s["mean"] < s["hdi_97%"])
     prov = json.loads((nuts_fit / "provenance.json").read_text())

@@ -476,6 +476,11 @@ class OutputsSection(Section):
 
     TABLE: ClassVar[str] = "outputs"
     predictive_draws: int = Field(200, ge=1, description="draws of the Laplace approximation written by method = map")
+    prior_draws: int = Field(2000, ge=10, description="draws of the prior in posterior.nc (group prior; they give "
+                             "summary.csv its prior_sd)")
+    prior_predictive_draws: int = Field(100, ge=0, description="of those, draws simulated for the prior predictive "
+                                        "(posterior.nc group prior_predictive; each costs a solve of every subject); "
+                                        "0: none")
 
 
 class FitConfig(Section):

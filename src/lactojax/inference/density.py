@@ -273,6 +273,23 @@ def embed(problem: FitProblem, z):
     return np.concatenate([centres, np.full_like(z, np.log(INITIAL_TAU)), extra], axis=-1)
 
 
+def sample_prior(problem: FitProblem, key, n: int) -> np.ndarray:
+    """n draws of x (n, dim) from the prior the log-density uses (`unpack`): the parameter
+    table's priors (group); for a hierarchical model mu from those priors (each centre),
+    tau half-normal(tau_scale), level offsets normal(0, offset_scale), subject effects
+    eta standard normal."""
+    prior = problem.prior
+    if problem.model == "group":
+        return np.asarray(prior.sample_z(key, (n,)), dtype=float)
+    k, c, o, s = problem.k, problem.n_centres, problem.n_offsets, problem.n_subjects
+    k_mu, k_tau, k_delta, k_eta = jax.random.split(key, 4)
+    mu = np.asarray(prior.sample_z(k_mu, (n, c)), dtype=float).reshape(n, c * k)
+    tau = np.abs(float(problem.tau_scale) * np.asarray(jax.random.normal(k_tau, (n, k))))
+    delta = float(problem.offset_scale) * np.asarray(jax.random.normal(k_delta, (n, o * k)))
+    eta = np.asarray(jax.random.normal(k_eta, (n, s * k)))
+    return np.concatenate([mu, np.log(tau), delta, eta], axis=-1)
+
+
 def x_of_theta(problem: FitProblem, theta):
     """x at population-level parameter values theta (..., k) (model units)."""
     return embed(problem, problem.prior.theta_to_z(jnp.asarray(theta, dtype=float)))

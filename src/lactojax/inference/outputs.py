@@ -9,9 +9,13 @@ and `write_fit(result, out_dir)`, which writes every output file:
   (y: replicated data = prediction + noise at the row's scale; y_mean: the model
   prediction), log_likelihood (y: per-row log-likelihood). Attributes (`FitAttrs`, the one
   schema) carry the resolved configuration, the base parameter values, the design and the
-  git revision, so `predictive.posterior_predictive_daily` can rebuild the model.
-- summary.csv: parameter, unit, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail
-  (population parameters mu_/tau_ for a hierarchical fit).
+  git revision, so `predictive.posterior_predictive_daily` can rebuild the model. Groups
+  prior (draws of the same variables from the prior, `density.sample_prior`) and
+  prior_predictive (y, y_mean at the first of those draws) show what the data changed.
+- summary.csv: parameter, unit, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail,
+  prior_sd (the sd of the prior draws) and sd_ratio (sd / prior_sd: near 1, the data say
+  little about the parameter; well below 1, the data inform it) (population parameters
+  mu_/tau_ for a hierarchical fit).
 - ppc.png: posterior predictive (median, 90% band) against each datum, by observable; for
   a herd fit (with a forecast), a sample of lactations over the whole horizon against
   their records (`plot_lactations`).
@@ -46,7 +50,8 @@ import pandas as pd
 
 from lactojax.atomic import atomic_path, save_figure, write_csv, write_text
 
-SUMMARY_COLUMNS = ["parameter", "unit", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail"]
+SUMMARY_COLUMNS = ["parameter", "unit", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail",
+                   "prior_sd", "sd_ratio"]
 PACKAGES = ("lactojax", "jax", "jaxlib", "diffrax", "equinox", "optimistix", "lineax", "numpyro",
             "optax", "arviz", "xarray", "h5netcdf", "numpy", "scipy", "pandas", "matplotlib")
 
@@ -119,11 +124,13 @@ class FitAttrs:
 
 
 def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, attrs: FitAttrs | None = None,
-                y_new=None):
+                y_new=None, prior: dict | None = None, prior_pred=None):
     """InferenceData from draws. variables: name -> (chains, draws[, subjects]) in model
     units (`density.posterior_variables`); terms, pred: (chains, draws, rows); y_new: new
     observations of the rows (default: drawn from each row's likelihood around pred,
-    `density.observation_noise` of data.problem)."""
+    `density.observation_noise` of data.problem). prior: draws of the same variables from
+    the prior (group prior); prior_pred: (1, draws, rows) predictions at prior draws (group
+    prior_predictive: y, a new observation; y_mean, the prediction)."""
     import arviz as az
 
     rows = data.rows
@@ -149,10 +156,20 @@ def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, a
             coords["centre"] = np.asarray(data.centres, dtype=str)
         if data.offsets:
             coords["level"] = np.asarray(data.offsets, dtype=str)
+    groups = {}
+    if stats is not None:
+        groups["sample_stats"] = stats
+    if prior is not None:
+        groups["prior"] = prior
+    if prior_pred is not None:
+        from lactojax.inference.density import observation_noise
+
+        prior_pred = np.asarray(prior_pred, dtype=float)
+        groups["prior_predictive"] = {"y": observation_noise(data.problem, prior_pred,
+                                                             np.random.default_rng(seed + 1)), "y_mean": prior_pred}
     idata = az.from_dict(posterior=variables, observed_data={"y": rows["value"].to_numpy(dtype=float)},
                          constant_data=constant, posterior_predictive={"y": y_rep, "y_mean": pred},
-                         log_likelihood={"y": terms}, coords=coords, dims=dims,
-                         **({"sample_stats": stats} if stats is not None else {}))
+                         log_likelihood={"y": terms}, coords=coords, dims=dims, **groups)
     for group in ("posterior", "observed_data"):
         getattr(idata, group).attrs.update(attrs.to_attrs() if attrs else {})
     return idata
@@ -173,6 +190,8 @@ def sample_stats_from_nuts(stats: dict) -> dict:
 
 
 def summary_table(idata, names, units) -> pd.DataFrame:
+    """summary.csv (module doc): az.summary of the posterior, and of the prior group when
+    idata has one (prior_sd, sd_ratio; otherwise NaN)."""
     import arviz as az
 
     with warnings.catch_warnings():
@@ -180,7 +199,12 @@ def summary_table(idata, names, units) -> pd.DataFrame:
         # a name with a coordinate ("mu_x[breed=Jersey]") is a row of its variable's summary
         var_names = list(dict.fromkeys(n.split("[")[0] for n in names))
         s = az.summary(idata, var_names=var_names, hdi_prob=0.94, round_to="none")
-    s = s.reindex(list(names))
+        s = s.reindex(list(names))
+        if "prior" in idata.groups():  # the same variables' spread under the prior
+            s["prior_sd"] = az.summary(idata, group="prior", var_names=var_names, kind="stats",
+                                       round_to="none")["sd"].reindex(list(names))
+    if "prior_sd" in s:
+        s["sd_ratio"] = s["sd"] / s["prior_sd"]
     df = pd.DataFrame({"parameter": list(names), "unit": list(units),
                        **{c: s[c].to_numpy() if c in s else np.nan for c in SUMMARY_COLUMNS[2:]}})
     return df[SUMMARY_COLUMNS]

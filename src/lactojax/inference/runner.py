@@ -163,6 +163,16 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
     terms, pred = terms.reshape(chains, draws, -1), pred.reshape(chains, draws, -1)
     timings["predictive_s"] = time.perf_counter() - t0
 
+    # --- the prior, and a prior predictive of some of its draws --------------------------
+    t0 = time.perf_counter()
+    o = settings.outputs
+    x_prior = density.sample_prior(problem, jax.random.PRNGKey(seed + 29), o.prior_draws)
+    prior_pred = None
+    if o.prior_predictive_draws:
+        _, pp, pok, _ = density.evaluate_draws(problem, x_prior[: o.prior_predictive_draws])
+        prior_pred = np.where(np.asarray(pok)[:, None], pp, np.nan)[None]  # a failed solve predicts nothing
+    timings["prior_predictive_s"] = time.perf_counter() - t0
+
     attrs = out.FitAttrs(
         species=data.species, estimated=problem.names,
         base_params={k: float(v) for k, v in problem.base.values.items()}, method=method,
@@ -170,7 +180,8 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
         git_revision=str(out.git_revision()["revision"]))
     sstats = out.sample_stats_from_nuts(stats) if stats is not None else None
     idata = out.build_idata(data, density.posterior_variables(problem, x), terms, pred, sstats, seed=seed,
-                            attrs=attrs)
+                            attrs=attrs, prior=density.posterior_variables(problem, x_prior[None]),
+                            prior_pred=prior_pred)
     if problem.model == "group":
         names, units = problem.names, problem.prior.units()
     else:  # population level: centres (model units), spreads and level offsets (z-scale)
