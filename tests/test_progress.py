@@ -63,3 +63,24 @@ def test_resumed_work_is_not_speed(monkeypatch):
     clock.t = 30.0
     bar.set(92)
     assert bar.eta_s() == 8 * 20.0
+
+
+def test_stages_show_a_note_at_once_and_no_estimate(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("lactojax.progress.time.perf_counter", clock)
+    stream = Terminal()
+    bar = Progress(3, "simulate", unit="stages", stream=stream, eta=False)  # interval 0.5 s
+    bar.set(0, note="solving")
+    clock.t = 0.1
+    bar.set(1, note="daily table")  # within the interval, but a new stage: drawn
+    bar.update(1)  # same stage, within the interval: not drawn
+    bar.close()
+    lines = [x.rstrip() for x in stream.getvalue().split("\r") if x]
+    assert lines == ["simulate: 0/3 stages (0 %), 0 s elapsed: solving",
+                     "simulate: 1/3 stages (33 %), 0 s elapsed: daily table",
+                     "simulate: 2/3 stages (67 %), 0 s elapsed: daily table"]  # closed early: the stage stays
+    done = Progress(1, "x", stream=Terminal(), eta=False)
+    done.set(0, note="working")
+    done.set(1)
+    done.close()
+    assert done.stream.getvalue().split("\r")[-1] == "x: 1/1 (100 %), 0 s elapsed\n"  # done: no note
