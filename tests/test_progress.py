@@ -83,4 +83,18 @@ def test_stages_show_a_note_at_once_and_no_estimate(monkeypatch):
     done.set(0, note="working")
     done.set(1)
     done.close()
-    assert done.stream.getvalue().split("\r")[-1] == "x: 1/1 (100 %), 0 s elapsed\n"  # done: no note
+    last = done.stream.getvalue().split("\r")[-1]
+    assert last.endswith("\n") and last.rstrip() == "x: 1/1 (100 %), 0 s elapsed"  # the last line: no stage
+
+
+def test_clear_erases_the_line_and_the_next_update_draws_it():
+    stream = Terminal()
+    bar = Progress(4, "scenario", unit="runs", stream=stream, enabled=True)
+    bar.set(1, note="normal")
+    n = len(stream.getvalue())
+    bar.clear()
+    erased = stream.getvalue()[n:]
+    assert erased.strip() == "" and erased.startswith("\r") and erased.endswith("\r") and len(erased) == n + 1
+    bar.set(2, note="sheehan")  # drawn at once after the erase, within the interval
+    assert stream.getvalue().endswith("sheehan")
+    bar.close()

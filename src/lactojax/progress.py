@@ -41,8 +41,9 @@ def format_duration(seconds: float) -> str:
 
 class Progress:
     """A progress line. `update(n)` adds n units done; `set(done)` sets the count; `close()`
-    ends the line. Use as a context manager. Redraws at most every `interval_s` seconds (a new
-    `note`, the current stage, at once). eta=False: no time-left estimate (unequal stages)."""
+    ends the line; `clear()` erases it (to print something else). Use as a context manager.
+    Redraws at most every `interval_s` seconds (a new `note`, the current stage, at once).
+    eta=False: no time-left estimate (unequal stages)."""
 
     def __init__(self, total: int, label: str, unit: str = "", enabled: bool | None = None,
                  stream: TextIO | None = None, interval_s: float = 0.5, done: int = 0, eta: bool = True):
@@ -75,16 +76,15 @@ class Progress:
         rate = (time.perf_counter() - self._t_first) / (self.done - self._n_first)
         return rate * max(self.total - self.done, 0)
 
-    def line(self) -> str:
+    def line(self, final: bool = False) -> str:
         pct = f" ({100 * self.done / self.total:.0f} %)" if self.total else ""
         text = f"{self.label}: {self.done}/{self.total}{(' ' + self.unit) if self.unit else ''}{pct}, " \
                f"{format_duration(time.perf_counter() - self.t0)} elapsed"
         eta = self.eta_s()
-        if self.done < self.total:
-            if self.show_eta:
-                text += f", about {format_duration(eta)} left" if eta is not None else ", estimating time left"
-            if self.note:
-                text += f": {self.note}"
+        if self.done < self.total and self.show_eta:
+            text += f", about {format_duration(eta)} left" if eta is not None else ", estimating time left"
+        if self.note and not (final and self.done >= self.total):  # the stage, until the last line
+            text += f": {self.note}"
         return text
 
     def set(self, done: int, note: str | None = None) -> None:
@@ -106,11 +106,19 @@ class Progress:
         if not (final or now) and t - self._last_draw < self.interval_s and self.done < self.total:
             return
         self._last_draw = t
-        text = self.line()
+        text = self.line(final)
         pad = " " * max(self._width - len(text), 0)
         self._width = len(text)
         self.stream.write("\r" + text + pad + ("\n" if final else ""))
         self.stream.flush()
+
+    def clear(self) -> None:
+        """Erase the line, e.g. before printing other output; the next `set` draws it again."""
+        if self.enabled and not self._closed and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+            self._last_draw = -1.0
 
     def close(self) -> None:
         self._draw(final=True)
