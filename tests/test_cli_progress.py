@@ -61,25 +61,29 @@ def test_simulate_shows_its_stages(monkeypatch, capsys, tmp_path):
 
 def test_posterior_predictive_counts_draws_per_batch(monkeypatch, capsys, tmp_path):
     post = _tiny_posterior(tmp_path / "posterior.nc")
-    monkeypatch.setattr("lactojax.inference.predictive.default_batch", lambda: 4)  # 6 draws: 4, then 2 (padded)
     on, off, outs = _run_both(monkeypatch, capsys, tmp_path, lambda o: [
         "simulate", "--days", "2", "--posterior", post, "--draws", "6", "--out", f"{o}.csv"])
     lines = _lines(on)
-    assert lines[0].startswith("posterior predictive: 0/6 draws (0 %)")
+    assert lines[0].startswith("posterior predictive: 0/6 draws (0 %)") and "compiling" in lines[0]
     assert lines[-1].startswith("posterior predictive: 6/6 draws (100 %)")
     assert off == ""
     assert open(f"{outs['1']}.csv").read() == open(f"{outs['0']}.csv").read()
 
 
-def test_posterior_predictive_batches_give_the_same_bands(tmp_path):
-    """Splitting the draws into batches (for progress) changes no band: one batch of 6
-    against batches of 4 + 2 (padded) and of 1."""
+def test_posterior_predictive_batches_give_the_same_bands(tmp_path, capsys):
+    """Progress is per batch of draws, with the time left from the first batch on (the
+    compilation is timed apart); the batch size changes no band: one batch of 6 against
+    batches of 4 + 2 (padded) and of 1."""
     from lactojax import inputs as inp
     from lactojax.inference.predictive import posterior_predictive_daily
 
     post = _tiny_posterior(tmp_path / "posterior.nc")
     inputs = inp.make_inputs(inp.regular_feeds(2.0, 10.0, n_glands=2), 2.0, inp.profile(2))
-    bands = [posterior_predictive_daily(post, inputs, draws=6, batch=b) for b in (6, 4, 1)]
+    bands = [posterior_predictive_daily(post, inputs, draws=6, batch=b, progress=b == 1) for b in (6, 4, 1)]
+    lines = _lines(capsys.readouterr().err)  # batches of 1: 6 updates (drawn at most every 0.5 s)
+    assert lines[0].startswith("posterior predictive: 0/6 draws") and lines[0].endswith("compiling the model")
+    assert lines[-1].startswith("posterior predictive: 6/6 draws (100 %)")
+    assert all(x.startswith("posterior predictive: ") for x in lines)
     for other in bands[1:]:
         assert list(other.columns) == list(bands[0].columns)
         np.testing.assert_allclose(other.to_numpy(), bands[0].to_numpy(), rtol=1e-12, atol=0)

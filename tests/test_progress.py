@@ -98,3 +98,14 @@ def test_clear_erases_the_line_and_the_next_update_draws_it():
     bar.set(2, note="sheehan")  # drawn at once after the erase, within the interval
     assert stream.getvalue().endswith("sheehan")
     bar.close()
+
+
+def test_restart_estimate_after_a_compilation(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("lactojax.progress.time.perf_counter", clock)
+    bar = Progress(4, "draws", stream=Terminal(), enabled=True, interval_s=0.0)
+    clock.t = 60.0  # compiled before the first unit
+    bar.restart_estimate()
+    clock.t = 70.0
+    bar.set(1)  # the first unit counts: 10 s each
+    assert bar.eta_s() == 3 * 10.0

@@ -76,6 +76,11 @@ class Progress:
         rate = (time.perf_counter() - self._t_first) / (self.done - self._n_first)
         return rate * max(self.total - self.done, 0)
 
+    def restart_estimate(self) -> None:
+        """Measure the rate from now on (the count so far took no time for the estimate): for
+        work that compiled before its first unit, so that the first unit counts too."""
+        self._t_first, self._n_first = time.perf_counter(), self.done
+
     def line(self, final: bool = False) -> str:
         pct = f" ({100 * self.done / self.total:.0f} %)" if self.total else ""
         text = f"{self.label}: {self.done}/{self.total}{(' ' + self.unit) if self.unit else ''}{pct}, " \

@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for i, scenario in enumerate(chosen):
             base = bar.done
             tag = scenario.name if len(chosen) == 1 else f"{scenario.name} ({i + 1} of {len(chosen)} scenarios)"
-            bar.set(base, note=f"{tag}: building")
+            bar.set(base, note=f"{tag}: starting")
             report = lambda done, stage, base=base, tag=tag: bar.set(base + done, note=f"{tag}: {stage}")  # noqa: E731
             lines = _run_one(scenario, setups[scenario.name], args, report, runs[scenario.name])
             bar.set(base + runs[scenario.name])
