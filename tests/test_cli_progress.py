@@ -52,8 +52,8 @@ def test_simulate_shows_its_stages(monkeypatch, capsys, tmp_path):
     on, off, outs = _run_both(monkeypatch, capsys, tmp_path,
                               lambda o: ["simulate", "--days", "2", "--out", f"{o}.csv"])
     lines = _lines(on)
-    assert lines[0].startswith("simulate: 0/3 stages (0 %)") and "solving 2 days" in lines[0]
-    assert lines[-1].startswith("simulate: 3/3 stages (100 %)") and on.endswith("\n")
+    assert lines[0].startswith("simulate: 0/4 stages (0 %)") and "compiling the model" in lines[0]
+    assert lines[-1].startswith("simulate: 4/4 stages (100 %)") and on.endswith("\n")
     assert "left" not in on  # unequal stages: no time-left estimate
     assert off == ""
     assert open(f"{outs['1']}.csv").read() == open(f"{outs['0']}.csv").read()

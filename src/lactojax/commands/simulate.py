@@ -170,7 +170,7 @@ def _feed_log_inputs(args, glands: int):
 def run(args) -> int:
     from lactojax.parameters import Params, check_within_bounds
     from lactojax.progress import Progress
-    from lactojax.simulate import simulate
+    from lactojax.simulate import compile_simulate
     from lactojax.solver import SolverSettings
     from lactojax.tables import daily_table, plot_daily
 
@@ -198,25 +198,27 @@ def run(args) -> int:
         return _run_posterior(args, inputs, settings)
 
     t0 = time.perf_counter()
-    # One simulation is one compiled solve: its progress is by stage (solve, table, CSV, plot),
-    # without a time-left estimate. A host callback in the solver's scan reporting the step
-    # would cost 20-50 % of the solve (measured: 305-day cow 0.41 -> 0.61 s, 365-day mother
-    # 2.57 -> 3.11 s, a report every 1 % of the steps) and keep the program out of JAX's
-    # persistent compilation cache; the solve is seconds, the compilation before it longer.
-    with Progress(3 + bool(args.plot), "simulate", unit="stages", eta=False) as bar:
-        bar.set(0, note=f"solving {args.days:g} days (compiling the model first, unless cached)")
-        traj = simulate(params, inputs, settings)
+    # One simulation is one compiled solve: its progress is by stage (compilation, solve, table,
+    # CSV, plot), without a time-left estimate. A host callback in the solver's scan reporting
+    # the step would cost 20-50 % of the solve (measured: 305-day cow 0.41 -> 0.61 s, 365-day
+    # mother 2.57 -> 3.11 s, a report every 1 % of the steps) and keep the program out of JAX's
+    # persistent compilation cache; the solve takes seconds, the compilation before it longer.
+    with Progress(4 + bool(args.plot), "simulate", unit="stages", eta=False) as bar:
+        bar.set(0, note="compiling the model (loaded from the cache when compiled before)")
+        solve = compile_simulate(params, inputs, settings)
+        bar.set(1, note=f"solving {args.days:g} days")
+        traj = solve(params, inputs, settings)
         if not bool(traj.success):
             hint = ("a state became non-finite; try --solver-method adaptive" if settings.method == "sessions"
                     else "try --solver kvaerno5 or a larger --rtol")
             raise UserInputError(f"the solver failed for these settings ({hint}); no output written")
-        bar.set(1, note="daily table")
+        bar.set(2, note="daily table")
         df = daily_table(traj, params, inputs, species=args.species)  # dairy units for a cow or goat
-        bar.set(2, note=f"writing {args.out}")
+        bar.set(3, note=f"writing {args.out}")
         write_csv(df, args.out, index=False, float_format="%.6g")
         elapsed = time.perf_counter() - t0
         if args.plot:
-            bar.set(3, note=f"plotting {args.plot}")
+            bar.set(4, note=f"plotting {args.plot}")
             plot_daily({"simulation": df}, args.plot, title=f"lactojax simulate: {args.species}, {args.days:g} days",
                        species=args.species)
         bar.set(bar.total)
