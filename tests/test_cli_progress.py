@@ -125,7 +125,7 @@ def test_scenario_run_shows_runs(monkeypatch, capsys, tmp_path):
 
 def test_horizons_beyond_the_model_are_refused_on_every_path(monkeypatch, capsys, tmp_path):
     from lactojax.scenarios import BY_NAME, SCENARIOS, Setup, get
-    from lactojax.inference.config import MAX_HORIZON_DAYS
+    from lactojax.inputs import MAX_HORIZON_DAYS
 
     out = tmp_path / "x.csv"
     # a posterior over 5000 days: refused before the posterior is read

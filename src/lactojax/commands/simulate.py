@@ -100,7 +100,7 @@ def _parse_plan(text: str) -> list[tuple[float, float]]:
 
 def build_inputs(args):
     from lactojax import inputs as inp
-    from lactojax.inference.config import MAX_HORIZON_DAYS
+    from lactojax.inputs import MAX_HORIZON_DAYS
 
     species = args.species
     glands = args.glands if args.glands is not None else (4 if species == "cow" else 2)

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lactojax import observation as obs
-from lactojax.inputs import Inputs, pad_courses, pad_feeds, stack_inputs
+from lactojax.inputs import MAX_HORIZON_DAYS, Inputs, pad_courses, pad_feeds, stack_inputs
 from lactojax.parameters import Params
 from lactojax.simulate import Trajectory, simulate
 from lactojax.solver import SolverSettings
@@ -73,8 +73,6 @@ class Setup:
     arms: tuple[Arm, ...]
 
     def __post_init__(self):
-        from lactojax.inference.config import MAX_HORIZON_DAYS
-
         if not 0 < self.days <= MAX_HORIZON_DAYS:  # the limit of `simulate --days` and [fit] horizon_days
             raise ValueError(f"a scenario of {self.days:g} days: expected 1 to {MAX_HORIZON_DAYS} days (3 years); "
                              "the model describes lactations up to two years")
