@@ -151,3 +151,20 @@ def test_horizons_beyond_the_model_are_refused_on_every_path(monkeypatch, capsys
     assert main(["scenario", "run", "too_long", "--out", str(tmp_path / "sc")]) == 2
     err = capsys.readouterr().err
     assert "too_long" in err and "1096" in err
+
+
+def test_scenario_run_all_counts_the_runs_of_every_scenario(monkeypatch, capsys, tmp_path):
+    """`scenario run all` (here two cheap scenarios): one line over both, each scenario's
+    report and files as it ends."""
+    first = _two_day_scenario()
+    second = dataclasses.replace(first, name="two_days_b")
+    monkeypatch.setattr("lactojax.scenarios.SCENARIOS", [first, second])
+    monkeypatch.setenv("LACTOJAX_PROGRESS", "1")
+    assert main(["scenario", "run", "all", "--no-plot", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    lines = _lines(captured.err)
+    assert lines[0].startswith("scenario: 0/4 runs (0 %)") and "two_days (1 of 2 scenarios)" in lines[0]
+    assert any(x.startswith("scenario: 2/4 runs") and "two_days_b (2 of 2 scenarios)" in x for x in lines)
+    assert lines[-1].startswith("scenario: 4/4 runs (100 %)")
+    assert captured.out.count("1/1 criteria met") == 2
+    assert (tmp_path / "two_days.csv").exists() and (tmp_path / "two_days_b_metrics.csv").exists()
