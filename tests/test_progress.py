@@ -63,3 +63,49 @@ def test_resumed_work_is_not_speed(monkeypatch):
     clock.t = 30.0
     bar.set(92)
     assert bar.eta_s() == 8 * 20.0
+
+
+def test_stages_show_a_note_at_once_and_no_estimate(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("lactojax.progress.time.perf_counter", clock)
+    stream = Terminal()
+    bar = Progress(3, "simulate", unit="stages", stream=stream, eta=False)  # interval 0.5 s
+    bar.set(0, note="solving")
+    clock.t = 0.1
+    bar.set(1, note="daily table")  # within the interval, but a new stage: drawn
+    bar.update(1)  # same stage, within the interval: not drawn
+    bar.close()
+    lines = [x.rstrip() for x in stream.getvalue().split("\r") if x]
+    assert lines == ["simulate: 0/3 stages (0 %), 0 s elapsed: solving",
+                     "simulate: 1/3 stages (33 %), 0 s elapsed: daily table",
+                     "simulate: 2/3 stages (67 %), 0 s elapsed: daily table"]  # closed early: the stage stays
+    done = Progress(1, "x", stream=Terminal(), eta=False)
+    done.set(0, note="working")
+    done.set(1)
+    done.close()
+    last = done.stream.getvalue().split("\r")[-1]
+    assert last.endswith("\n") and last.rstrip() == "x: 1/1 (100 %), 0 s elapsed"  # the last line: no stage
+
+
+def test_clear_erases_the_line_and_the_next_update_draws_it():
+    stream = Terminal()
+    bar = Progress(4, "scenario", unit="runs", stream=stream, enabled=True)
+    bar.set(1, note="normal")
+    n = len(stream.getvalue())
+    bar.clear()
+    erased = stream.getvalue()[n:]
+    assert erased.strip() == "" and erased.startswith("\r") and erased.endswith("\r") and len(erased) == n + 1
+    bar.set(2, note="sheehan")  # drawn at once after the erase, within the interval
+    assert stream.getvalue().endswith("sheehan")
+    bar.close()
+
+
+def test_restart_estimate_after_a_compilation(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("lactojax.progress.time.perf_counter", clock)
+    bar = Progress(4, "draws", stream=Terminal(), enabled=True, interval_s=0.0)
+    clock.t = 60.0  # compiled before the first unit
+    bar.restart_estimate()
+    clock.t = 70.0
+    bar.set(1)  # the first unit counts: 10 s each
+    assert bar.eta_s() == 3 * 10.0

@@ -16,6 +16,12 @@ import jax.numpy as jnp
 import numpy as np
 
 PAD_TIME_H = 1.0e7  # no-op rows start and end here, far beyond any horizon
+# The longest horizon any command simulates (days from birth; `simulate --days`, [fit]
+# horizon_days, the scenarios): the model describes a lactation up to two years (README,
+# "Whole lactations"; the session solver is tested to solve a two-year horizon,
+# tests/test_sessions.py), so three years leaves room and still refuses a typo such as 100000
+# days, which would run for minutes with no output.
+MAX_HORIZON_DAYS = 1096
 
 
 class InputError(ValueError):

@@ -133,3 +133,13 @@ def simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSe
     # drifts without saying why.
     require_x64("lactojax.simulate")
     return _simulate(params, inputs, settings)
+
+
+def compile_simulate(params: Params, inputs: Inputs, settings: SolverSettings = SolverSettings()):
+    """`simulate` compiled ahead of time for the shapes of these arguments (or loaded from JAX's
+    persistent compilation cache): a callable `(params, inputs, settings) -> Trajectory`, the
+    same program and results as `simulate`. For callers that show the compilation and the
+    solve as separate stages (`lactojax simulate`)."""
+    require_x64("lactojax.simulate")
+    return _simulate.lower(params, inputs, settings).compile()
+

@@ -24,7 +24,7 @@ from pydantic_core import core_schema
 from lactojax.datasets import list_datasets
 from lactojax.datasets.feedlog import DEFAULT_GLANDS
 from lactojax.datasets.schema import FLAGS
-from lactojax.inputs import InputError, regular_feeds
+from lactojax.inputs import MAX_HORIZON_DAYS, InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
 from lactojax.solver import ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSettings
 
@@ -50,11 +50,9 @@ assert set(GRADIENT_ADJOINT.values()) <= set(ADJOINT_NAMES)
 FIT_SOLVER_OVERRIDES: dict[str, Any] = {"rtol": 1e-4, "atol": 1e-4, "max_steps": 50_000, "throw": False}
 FIT_SOLVER_DEFAULTS = SolverSettings().replace(**FIT_SOLVER_OVERRIDES)
 
-# The longest horizon any command simulates (days from birth): the model describes a
-# lactation up to two years (README, "Whole lactations"; the session solver is tested to
-# solve a two-year horizon, tests/test_sessions.py), so three years leaves room and still
-# refuses a typo such as 100000 days, which would run for minutes with no output.
-MAX_HORIZON_DAYS = 1096
+# The longest horizon any command simulates: `lactojax.inputs.MAX_HORIZON_DAYS` (imported above;
+# defined with the schedules, so that `simulate` and the scenarios check it without importing
+# inference), re-exported here for [fit] horizon_days.
 
 
 class ConfigError(ValueError):

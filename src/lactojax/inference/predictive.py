@@ -10,6 +10,15 @@ posterior median and the 5% and 95% quantiles: `<col>_median`, `<col>_p05`, `<co
 plus `day`.
 Draws whose solve fails are left out; their count is in `df.attrs["failed_draws"]`. For a
 cow or goat the columns are the dairy table's (`dim`, kg/d per cow and quarter, %, SCC).
+
+The draws are simulated in batches of `batch` (default 50), one program compiled before the
+first batch and called for all of them (the last batch is padded); with `progress` a
+terminal line (`lactojax.progress`) counts the draws done per batch and, from the first
+batch on, estimates the time left (the compilation is timed apart). Batches of 10, 25 or 50
+draws give bit-identical bands (measured, 100 draws); smaller batches are slower on CPU
+(100 draws after compilation, 2 CPU cores: 60-day mother 5.6-6.9 s in batches of 25, 4.6-4.7 s
+in batches of 50 or 100; 305-day cow 14.7, 14.0 and 14.0-14.8 s), so the batches are not made
+smaller for progress.
 """
 
 from __future__ import annotations
@@ -117,12 +126,14 @@ def _columns(daily: dict, sessions: dict | None, species: str) -> dict[str, np.n
 
 def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings: SolverSettings | None = None,
                                draws: int = 100, seed: int = 0, batch: int = 50,
-                               species: str | None = None) -> pd.DataFrame:
+                               species: str | None = None, progress: bool | None = False) -> pd.DataFrame:
     """Posterior predictive bands (median, 5%, 95%) of every daily output column for the
     scenario `inputs` (see module doc). `settings.throw` is forced to False. A cow or
     goat (species, default the fit's) gets the dairy table's columns (`dim`, kg/d, %,
-    SCC) instead of the human ones."""
+    SCC) instead of the human ones. batch: draws per compiled call. progress: draw a progress line on stderr (None: when stderr is a
+    terminal or LACTOJAX_PROGRESS=1, `lactojax.progress.progress_wanted`)."""
     from lactojax.dairy.tables import is_dairy
+    from lactojax.progress import Progress
 
     settings = (settings or SolverSettings()).replace(throw=False)
     params, _, _ = posterior_params(posterior_nc_path, draws, seed)
@@ -144,18 +155,29 @@ def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings:
         return jax.vmap(one)(p)
 
     chunks, oks = [], []
-    batch = max(1, min(batch, n))
-    for i in range(0, n, batch):
+    batch = max(1, min(int(batch), n))
+
+    def draws_of(i):
         sl = slice(i, min(i + batch, n))
         p = jax.tree.map(lambda x: x[sl], params)
         pad = batch - (sl.stop - sl.start)
         if pad:
             p = jax.tree.map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), p)
-        (d, sessions), ok = run(p)
-        keep = slice(0, batch - pad)
-        cut = lambda tree: None if tree is None else jax.tree.map(lambda x: np.asarray(x)[keep], tree)  # noqa: E731
-        chunks.append(_columns(cut(d), cut(sessions), str(species)))
-        oks.append(np.asarray(ok)[keep])
+        return sl, p, pad
+
+    with Progress(n, "posterior predictive", unit="draws", enabled=progress) as bar:
+        bar.set(0, note="compiling the model")
+        compiled = run.lower(draws_of(0)[1]).compile()  # the program `run` would compile (or the cached one)
+        bar.restart_estimate()  # time left from the simulations' rate, without the compilation
+        bar.set(0, note=f"simulating, {batch} draws per batch")
+        for i in range(0, n, batch):
+            sl, p, pad = draws_of(i)
+            (d, sessions), ok = compiled(p)
+            keep = slice(0, batch - pad)
+            cut = lambda tree: None if tree is None else jax.tree.map(lambda x: np.asarray(x)[keep], tree)  # noqa: E731
+            chunks.append(_columns(cut(d), cut(sessions), str(species)))
+            oks.append(np.asarray(ok)[keep])
+            bar.set(sl.stop)
     ok = np.concatenate(oks)
     cols = {k: np.concatenate([c[k] for c in chunks])[ok] for k in chunks[0]}
     n_days = next(iter(cols.values())).shape[1]

@@ -9,6 +9,8 @@ Inputs are built only through the core API (`lactojax.inputs`), parameters only 
 Batching: arms of every requested scenario are grouped by (horizon, gland count), identical
 arms (same `key`) are simulated once, schedules are padded to a canonical length per horizon
 and each group is solved in one `jax.vmap`-ed call, so a test module compiles once per group.
+Progress (`run_many(report=...)`) is therefore per group, not per arm: solving the 10 arms of
+`mastitis` one call each took 12.2 s against 3.5 s in one batch (compiled, CPU, measured).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lactojax import observation as obs
-from lactojax.inputs import Inputs, pad_courses, pad_feeds, stack_inputs
+from lactojax.inputs import MAX_HORIZON_DAYS, Inputs, pad_courses, pad_feeds, stack_inputs
 from lactojax.parameters import Params
 from lactojax.simulate import Trajectory, simulate
 from lactojax.solver import SolverSettings
@@ -71,6 +73,9 @@ class Setup:
     arms: tuple[Arm, ...]
 
     def __post_init__(self):
+        if not 0 < self.days <= MAX_HORIZON_DAYS:  # the limit of `simulate --days` and [fit] horizon_days
+            raise ValueError(f"a scenario of {self.days:g} days: expected 1 to {MAX_HORIZON_DAYS} days (3 years); "
+                             "the model describes lactations up to two years")
         labels = [a.label for a in self.arms]
         if len(set(labels)) != len(labels):
             raise ValueError(f"arm labels must be unique, got {labels}")
@@ -319,13 +324,9 @@ def simulate_arms(arms: Sequence[Arm], settings: SolverSettings = DEFAULT_SETTIN
     return out
 
 
-def run_many(
-    scenarios: Sequence[Scenario], settings: SolverSettings | None = None
-) -> dict[str, ScenarioResult]:
-    """Build, simulate (batched by horizon and gland count) and analyse several scenarios.
-    settings: None = by horizon (`settings_for`)."""
-    setups = {s.name: s.build() for s in scenarios}
-    # Unique simulations: arms with a key are shared between scenarios.
+def _unique_arms(setups: dict[str, Setup]) -> tuple[dict[str, Arm], dict[tuple[str, str], str]]:
+    """The distinct simulations of these setups (arms with a key are shared between
+    scenarios) and, per (scenario, arm label), the id of the simulation it reads."""
     unique: dict[str, Arm] = {}
     owner: dict[tuple[str, str], str] = {}
     for name, setup in setups.items():
@@ -333,14 +334,41 @@ def run_many(
             uid = arm.key or f"{name}/{arm.label}"
             unique.setdefault(uid, arm)
             owner[(name, arm.label)] = uid
+    return unique, owner
+
+
+def count_runs(setups: dict[str, Setup]) -> int:
+    """How many simulations `run_many` makes for these setups (name -> `Scenario.build()`)."""
+    return len(_unique_arms(setups)[0])
+
+
+def run_many(
+    scenarios: Sequence[Scenario], settings: SolverSettings | None = None,
+    report: Callable[[int, str], None] | None = None, setups: dict[str, Setup] | None = None,
+) -> dict[str, ScenarioResult]:
+    """Build, simulate (batched by horizon and gland count) and analyse several scenarios.
+    settings: None = by horizon (`settings_for`). report(done, stage): called before and
+    after each batch of simulations (`done` of `count_runs` finished) and before the
+    analysis, e.g. to draw progress (`lactojax scenario run`). setups: the scenarios'
+    `build()` results when already built (name -> Setup)."""
+    setups = dict(setups or {})
+    for s in scenarios:
+        if s.name not in setups:
+            setups[s.name] = s.build()
+    report = report or (lambda done, stage: None)
+    unique, owner = _unique_arms({s.name: setups[s.name] for s in scenarios})
     groups: dict[tuple[float, int], list[str]] = {}
     for uid, arm in unique.items():
         groups.setdefault((arm.inputs.horizon_h, arm.inputs.n_glands), []).append(uid)
     solved: dict[str, ArmResult] = {}
     for (horizon_h, _), uids in sorted(groups.items()):
         chosen = settings_for(horizon_h) if settings is None else settings
+        runs = f"{len(uids)} run{'s' if len(uids) > 1 else ''}"
+        report(len(solved), f"simulating {runs} of {horizon_h / 24.0:g} days in one batch")
         for uid, res in zip(uids, simulate_arms([unique[u] for u in uids], chosen)):
             solved[uid] = res
+        report(len(solved), f"simulated {runs}")
+    report(len(solved), "analysing")
     results = {}
     for s in scenarios:
         setup = setups[s.name]
@@ -354,5 +382,7 @@ def run_many(
     return results
 
 
-def run_scenario(scenario: Scenario, settings: SolverSettings | None = None) -> ScenarioResult:
-    return run_many([scenario], settings)[scenario.name]
+def run_scenario(scenario: Scenario, settings: SolverSettings | None = None,
+                 report: Callable[[int, str], None] | None = None, setup: Setup | None = None) -> ScenarioResult:
+    """One scenario (`run_many`); report and setup as there."""
+    return run_many([scenario], settings, report, None if setup is None else {scenario.name: setup})[scenario.name]
