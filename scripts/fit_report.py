@@ -32,10 +32,10 @@ def verdict(ratio: float) -> str:
     if not ratio == ratio:  # NaN: no prior group (a fit written before it existed)
         return "n/a"
     if ratio < 0.5:
-        return "informed by the data"
+        return "narrowed by the data"
     if ratio < 0.9:
-        return "partly informed"
-    return "prior-dominated"
+        return "partly narrowed"
+    return "not narrowed: prior-dominated"
 
 
 def render(fit_dir: Path) -> str:
