@@ -150,7 +150,7 @@ def run(args) -> int:
                   f"with `lactojax fit {args.config} --out {out_dir} --resume` (and the same options)",
                   file=sys.stderr)
             return 130
-        fit.forecast = forecast_from_config(cfg, fit)
+        fit.forecast = forecast_from_config(cfg, fit, progress=not args.quiet)
     except (ValueError, CheckpointError) as err:
         raise UserInputError(str(err)) from None
     written = write_fit(fit, out_dir)

@@ -94,7 +94,7 @@ def resolved_toml(cfg: FitConfig) -> str:
 DAIRY_SPECIES = ("cow", "goat")
 
 
-def forecast_from_config(cfg: FitConfig, result):
+def forecast_from_config(cfg: FitConfig, result, progress: bool = False):
     """The whole-lactation forecast (`inference.forecast.herd_forecast`) of a herd fit of
     cows or goats: every fitted lactation, days 1..hierarchical.forecast_days, each at its
     own milking design over the whole horizon; None for other fits."""
@@ -110,7 +110,7 @@ def forecast_from_config(cfg: FitConfig, result):
     _, inputs = dataset_cohort(list(cfg.fit.datasets), forecast_horizon_days(h.forecast_days),
                                subjects=data.subjects, species=data.species)
     forecast = herd_forecast(data, result.draws_x, inputs, days=h.forecast_days, draws=h.predictive_draws,
-                             seed=cfg.fit.seed)
+                             seed=cfg.fit.seed, progress=progress)
     result.diagnostics["timings"]["forecast_s"] = time.perf_counter() - t0
     result.diagnostics["forecast"] = {"days": h.forecast_days, "draws": int(forecast.daily_yield.shape[0]),
                                       "failed_draws": forecast.failed_draws}

@@ -202,28 +202,36 @@ def _evaluate_batch(problem, xs):
     return jax.vmap(lambda x: loglik_terms(problem, unpack(problem, x)[0]))(xs)
 
 
-def _padded(fn, problem, xs, batch):
-    """fn(problem, chunk) over rows of xs in chunks padded to `batch` (one compilation)."""
-    xs = np.asarray(xs, dtype=float).reshape(-1, problem.dim)
+def padded_batches(fn, problem, xs, batch: int, progress: str | None = None):
+    """fn(problem, chunk) over the leading axis of xs in chunks padded to `batch` (one
+    compilation); the outputs concatenated. `progress`: the label of a progress line (on a
+    terminal, `lactojax.progress`), counting draws."""
+    from lactojax.progress import Progress
+
+    xs = np.asarray(xs, dtype=float)
     outs = []
-    for i in range(0, xs.shape[0], batch):
-        chunk = xs[i : i + batch]
-        pad = batch - chunk.shape[0]
-        if pad:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-        outs.append([np.asarray(r)[: batch - pad] for r in fn(problem, jnp.asarray(chunk))])
+    with Progress(xs.shape[0], progress or "", unit="draws", enabled=None if progress else False) as bar:
+        for i in range(0, xs.shape[0], batch):
+            chunk = xs[i : i + batch]
+            pad = batch - chunk.shape[0]
+            if pad:
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+            outs.append([np.asarray(r)[: batch - pad] for r in fn(problem, jnp.asarray(chunk))])
+            bar.set(min(i + batch, xs.shape[0]))
     return [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
 
 
 def value_and_grad_many(problem: FitProblem, xs, batch: int = 4):
     """(values (n,), gradients (n, dim)) at the rows of xs, guarded, in vmapped batches."""
-    return tuple(_padded(_value_and_grad_batch, problem, xs, batch))
+    xs = np.asarray(xs, dtype=float).reshape(-1, problem.dim)
+    return tuple(padded_batches(_value_and_grad_batch, problem, xs, batch))
 
 
-def evaluate_draws(problem: FitProblem, xs, batch: int = 64):
+def evaluate_draws(problem: FitProblem, xs, batch: int = 64, progress: str | None = None):
     """Per-row log-likelihood terms, predictions, success flags and solver steps at each
-    row of xs (n, dim), in vmapped batches."""
-    return _padded(_evaluate_batch, problem, xs, batch)
+    row of xs (n, dim), in vmapped batches (`progress`: a label, see `padded_batches`)."""
+    xs = np.asarray(xs, dtype=float).reshape(-1, problem.dim)
+    return padded_batches(_evaluate_batch, problem, xs, batch, progress)
 
 
 def posterior_variables(problem: FitProblem, xs) -> dict[str, np.ndarray]:

@@ -68,10 +68,11 @@ def _predict_draws(problem, zs):
 
 
 def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: int = 100,
-                  seed: int = 0, batch: int = 4) -> HerdForecast:
+                  seed: int = 0, batch: int = 4, progress: bool = False) -> HerdForecast:
     """Predictions of every lactation of a hierarchical fit over days 1..`days` (module
     doc). x: posterior draws of the unconstrained vector (..., dim); inputs_by_subject:
-    each subject's milking design over at least `forecast_horizon_days(days)` days."""
+    each subject's milking design over at least `forecast_horizon_days(days)` days.
+    `progress`: a progress line on a terminal."""
     from lactojax.dairy.metrics import DAYS as METRIC_DAYS
     from lactojax.dairy.metrics import lactation_metrics
 
@@ -91,16 +92,8 @@ def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: i
     # the fit's own fixed values and prior (same names, so the same z -> theta map)
     problem = eqx.tree_at(lambda p: (p.base, p.prior, p.noise), pred_data.problem, (fit.base, fit.prior, fit.noise))
     zs = np.asarray(density.unpack(fit, xs)[0])  # (n, S, k)
-    preds, oks = [], []
-    for i in range(0, zs.shape[0], batch):
-        chunk = zs[i : i + batch]
-        pad = batch - chunk.shape[0]
-        if pad:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-        p, ok = _predict_draws(problem, chunk)
-        preds.append(np.asarray(p)[: batch - pad])
-        oks.append(np.asarray(ok)[: batch - pad])
-    pred, ok = np.concatenate(preds), np.concatenate(oks)
+    pred, ok = density.padded_batches(_predict_draws, problem, zs, batch,
+                                      progress=f"forecast of {len(subjects)} lactations" if progress else None)
     pred = pred[ok]
     noisy = density.observation_noise(problem, pred, rng)
     table = pred_data.rows[["subject", "day", "observable"]].copy()

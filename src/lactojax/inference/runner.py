@@ -159,7 +159,8 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
     # --- predictions and per-row log-likelihoods for every draw -------------------------
     t0 = time.perf_counter()
     chains, draws, dim = x.shape
-    terms, pred, ok, steps = density.evaluate_draws(problem, x.reshape(-1, dim))
+    terms, pred, ok, steps = density.evaluate_draws(problem, x.reshape(-1, dim),
+                                                    progress="posterior predictive" if progress else None)
     terms, pred = terms.reshape(chains, draws, -1), pred.reshape(chains, draws, -1)
     timings["predictive_s"] = time.perf_counter() - t0
 
@@ -169,7 +170,8 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
     x_prior = density.sample_prior(problem, jax.random.PRNGKey(seed + 29), o.prior_draws)
     prior_pred = None
     if o.prior_predictive_draws:
-        _, pp, pok, _ = density.evaluate_draws(problem, x_prior[: o.prior_predictive_draws])
+        _, pp, pok, _ = density.evaluate_draws(problem, x_prior[: o.prior_predictive_draws],
+                                               progress="prior predictive" if progress else None)
         prior_pred = np.where(np.asarray(pok)[:, None], pp, np.nan)[None]  # a failed solve predicts nothing
     timings["prior_predictive_s"] = time.perf_counter() - t0
 
