@@ -162,3 +162,36 @@ def test_fit_killed_with_sigkill_resumes_to_the_same_draws(tmp_path, capsys, tin
     assert main(["fit", CONFIG, "--out", str(full), "--resume", *FIT_ARGS]) == 0
     assert main(["fit", CONFIG, "--out", str(full), "--resume", "--force", *FIT_ARGS]) == 2
     assert (full / "posterior.nc").stat().st_mtime_ns == before
+
+
+@pytest.mark.slow
+def test_herd_fit_interrupted_resumes_to_the_same_draws(tmp_path, capsys, monkeypatch):
+    """The hierarchical model goes through the same runner: a herd fit stopped by Ctrl-C
+    after its first checkpoint resumes to the uninterrupted draws (~2.5 min: herd compiles)."""
+    from lactojax.cli import main
+    from lactojax.inference.checkpoint import Checkpoint as Ck
+
+    text = (ROOT / "fits" / "tiny_herd_smoke.toml").read_text().replace("[nuts]\n", "[nuts]\ncheckpoint_every = 3\n")
+    cfg = tmp_path / "herd.toml"
+    cfg.write_text(text.replace("#:schema ./fit_config.schema.json\n", ""))
+    full, stopped = tmp_path / "full", tmp_path / "stopped"
+    assert main(["fit", str(cfg), "--out", str(full), "--quiet"]) == 0
+
+    real = Ck.save_sampler
+
+    def save_then_interrupt(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Ck, "save_sampler", save_then_interrupt)
+    assert main(["fit", str(cfg), "--out", str(stopped), "--quiet"]) == 130
+    assert "--resume" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert main(["fit", str(cfg), "--out", str(stopped), "--resume", "--quiet"]) == 0
+    assert json.loads((stopped / "diagnostics.json").read_text())["resumed_at_iteration"] == 3
+    a, b = _posterior(full), _posterior(stopped)
+    assert a.keys() == b.keys() and "posterior/mu_lactose_vmax_mmol_h" in a
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    for name in ("predictions.csv", "lactations.csv"):
+        assert (full / name).read_text() == (stopped / name).read_text()
