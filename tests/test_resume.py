@@ -68,6 +68,21 @@ def test_nuts_resumed_in_warmup_or_sampling_gives_the_same_draws(tmp_path, adapt
     np.testing.assert_array_equal(resumed.warmup_step_sizes, full.warmup_step_sizes)
 
 
+def test_finished_sampling_is_kept_for_a_kill_after_it(tmp_path):
+    """The last iteration is checkpointed too: a fit killed after sampling (predictive,
+    forecast, writing) resumes without sampling again."""
+    from lactojax.inference.nuts import run_nuts
+
+    kw = dict(chains=2, warmup=4, draws=6, seed=1, max_tree_depth=2, progress_bar=False)
+    ck = Checkpoint(tmp_path, {"test": 1})
+    ck.start()
+    first = run_nuts(_potential(), np.zeros((2, 3)), checkpoint=ck, checkpoint_every=4, **kw)
+    again = run_nuts(_potential(), np.zeros((2, 3)), checkpoint=ck, checkpoint_every=4, **kw)
+    assert first.resumed_at == 0 and again.resumed_at == 10
+    np.testing.assert_array_equal(again.z, first.z)
+    np.testing.assert_array_equal(again.stats["step_size"], first.stats["step_size"])
+
+
 def test_svi_resumed_gives_the_same_guide(tmp_path):
     from lactojax.inference.svi import run_svi
 

@@ -145,15 +145,15 @@ def run(args) -> int:
         remove_stale_temporaries(out_dir)
         try:
             fit = run_fit(data, cfg, progress=not args.quiet, config_toml=config_toml, checkpoint=checkpoint)
+            fit.forecast = forecast_from_config(cfg, fit, progress=not args.quiet)
+            written = write_fit(fit, out_dir)
         except KeyboardInterrupt:
             print(f"\nlactojax fit: interrupted; {describe_checkpoint(out_dir)} kept in {checkpoint.path}: continue "
                   f"with `lactojax fit {args.config} --out {out_dir} --resume` (and the same options)",
                   file=sys.stderr)
             return 130
-        fit.forecast = forecast_from_config(cfg, fit, progress=not args.quiet)
     except (ValueError, CheckpointError) as err:
         raise UserInputError(str(err)) from None
-    written = write_fit(fit, out_dir)
     plots = written["written"]
     remove_leftovers(out_dir, fit, written)
     checkpoint.remove()  # every output is written: the fit is finished

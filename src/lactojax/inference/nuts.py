@@ -125,7 +125,7 @@ def run_nuts(potential_fn: Callable, init_z: np.ndarray, chains: int = 4, warmup
             if i >= warmup:
                 kept.append({f: np.asarray(v) for f, v in _stats(state).items()})
             bar.set(i + 1)
-            if checkpoint is not None and (i + 1) % checkpoint_every == 0 and i + 1 < total:
+            if checkpoint is not None and ((i + 1) % checkpoint_every == 0 or i + 1 == total):
                 collected = {f: np.stack([d[f] for d in kept]) for f in kept[0]} if kept else {}
                 if warmup_step_sizes is not None:
                     collected["warmup_step_sizes"] = warmup_step_sizes

@@ -75,7 +75,7 @@ def run_svi(log_density: Callable, init_z: np.ndarray, guide: str = "mvn", steps
             state, loss = update(state)
             losses.append(np.asarray(loss))
             bar.set(i + 1)
-            if checkpoint is not None and (i + 1) % checkpoint_every == 0 and i + 1 < steps:
+            if checkpoint is not None and ((i + 1) % checkpoint_every == 0 or i + 1 == steps):
                 checkpoint.save_sampler("svi", state, i + 1, {"losses": np.asarray(losses)})
     params = svi.get_params(state)
     z = np.asarray(g.sample_posterior(jax.random.PRNGKey(seed + 1), params, sample_shape=(draws,))["z"])
