@@ -71,9 +71,6 @@ class Checkpoint:
     def path(self) -> Path:
         return self.out_dir / CHECKPOINT_DIR
 
-    def exists(self) -> bool:
-        return (self.path / FINGERPRINT).exists()
-
     def start(self) -> None:
         """Begin a new run: an empty checkpoint directory with this fit's fingerprint."""
         self.remove()

@@ -20,7 +20,7 @@ import numpy as np
 from lactojax.inference import density
 from lactojax.inference.config import ConfigError, FitConfig
 from lactojax.inference.outputs import FitAttrs, rows_with_predictions
-from lactojax.inference.predictive import open_posterior
+from lactojax.inference.predictive import load_posterior
 
 
 def heldout_config(attrs: FitAttrs, datasets, source: str) -> FitConfig:
@@ -40,17 +40,16 @@ def predict_rows(posterior_nc_path: str, datasets, seed: int = 0, progress: bool
     intervals and inside_90); module doc."""
     from lactojax.inference.adapter import problem_from_config
 
-    idata = open_posterior(posterior_nc_path)
+    names, theta, _, idata = load_posterior(posterior_nc_path)  # theta (draws, k) in model units
     attrs = FitAttrs.from_idata(idata, posterior_nc_path)
     if attrs.model != "group":
         raise ValueError(f"{posterior_nc_path}: a {attrs.model} fit; held-out rows are predicted for group fits "
                          "(a herd's lactations have parameters of their own)")
     data = problem_from_config(heldout_config(attrs, datasets, posterior_nc_path))
     problem = data.problem
-    if tuple(problem.names) != tuple(attrs.estimated):
-        raise ValueError(f"{posterior_nc_path}: the fit estimated {list(attrs.estimated)}, its configuration now "
+    if tuple(problem.names) != tuple(names):
+        raise ValueError(f"{posterior_nc_path}: the fit estimated {names}, its configuration now "
                          f"gives {list(problem.names)}")
-    theta = np.stack([np.asarray(idata.posterior[n]).reshape(-1) for n in problem.names], axis=-1)
     x = np.asarray(problem.prior.theta_to_z(jnp.asarray(theta)))
     _, pred, ok, _ = density.evaluate_draws(problem, x, progress="held-out rows" if progress else None)
     pred = np.where(np.asarray(ok)[:, None], pred, np.nan)  # a failed solve predicts nothing

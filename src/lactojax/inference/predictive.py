@@ -102,6 +102,11 @@ def _complete_base(base: dict, species: str, source: str) -> dict:
 def posterior_params(posterior_nc_path: str, draws: int | None = 100, seed: int = 0):
     """Params with a leading axis of posterior draws (a random subset of `draws` of them)."""
     names, theta, base, _ = load_posterior(posterior_nc_path)
+    return _draw_params(names, theta, base, draws, seed)
+
+
+def _draw_params(names, theta, base: dict, draws: int | None, seed: int):
+    """(Params of a random subset of `draws` rows of theta (n, k), names, that subset)."""
     n = theta.shape[0]
     if draws is not None and draws < n:
         idx = np.sort(np.random.default_rng(seed).choice(n, size=draws, replace=False))
@@ -136,9 +141,10 @@ def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings:
     from lactojax.progress import Progress
 
     settings = (settings or SolverSettings()).replace(throw=False)
-    params, _, _ = posterior_params(posterior_nc_path, draws, seed)
+    names, theta, base, idata = load_posterior(posterior_nc_path)  # the file is read once
+    params, _, _ = _draw_params(names, theta, base, draws, seed)
     n = int(np.shape(params.values["storage_capacity_ml"])[0])
-    fitted = FitAttrs.from_idata(open_posterior(posterior_nc_path), posterior_nc_path).species
+    fitted = FitAttrs.from_idata(idata, posterior_nc_path).species
     if species is not None and species != fitted:
         raise ValueError(f"{posterior_nc_path}: a fit of species {fitted!r}; simulating it as {species!r} would "
                          f"mix presets (use --species {fitted})")
