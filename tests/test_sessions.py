@@ -14,7 +14,8 @@ from lactojax import observation as obs  # noqa: E402
 from lactojax.inference.priors import PriorSet  # noqa: E402
 from lactojax.inputs import make_inputs, milkings, regular_feeds, stack_inputs  # noqa: E402
 from lactojax.parameters import PARAMETER_TABLE, Params  # noqa: E402
-from lactojax.sessions import agreement, session_fractions, session_grid  # noqa: E402
+from lactojax.sessions import CHUNK_ELEMENTS, _Layout, agreement, session_fractions, session_grid, startup_points  # noqa: E402
+from lactojax.state import initial_state  # noqa: E402
 from lactojax.simulate import simulate  # noqa: E402
 from lactojax.solver import SolverSettings  # noqa: E402
 
@@ -138,6 +139,49 @@ def test_gradient_matches_finite_differences():
         e = jnp.zeros_like(x0).at[i].set(h)
         fd = (float(f(x0 + e)) - float(f(x0 - e))) / (2 * h)
         np.testing.assert_allclose(g[i], fd, rtol=2e-4, atol=1e-8 * abs(fd) + 1e-10, err_msg=names[i])
+
+
+def test_forward_mode_equals_reverse_mode():
+    """The step's checkpoint sits inside lax.cond (one nested computation per step, both
+    ways); forward mode must still go through it and agree with reverse mode."""
+    params, inputs = _cow(2)
+    names = ["lactose_vmax_mmol_h", "storage_capacity_ml", "tj_permeability_l_h"]
+    x0 = params.subset_vector(names)
+
+    def loss(x):
+        p = params.with_vector(names, x)
+        d = obs.daily(simulate(p, inputs, FAST), p, inputs)
+        return jnp.sum(d["milk_removed_ml"]) + jnp.sum(d["milk_sodium_mmol_l"])
+
+    np.testing.assert_allclose(jax.jacfwd(loss)(x0), jax.grad(loss)(x0), rtol=1e-9)
+
+
+@pytest.mark.parametrize("make", [_mother, _cow])
+def test_state_layout_round_trips_in_small_chunks(make):
+    """The step sees the state as chunks of <= CHUNK_ELEMENTS float64 (so XLA:CPU runs it
+    inline), leaves whole and in order; ravel then unravel is the identity."""
+    params, inputs = make(1)
+    y0 = initial_state(params, inputs)
+    y0 = jax.tree.map(lambda x: x + jnp.arange(x.size, dtype=float).reshape(x.shape), y0)
+    layout = _Layout(y0)
+    chunks = layout.ravel(y0)
+    assert all(c.ndim == 1 and c.size <= CHUNK_ELEMENTS for c in chunks)
+    assert sum(c.size for c in chunks) == sum(x.size for x in jax.tree.leaves(y0))
+    assert len(chunks) == (1 if inputs.n_glands == 2 else 2)
+    for a, b in zip(jax.tree.leaves(layout.unravel(chunks)), jax.tree.leaves(y0)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(jax.tree.leaves(layout.unravel_flat(jnp.concatenate(chunks))), jax.tree.leaves(y0)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_startup_steps_grow_from_delivery():
+    points = startup_points(96.0, 0.2, 0.05, max_step_h=6.0)
+    steps = np.diff(np.concatenate([[0.0], points, [96.0]]))
+    np.testing.assert_allclose(steps[:-1], np.minimum(0.2 + 0.05 * np.concatenate([[0.0], points[:-1]]), 6.0))
+    assert steps[-1] <= 0.2 + 0.05 * points[-1] + 1e-12
+    assert len(points) < 96.0 / 0.2 / 5  # the point of growing: a fraction of the equal steps
+    np.testing.assert_allclose(np.diff(startup_points(2.0, 0.5)), 0.5)  # growth 0: equal steps
+    assert startup_points(0.0, 0.2, 0.05).size == 0
 
 
 def test_sessions_is_the_default_and_adaptive_the_reference():

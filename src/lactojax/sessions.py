@@ -40,11 +40,13 @@ _SERIES_BELOW = 0.5  # |z| below which the phi functions use their Taylor series
 _SERIES_TERMS = 10  # truncation error < 0.5^10 / 11! ~ 3e-11 at the switch
 
 
-def _phis(z):
-    """phi_1, phi_2, phi_3 of z (elementwise, z <= 0), accurate and differentiable at 0."""
+def _phis(z, ez=None):
+    """phi_1, phi_2, phi_3 of z (elementwise, z <= 0), accurate and differentiable at 0.
+    ez: exp(z) if already computed (the direct branch, |z| >= 0.5, then needs no expm1:
+    exp(z) - 1 has no cancellation there)."""
     small = jnp.abs(z) < _SERIES_BELOW
     zs = jnp.where(small, -1.0, z)  # the direct branch never sees z ~ 0 (no 0/0 in gradients)
-    em1 = jnp.expm1(zs)
+    em1 = jnp.expm1(zs) if ez is None else jnp.where(small, jnp.expm1(-1.0), ez - 1.0)
     inv = 1.0 / zs
     d1 = em1 * inv
     d2 = (d1 - 1.0) * inv
@@ -60,6 +62,19 @@ def _phis(z):
     return tuple(jnp.where(small, series(k), d) for k, d in ((1, d1), (2, d2), (3, d3)))
 
 
+def _weights(rate, h):
+    """The step's exponential weights for one chunk of decay rates: exp(z), exp(z/2),
+    h/2 phi_1(z/2) and the three ETDRK4 combination weights (z = -rate h). One exp per state;
+    materialised once (optimization_barrier): XLA otherwise re-evaluates the phi series inside
+    every kernel that reads them (measured: the largest kernels of a vmapped herd solve)."""
+    z = -rate * h
+    e2 = jnp.exp(0.5 * z)
+    e = e2 * e2
+    p1h = _phis(0.5 * z, e2)[0] * (0.5 * h)
+    p1, p2, p3 = _phis(z, e)
+    return jax.lax.optimization_barrier((e, e2, p1h, p1 - 3 * p2 + 4 * p3, 2 * (p2 - 2 * p3), 4 * p3 - p2))
+
+
 def session_fractions(session_steps: int, growth: float = 1.0) -> np.ndarray:
     """Where a session's inner step boundaries sit, as fractions of its length: each step
     `growth` times as long as the one before it (1: equal steps)."""
@@ -68,12 +83,13 @@ def session_fractions(session_steps: int, growth: float = 1.0) -> np.ndarray:
 
 
 def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery_h: tuple[float, ...] = (),
-                 startup: tuple[float, float] = (0.0, 1.0), growth: float = 1.0):
+                 startup: tuple[float, ...] = (0.0, 1.0), growth: float = 1.0):
     """The step boundaries, sorted from 0 to the horizon, and where each session's start and end
     sit in them: (grid, start_index, end_index), NumPy arrays when the inputs are concrete. The grid is a uniform one of spacing <=
     `max_step_h` merged with every session's start, end and `session_steps - 1` inner points,
-    every course boundary and the removal of retained placenta. startup = (hours, step): steps
-    no longer than `step` over the first `hours` after delivery (progesterone withdrawal).
+    every course boundary and the removal of retained placenta. startup = (hours, step[, step_growth]):
+    steps no longer than `step + step_growth * t` over the first `hours` after delivery
+    (progesterone withdrawal, the colostral transition; `startup_points`).
     growth: each step of a session this many times the one before (`session_fractions`)."""
     horizon = inputs.horizon_h
     feeds = inputs.feeds
@@ -85,9 +101,9 @@ def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery
     xp = jnp if any(isinstance(x, jax.core.Tracer) for x in leaves) else np
     clip = lambda x: xp.clip(xp.asarray(x), 0.0, horizon)
     base = xp.linspace(0.0, horizon, max(1, math.ceil(horizon / max_step_h - 1e-9)) + 1)
-    early_h = min(startup[0], horizon)
-    if early_h > 0:
-        base = xp.concatenate([base, xp.linspace(0.0, early_h, math.ceil(early_h / startup[1] - 1e-9) + 1)[1:-1]])
+    early = startup_points(min(startup[0], horizon), *startup[1:], max_step_h=max_step_h)
+    if early.size:
+        base = xp.concatenate([base, xp.asarray(early)])
     start, end = clip(feeds.start_h), clip(feeds.end_h)
     frac = xp.asarray(session_fractions(session_steps, growth))
     inner = (start[:, None] + frac[None, :] * (end - start)[:, None]).ravel()
@@ -103,6 +119,21 @@ def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery
     position = position.at[order].set(xp.arange(order.shape[0])) if xp is jnp else _scatter(position, order)
     n_base, n_f = base.shape[0], start.shape[0]
     return times[order], position[n_base : n_base + n_f], position[n_base + n_f : n_base + 2 * n_f]
+
+
+def startup_points(hours: float, step_h: float, growth: float = 0.0, max_step_h: float = np.inf) -> np.ndarray:
+    """Step boundaries inside (0, hours): each step `step_h + growth * t` long at t hours after
+    delivery (at most max_step_h); growth 0: equal steps of at most step_h. NumPy (static)."""
+    if hours <= 0:
+        return np.zeros(0)
+    if growth <= 0:
+        return np.linspace(0.0, hours, math.ceil(hours / step_h - 1e-9) + 1)[1:-1]
+    points, t = [], 0.0
+    while True:
+        t += min(step_h + growth * t, max_step_h)
+        if t >= hours - 1e-9:
+            return np.asarray(points)
+        points.append(t)
 
 
 def _scatter(position, order):
@@ -177,10 +208,8 @@ def _etdrk4_step(params: Params, inputs: Inputs, layout: _Layout, y: tuple, t, h
     f0, (state, drive, env, fluxes) = field(t, y)
     rate = layout.ravel(decay_rates(params, inputs, state, drive, env, fluxes))
     N = lambda tt, yy: lin(lambda f, r, x: f + r * x, field(tt, yy)[0], rate, yy)
-    z = lin(lambda r: -r * h, rate)
-    e, e2 = lin(jnp.exp, z), lin(lambda x: jnp.exp(0.5 * x), z)
-    p1h = lin(lambda x: _phis(0.5 * x)[0] * (0.5 * h), z)
-    phis = lin(_phis, z)
+    weights = tuple(_weights(r, h) for r in rate)
+    e, e2, p1h = (tuple(w[i] for w in weights) for i in range(3))
     nu = lin(lambda f, r, x: f + r * x, f0, rate, y)
     a = lin(lambda w, x, p, n: w * x + p * n, e2, y, p1h, nu)
     na = N(t + 0.5 * h, a)
@@ -189,11 +218,11 @@ def _etdrk4_step(params: Params, inputs: Inputs, layout: _Layout, y: tuple, t, h
     c = lin(lambda w, x, p, m, n: w * x + p * (2.0 * m - n), e2, a, p1h, nb, nu)
     nc = N(t + h, c)
 
-    def combine(ex, ph, x, n0, n1, n2, n3):
-        p1, p2, p3 = ph
-        return ex * x + h * ((p1 - 3 * p2 + 4 * p3) * n0 + 2 * (p2 - 2 * p3) * (n1 + n2) + (4 * p3 - p2) * n3)
+    def combine(w, x, n0, n1, n2, n3):
+        ex, _, _, w0, w12, w3 = w
+        return ex * x + h * (w0 * n0 + w12 * (n1 + n2) + w3 * n3)
 
-    y1 = tuple(combine(*args) for args in zip(e, phis, y, nu, na, nb, nc))
+    y1 = tuple(combine(*args) for args in zip(weights, y, nu, na, nb, nc))
     return y1, (nu, add(na, nb), nc, rate)
 
 
@@ -234,7 +263,7 @@ def _dense(y, theta, h, stages):
 
 
 def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, session_steps: int,
-                   max_step_h: float, recovery_h: tuple[float, ...] = (), startup: tuple[float, float] = (0.0, 1.0),
+                   max_step_h: float, recovery_h: tuple[float, ...] = (), startup: tuple[float, ...] = (0.0, 1.0),
                    checkpoint: bool = True, growth: float = 1.0):
     """Integrate on the session grid. Returns (states at the output times ts (dense output), at
     session starts, at session ends (grid points), number of steps, all finite)."""
@@ -253,20 +282,24 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     empty = (y0_chunks,) * 4
     drives = piece_drives(inputs, mid, row, active)
 
+    def piece(y, t, hh, base):
+        y1, stages = _etdrk4_step(params, inputs, layout, y, t, hh, base)
+        return layout.ravel(_balance(layout.unravel(y), layout.unravel(y1))), stages
+
+    if checkpoint:
+        # reverse mode keeps each step's input state and recomputes the step inside the
+        # backward branch: one nested computation per step, both ways (memory ~ steps x states)
+        piece = jax.checkpoint(piece)
+
     def step(y, xs):
         t, hh, base = xs
         # the branch is a nested computation that XLA:CPU runs inline (CHUNK_ELEMENTS); it
         # also lets empty pieces (back-to-back sessions, padded rows at the horizon) cost nothing
-        y1, stages = jax.lax.cond(
-            hh > 0.0,
-            lambda: _etdrk4_step(params, inputs, layout, y, t, hh, base),
-            lambda: (y, jax.tree.map(jnp.zeros_like, empty)),
-        )
-        y1 = layout.ravel(_balance(layout.unravel(y), layout.unravel(y1)))
+        y1, stages = jax.lax.cond(hh > 0.0, lambda: piece(y, t, hh, base),
+                                  lambda: (y, jax.tree.map(jnp.zeros_like, empty)))
         return y1, (y1, stages)
 
     if checkpoint:
-        # reverse mode keeps one state per step and recomputes the stages (memory ~ steps x states)
         step = jax.checkpoint(step)
     _, (ys, stages) = jax.lax.scan(step, y0_chunks, (jnp.asarray(t0), jnp.asarray(h), drives))
     flat = lambda chunks: jnp.concatenate(chunks, axis=-1)

@@ -98,7 +98,7 @@ def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0
     ts_np = np.linspace(0.0, (n - 1) * settings.save_every_h, n)  # concrete: indices computed in NumPy
     grid, starts, ends, n_steps, finite = solve_sessions(
         params, inputs, ts_np, y0, settings.session_steps, settings.max_step_h, settings.recovery_h,
-        (settings.startup_h, settings.startup_step_h), growth=settings.session_growth,
+        (settings.startup_h, settings.startup_step_h, settings.startup_step_growth), growth=settings.session_growth,
     )
     return Trajectory(
         ts=ts,

@@ -90,6 +90,7 @@ class SolverSettings:
     recovery_h: tuple = (0.15, 0.5)
     startup_h: float = 96.0
     startup_step_h: float = 0.2
+    startup_step_growth: float = 0.0
 
     def __post_init__(self):
         if self.solver not in _SOLVERS:
@@ -109,6 +110,8 @@ class SolverSettings:
         if not (self.startup_h >= 0 and self.startup_step_h > 0):
             raise ValueError(f"SolverSettings.startup_h={self.startup_h!r}, startup_step_h="
                              f"{self.startup_step_h!r}; expected >= 0 and > 0 hours")
+        if not self.startup_step_growth >= 0:
+            raise ValueError(f"SolverSettings.startup_step_growth={self.startup_step_growth!r}; expected >= 0 (h per h)")
         if not self.max_step_h > 0:
             raise ValueError(f"SolverSettings.max_step_h={self.max_step_h!r}; expected > 0 hours")
         if self.save_every_h <= 0:
