@@ -121,14 +121,15 @@ def run(quick=False, sizes=None, repeats=None, days=None, estimate=ESTIMATE, ada
     days = days or (2 if quick else 305)
     sizes = sizes or ([2] if quick else [1, 16, 64, ALL_LACTATIONS])
     adaptive_sizes = ([2] if quick else [1, 16]) if adaptive_sizes is None else adaptive_sizes
-    rows = _time_sizes(sizes, days, quick, repeats, estimate, SolverSettings(throw=False), "sessions")
+    rows = _time_sizes(sizes, days, quick, repeats, estimate, SolverSettings.for_species("cow", throw=False),
+                       "sessions")
     previous = _time_sizes(adaptive_sizes, days, quick, repeats, estimate,
                            SolverSettings(method="adaptive", rtol=1e-4, atol=1e-4, max_steps=500_000, throw=False),
                            "adaptive")
     speedup = {n: previous[n]["wall_s"]["median"] / rows[n]["wall_s"]["median"] for n in previous if n in rows}
     return dict(settings=dict(quick=quick, sizes=sizes, days=days,
                               dataset="synthetic records (quick mode)" if quick else DATASET, estimate=list(estimate),
-                              solver="SolverSettings() (session solver); adaptive: tsit5 rtol=atol=1e-4",
+                              solver="SolverSettings.for_species('cow') (session solver, the cow's grid); adaptive: tsit5 rtol=atol=1e-4",
                               timed="jax.value_and_grad of -density.log_density at the start point"),
                 sizes=rows, adaptive=previous, speedup_wall=speedup)
 

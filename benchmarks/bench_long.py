@@ -61,7 +61,9 @@ def run_case(name: str, days: float, repeats: int, gradient: bool, check_default
     from lactojax.solver import SolverSettings
 
     params, inputs = _case(name, days)
-    paths = {"sessions": SolverSettings(), "adaptive": SolverSettings(method="adaptive", max_steps=1_000_000)}
+    # the default path for this species (a cow's session grid: SolverSettings.for_species)
+    paths = {"sessions": SolverSettings.for_species("cow" if name == "cow" else "human"),
+             "adaptive": SolverSettings(method="adaptive", max_steps=1_000_000)}
     tight = SolverSettings(method="adaptive", rtol=1e-9, atol=1e-9, max_steps=5_000_000)
     out = {"days": days, "n_glands": inputs.n_glands, "sessions_rows": int(np.sum(np.asarray(inputs.feeds.start_h) < inputs.horizon_h))}
     if check_default:  # does today's default (max_steps = 1e5) reach the horizon?

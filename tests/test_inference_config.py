@@ -243,6 +243,13 @@ def test_solver_defaults_are_solver_settings_except_the_named_overrides():
         ("kvaerno5", 1e-5, 1e-7, 300, "forward", 0.5, 200, False)
     assert C.SolverSection(gradient="reverse").settings().adjoint == "recursive_checkpoint"
     assert C.SolverSection(checkpoints=0).settings().checkpoints is None
+    # a cow's unset grid keys take the cow's grid; keys set in the file win
+    cow = C.SolverSection().settings("cow")
+    assert cow == C.FIT_SOLVER_DEFAULTS.replace(**SolverSettings.for_species("cow").__dict__ | {
+        k: getattr(C.FIT_SOLVER_DEFAULTS, k) for k in C.FIT_SOLVER_OVERRIDES})
+    assert (cow.session_steps, cow.startup_step_growth) == (3, 0.05)
+    assert C.SolverSection(session_steps=4).settings("cow").session_steps == 4
+    assert C.SolverSection().settings("human") == C.FIT_SOLVER_DEFAULTS
     # solver and adjoint names come from solver.py
     import typing
 

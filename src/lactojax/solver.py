@@ -24,6 +24,18 @@ SOLVER_NAMES: tuple[str, ...] = tuple(_SOLVERS)
 ADJOINT_NAMES: tuple[str, ...] = _ADJOINTS
 
 
+# Session-solver grids that differ from the defaults by species (`SolverSettings.for_species`),
+# chosen by the 50-prior-draw check against the adaptive reference at rtol = atol = 1e-8
+# (benchmarks/experiments/grid_accuracy.py; README "Why these grid settings"). A 305-day cow
+# with 3 session steps and startup steps growing 0.05 h per hour: 4,948 steps instead of
+# 5,971, 0 of 50 draws off target, largest errors 0.32 % daily / 0.25 % per milking (as with
+# the default grid). The same grid is not accurate enough for a mother (3 session steps: one
+# draw 3.6 % off in colostral-day fat; growing startup steps: 10 of 50 off), so it is the
+# cow's only.
+SPECIES_GRIDS: dict[str, dict] = {"cow": {"session_steps": 3, "startup_step_growth": 0.05}}
+GRID_KEYS = ("session_steps", "startup_step_growth")
+
+
 @dataclasses.dataclass(frozen=True)
 class SolverSettings:
     """How `simulate` integrates. Hashable: a change recompiles, a new parameter value does not.
@@ -56,10 +68,11 @@ class SolverSettings:
       0.5 h: the cow's milking prolactin release (fold 150 under full dopamine relief, with the
       whole-lactation physiology) after a fast dopamine recovery is too sharp for one 0.5-h
       step (1.1 % in daily citrate on one of 50 cow draws; 0.2 % with the extra boundary).
-    startup_h, startup_step_h: steps no longer than startup_step_h over the first startup_h
-      hours (method='sessions'): progesterone withdrawal and the colostral transition
-      (0.5-h steps leave day-0 colostrum composition up to 8 % off in prior draws; 0.2-h
-      steps keep all 50 within 1 %).
+    startup_h, startup_step_h, startup_step_growth: steps no longer than startup_step_h +
+      startup_step_growth x (hours since delivery) over the first startup_h hours
+      (method='sessions'): progesterone withdrawal and the colostral transition (0.5-h steps
+      leave day-0 colostrum composition up to 8 % off in prior draws; 0.2-h steps keep all 50
+      within 1 %). Growth 0 (default): equal steps; a cow's grid grows them (SPECIES_GRIDS).
 
     solver: 'tsit5' (default, explicit 5th order), 'dopri5', or the L-stable implicit,
       stiff-capable 'kvaerno5' / 'kvaerno4' / 'kvaerno3' (Newton root finder). The default is
@@ -116,6 +129,12 @@ class SolverSettings:
             raise ValueError(f"SolverSettings.max_step_h={self.max_step_h!r}; expected > 0 hours")
         if self.save_every_h <= 0:
             raise ValueError("SolverSettings.save_every_h must be > 0")
+
+    @classmethod
+    def for_species(cls, species: str | None, **changes) -> "SolverSettings":
+        """The default settings with the species' session grid (SPECIES_GRIDS; the defaults
+        for any other species), then `changes`."""
+        return cls(**{**SPECIES_GRIDS.get(species or "", {}), **changes})
 
     def make_solver(self):
         import diffrax

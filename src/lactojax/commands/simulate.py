@@ -239,8 +239,8 @@ def run(args) -> int:
     if args.posterior is not None and args.draws < 1:
         raise UserInputError(f"--draws must be >= 1, got {args.draws}")
     try:
-        settings = SolverSettings(method=args.solver_method, solver=args.solver, rtol=args.rtol, atol=args.atol,
-                                  throw=False)
+        settings = SolverSettings.for_species(args.species, method=args.solver_method, solver=args.solver,
+                                              rtol=args.rtol, atol=args.atol, throw=False)
         overrides = dict(args.param)
         params = Params.nominal(args.species, **overrides)
         if overrides:

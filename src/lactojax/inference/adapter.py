@@ -21,7 +21,7 @@ def problem_from_config(cfg: FitConfig) -> FitData:
     """The fit problem of a validated configuration, with its row tables."""
     f, p, h = cfg.fit, cfg.parameters, cfg.hierarchical
     horizon_days = float(f.horizon_days)
-    settings = cfg.solver.settings()
+    settings = cfg.solver.settings(cfg.fit.species)
     if f.model == "hierarchical":
         if h.until_day is not None:  # records after until_day are held out: simulate only up to it
             horizon_days = min(horizon_days, h.until_day + 1.0)

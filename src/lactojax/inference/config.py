@@ -26,7 +26,7 @@ from lactojax.datasets.feedlog import DEFAULT_GLANDS
 from lactojax.datasets.schema import FLAGS
 from lactojax.inputs import MAX_HORIZON_DAYS, InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
-from lactojax.solver import ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSettings
+from lactojax.solver import GRID_KEYS, ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSettings
 
 METHODS = ("map", "nuts", "svi")
 MODELS = ("group", "hierarchical")
@@ -336,7 +336,7 @@ class SolverSection(Section):
                                           "RK4 on the session grid (fast, the same work for every draw); adaptive: the "
                                           "detailed reference (diffrax, rtol/atol)")
     session_steps: int = Field(FIT_SOLVER_DEFAULTS.session_steps, ge=1, description="method = sessions: steps per "
-                               "removal session")
+                               "removal session (unset: the species' grid, 3 for cows)")
     session_growth: float = Field(FIT_SOLVER_DEFAULTS.session_growth, gt=0, description="method = sessions: each "
                                   "step of a session this many times the one before (1: equal steps)")
     max_step_h: float = Field(FIT_SOLVER_DEFAULTS.max_step_h, gt=0, description="method = sessions: longest step "
@@ -346,7 +346,10 @@ class SolverSection(Section):
     startup_h: float = Field(FIT_SOLVER_DEFAULTS.startup_h, ge=0, description="method = sessions: hours after "
                              "delivery stepped at most startup_step_h")
     startup_step_h: float = Field(FIT_SOLVER_DEFAULTS.startup_step_h, gt=0, description="method = sessions: longest "
-                                  "step over the first startup_h, h")
+                                  "step over the first startup_h at delivery, h")
+    startup_step_growth: float = Field(FIT_SOLVER_DEFAULTS.startup_step_growth, ge=0, description="method = "
+                                       "sessions: each hour after delivery lengthens the startup step by this, h "
+                                       "(unset: the species' grid, 0.05 for cows; 0 otherwise)")
     solver: Literal[SOLVER_NAMES] = Field(FIT_SOLVER_DEFAULTS.solver, description="method = adaptive: diffrax "
                                           "solver (explicit tsit5 / dopri5; stiff kvaerno*)")
     rtol: float = Field(FIT_SOLVER_DEFAULTS.rtol, gt=0, lt=1, description="method = adaptive: relative error "
@@ -374,12 +377,15 @@ class SolverSection(Section):
                               "solver.checkpoints")
         return self
 
-    def settings(self) -> SolverSettings:
-        """The `SolverSettings` these keys mean. `gradient` is the configuration's name for
+    def settings(self, species: str | None = None) -> SolverSettings:
+        """The `SolverSettings` these keys mean for `species`: grid keys left unset take the
+        species' grid (`SolverSettings.for_species`). `gradient` is the configuration's name for
         `SolverSettings.adjoint` (GRADIENT_ADJOINT), `checkpoints = 0` is None (diffrax's
         choice); `throw` and `dt0_h` are FIT_SOLVER_DEFAULTS'."""
+        grid = {k: getattr(self, k) if k in self.model_fields_set else v
+                for k, v in SolverSettings.for_species(species).__dict__.items() if k in GRID_KEYS}
         return FIT_SOLVER_DEFAULTS.replace(
-            method=self.method, session_steps=self.session_steps, session_growth=self.session_growth,
+            method=self.method, session_growth=self.session_growth, **grid,
             max_step_h=self.max_step_h,
             recovery_h=tuple(self.recovery_h), startup_h=self.startup_h, startup_step_h=self.startup_step_h,
             solver=self.solver, rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,

@@ -400,7 +400,7 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
         noise=lk.NoiseModel(jnp.asarray(sigma)), tau_scale=jnp.asarray(float(tau_scale)),
         centre_of=jnp.asarray(centre_of), offset_design=jnp.asarray(offset_design),
         offset_scale=jnp.asarray(float(offset_scale)), names=tuple(names),
-        settings=(settings or SolverSettings(rtol=1e-4, atol=1e-4)).replace(throw=False),
+        settings=(settings or SolverSettings.for_species(species, rtol=1e-4, atol=1e-4)).replace(throw=False),
         model="hierarchical", n_centres=len(centres), readers=_readers(rows) if len(rows) else (ob.SESSION,))
     return FitData(problem, rows, excluded, species, label, dict(design or {}), tuple(subjects), centres,
                    offsets, None if covariates is None else
