@@ -210,14 +210,18 @@ def rows_herd(cpu, gpu):
     def ratio(d):
         return "; ".join(f"{n} lactations: {fmt_x(x)} vs adaptive" for n, x in d.get("speedup_wall", {}).items()) or "n/a"
 
-    def largest(d):
-        r = max(d["sizes"].values(), key=lambda r: r["n_lactations"])
+    def target_row(d):  # the target's 253 lactations, else the largest size run
+        rows = d["sizes"].values()
+        r = next((r for r in rows if r["n_lactations"] == TARGET_LACTATIONS), None) or max(rows, key=lambda r: r["n_lactations"])
         return r["n_lactations"], r["wall_s"]["median"]
 
     return [["6. Hierarchical dairy fit (milkman): time per gradient of the herd log-density vs lactations",
              cell(cpu, fig) or "not run", cell(gpu, fig) or PENDING, cell(cpu, ratio) or "n/a",
-             "all whole lactations <= 30 s (CPU), <= 1 s (GPU)",
-             cell(cpu, lambda d: met(largest(d)[0] >= 250 and largest(d)[1] <= 30.0)) or "n/a"]]
+             f"{TARGET_LACTATIONS} lactations x 305 d <= 30 s (CPU), <= 1 s (GPU)",
+             cell(cpu, lambda d: met(target_row(d)[0] >= TARGET_LACTATIONS and target_row(d)[1] <= 30.0)) or "n/a"]]
+
+
+TARGET_LACTATIONS = 253  # the herd target's size (the first 253 of milkman's 288 lactations)
 
 
 def profile_section():
