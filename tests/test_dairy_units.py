@@ -50,10 +50,10 @@ def saved_figures(monkeypatch):
 
 def _cow_trajectory(days):
     """The run `lactojax simulate --species cow` makes: 4 quarters milked at 05:00 and 17:00
-    for 8 min, nominal cow, default (session) solver."""
+    for 8 min, nominal cow, the cow's default (session) solver grid."""
     params = Params.nominal("cow")
     inputs = make_inputs(milkings(days, [5.0, 17.0], n_glands=4, duration_min=8.0), days, profile(4))
-    return simulate(params, inputs, SolverSettings(throw=False)), params, inputs
+    return simulate(params, inputs, SolverSettings.for_species("cow", throw=False)), params, inputs
 
 
 def test_cow_csv_has_dairy_columns_in_dairy_units(tmp_path, capsys, saved_figures):
