@@ -182,6 +182,8 @@ def test_state_layout_round_trips_in_small_chunks(make):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(jax.tree.leaves(layout.unravel_flat(jnp.concatenate(chunks))), jax.tree.leaves(y0)):
         np.testing.assert_array_equal(a, b)
+    for a, b in zip(layout.chunks(jnp.concatenate(chunks)), chunks):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_startup_steps_grow_from_delivery():

@@ -26,7 +26,8 @@ from jax.flatten_util import ravel_pytree
 import lactojax
 from lactojax.inputs import Inputs, make_inputs, milkings, regular_feeds
 from lactojax.parameters import Params
-from lactojax.sessions import _balance, _dense, _etdrk4_step, agreement, session_grid
+from lactojax.dynamics import drive as drive_mod
+from lactojax.sessions import _balance, _dense, _etdrk4_step, _Layout, agreement, session_grid
 from lactojax.simulate import Trajectory, output_grid, simulate
 from lactojax.solver import SolverSettings
 from lactojax.state import State, initial_state
@@ -189,6 +190,12 @@ def solve_plan(params: Params, inputs: Inputs, plan: SessionPlan, y0: State, che
     zero = jnp.zeros_like(flat_y0)
     empty = (zero, zero, zero, zero)
     scale = 1e-9 * (1.0 + jnp.abs(flat_y0))
+    layout = _Layout(y0)
+
+    def session_step(y, t0, h, at, row, active):  # the solver's step on a flat state vector
+        base = drive_mod.evaluate(inputs, at, at=at, session=(row, active))
+        y1, stages = _etdrk4_step(params, inputs, layout, layout.chunks(y), t0, h, base)
+        return jnp.concatenate(y1), tuple(jnp.concatenate(x) for x in stages)
 
     def step(carry, xs):
         y, y_start, y_mid = carry
@@ -199,7 +206,7 @@ def solve_plan(params: Params, inputs: Inputs, plan: SessionPlan, y0: State, che
         def advance():
             y1, stages = jax.lax.cond(
                 h > 0.0,
-                lambda: _etdrk4_step(params, inputs, unravel, y, t0, h, at, row, active),
+                lambda: session_step(y, t0, h, at, row, active),
                 lambda: (y, empty),
             )
             return ravel_pytree(_balance(unravel(y), unravel(y1)))[0], stages, zero

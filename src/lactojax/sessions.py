@@ -180,6 +180,11 @@ class _Layout:
             leaves += [x.reshape(x.shape[:-1] + self.shapes[i]) for i, x in zip(g, parts)]
         return jax.tree.unflatten(self.treedef, leaves)
 
+    def chunks(self, flat) -> tuple:
+        """The chunks of a flat state vector (the chunks concatenated, as `unravel_flat` reads)."""
+        sizes = [sum(self.sizes[i] for i in g) for g in self.groups]
+        return tuple(jnp.split(flat, np.cumsum(sizes)[:-1], axis=-1))
+
     def unravel_flat(self, flat) -> State:
         """The State from the chunks concatenated (the last axis; leaves in order)."""
         parts = jnp.split(flat, np.cumsum(self.sizes)[:-1], axis=-1)
