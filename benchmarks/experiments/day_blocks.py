@@ -27,7 +27,7 @@ import lactojax
 from lactojax.inputs import Inputs, make_inputs, milkings, regular_feeds
 from lactojax.parameters import Params
 from lactojax.dynamics import drive as drive_mod
-from lactojax.sessions import _balance, _dense, _etdrk4_step, _Layout, agreement, session_grid
+from lactojax.sessions import _balance, _dense, _etdrk4_step, _Layout, agreement, piece_sessions, session_grid
 from lactojax.simulate import Trajectory, output_grid, simulate
 from lactojax.solver import SolverSettings
 from lactojax.state import State, initial_state
@@ -132,10 +132,8 @@ def plan_sessions(inputs: Inputs, ts: np.ndarray, session_steps: int, max_step_h
         info.append((d, n, mid_index, jump_index))
     t0, h = np.asarray(t0s), np.asarray(hs)
     at = t0 + 0.5 * h
-    starts = np.asarray(inputs.feeds.start_h, float)
-    idx = np.searchsorted(starts, at, side="right") - 1
-    row = np.clip(idx, 0, starts.shape[0] - 1)
-    active = (idx >= 0) & (at < np.asarray(inputs.feeds.end_h, float)[row]) & (h > 0)
+    row, active = piece_sessions(inputs.feeds, at)
+    active = active & (h > 0)
     block_day = np.asarray([d for d, *_ in info], float)
     block_n = np.asarray([n for _, n, *_ in info], float)
     block_mid = np.asarray([m for *_, m, _ in info])

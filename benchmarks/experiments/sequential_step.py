@@ -93,11 +93,7 @@ def grid_pieces(inputs, s):
     keep = h > 0
     t0, h = t0[keep], h[keep]
     mid = t0 + 0.5 * h
-    starts = np.asarray(inputs.feeds.start_h)
-    idx = np.searchsorted(starts, mid, side="right") - 1
-    row = np.clip(idx, 0, starts.size - 1)
-    active = (idx >= 0) & (mid < np.asarray(inputs.feeds.end_h)[row])
-    return t0, h, mid, row, active
+    return (t0, h, mid, *sessions.piece_sessions(inputs.feeds, mid))
 
 
 def scan_flat(params, inputs, pieces):

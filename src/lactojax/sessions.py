@@ -191,6 +191,17 @@ class _Layout:
         return jax.tree.unflatten(self.treedef, [x.reshape(x.shape[:-1] + s) for x, s in zip(parts, self.shapes)])
 
 
+def piece_sessions(feeds, mid):
+    """(row, active): the schedule row of the session holding each piece's middle `mid` and
+    whether one does (`drive._active_session` for many times at once; NumPy when `mid` is)."""
+    xp = np if isinstance(mid, np.ndarray) else jnp
+    cast = np.asarray if xp is np else jnp.asarray
+    starts = cast(feeds.start_h)
+    idx = xp.searchsorted(starts, mid, side="right") - 1
+    row = xp.clip(idx, 0, starts.shape[0] - 1)
+    return row, (idx >= 0) & (mid < cast(feeds.end_h)[row])
+
+
 def piece_drives(inputs: Inputs, mid, row, active) -> drive_mod.Drive:
     """The drive of every piece (leading axis: pieces), read at its middle; clock_h is the
     middle's clock time (each stage sets its own)."""
@@ -201,8 +212,7 @@ def piece_drives(inputs: Inputs, mid, row, active) -> drive_mod.Drive:
 def _etdrk4_step(params: Params, inputs: Inputs, layout: _Layout, y: tuple, t, h, base: drive_mod.Drive):
     """One ETDRK4 step of length h from (t, y) (y: the layout's chunks); `base` is the
     piece's drive (piecewise-constant inputs), only its clock moves with the stages."""
-    add = lambda *xs: jax.tree.map(lambda *a: sum(a[1:], a[0]), *xs)
-    lin = lambda f, *xs: jax.tree.map(f, *xs)
+    lin = lambda f, *xs: jax.tree.map(f, *xs)  # elementwise over the chunks
 
     def field(tt, yy):
         state = layout.unravel(yy)
@@ -228,7 +238,7 @@ def _etdrk4_step(params: Params, inputs: Inputs, layout: _Layout, y: tuple, t, h
         return ex * x + h * (w0 * n0 + w12 * (n1 + n2) + w3 * n3)
 
     y1 = tuple(combine(*args) for args in zip(weights, y, nu, na, nb, nc))
-    return y1, (nu, add(na, nb), nc, rate)
+    return y1, (nu, lin(jnp.add, na, nb), nc, rate)
 
 
 def _balance(start: State, states: State) -> State:
@@ -277,11 +287,7 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     t0, t1 = grid[:-1], grid[1:]
     h = t1 - t0
     mid = 0.5 * (t0 + t1)
-    feeds = inputs.feeds
-    starts = np.asarray(feeds.start_h) if xp is np else feeds.start_h
-    idx = xp.searchsorted(starts, mid, side="right") - 1
-    row = xp.clip(idx, 0, starts.shape[0] - 1)
-    active = (idx >= 0) & (mid < (np.asarray(feeds.end_h) if xp is np else feeds.end_h)[row])
+    row, active = piece_sessions(inputs.feeds, mid)
     layout = _Layout(y0)
     y0_chunks = layout.ravel(y0)
     empty = (y0_chunks,) * 4
@@ -292,8 +298,9 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
         return layout.ravel(_balance(layout.unravel(y), layout.unravel(y1))), stages
 
     if checkpoint:
-        # reverse mode keeps each step's input state and recomputes the step inside the
-        # backward branch: one nested computation per step, both ways (memory ~ steps x states)
+        # reverse mode recomputes and transposes each step inside the backward branch: one
+        # nested computation per step, both ways (the checkpoint of `step` below keeps the scan
+        # from stacking the branch's inputs per step; memory ~ steps x states)
         piece = jax.checkpoint(piece)
 
     def step(y, xs):

@@ -26,7 +26,7 @@ from lactojax.datasets.feedlog import DEFAULT_GLANDS
 from lactojax.datasets.schema import FLAGS
 from lactojax.inputs import MAX_HORIZON_DAYS, InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
-from lactojax.solver import GRID_KEYS, ADJOINT_NAMES, METHOD_NAMES, SOLVER_NAMES, SolverSettings
+from lactojax.solver import ADJOINT_NAMES, GRID_KEYS, METHOD_NAMES, SOLVER_NAMES, SolverSettings
 
 METHODS = ("map", "nuts", "svi")
 MODELS = ("group", "hierarchical")
@@ -382,8 +382,8 @@ class SolverSection(Section):
         species' grid (`SolverSettings.for_species`). `gradient` is the configuration's name for
         `SolverSettings.adjoint` (GRADIENT_ADJOINT), `checkpoints = 0` is None (diffrax's
         choice); `throw` and `dt0_h` are FIT_SOLVER_DEFAULTS'."""
-        grid = {k: getattr(self, k) if k in self.model_fields_set else v
-                for k, v in SolverSettings.for_species(species).__dict__.items() if k in GRID_KEYS}
+        species_grid = SolverSettings.for_species(species)
+        grid = {k: getattr(self if k in self.model_fields_set else species_grid, k) for k in GRID_KEYS}
         return FIT_SOLVER_DEFAULTS.replace(
             method=self.method, session_growth=self.session_growth, **grid,
             max_step_h=self.max_step_h,
