@@ -139,7 +139,7 @@ def test_solver_failure_gives_minus_infinity_and_zero_gradient(truth_problem):
     problem, _, _ = truth_problem
     failing = dataclasses.replace(problem, settings=problem.settings.replace(method="adaptive", max_steps=50))
     z = failing.prior.theta_to_z(jnp.asarray(TRUTH))
-    terms, pred, ok, steps = jax.jit(density.loglik_terms)(failing, z)
+    terms, pred, ok, steps, _ = jax.jit(density.loglik_terms)(failing, z)
     assert not bool(ok) and int(steps) <= 50
     assert np.all(np.isneginf(np.asarray(terms)))
     # the path NUTS and SVI differentiate
@@ -163,12 +163,12 @@ def test_problems_with_equal_shapes_share_one_compilation(truth_problem):
     problem, _, pred = truth_problem
     pts = np.asarray(problem.prior.theta_to_z(jnp.asarray([TRUTH, TRUTH * 0.9])))
     v0, _ = density.value_and_grad_many(problem, pts)  # traced here or by an earlier test
-    terms, _, ok, _ = density.evaluate_draws(problem, pts)
+    terms, _, ok, _, _ = density.evaluate_draws(problem, pts)
     before = dict(density.TRACES)
     assert before["value_and_grad"] >= 1 and before["evaluate"] >= 1  # the counter counts
     other = with_data(problem, pred * 1.2, 0.05 * pred)
     v1, _ = density.value_and_grad_many(other, pts)
-    terms1, _, _, _ = density.evaluate_draws(other, pts)
+    terms1, _, _, _, _ = density.evaluate_draws(other, pts)
     assert dict(density.TRACES) == before  # no new trace for `other`
     assert not np.allclose(v0, v1)  # ... and it really used the other data
     assert not np.allclose(terms, terms1) and np.all(ok)

@@ -200,16 +200,28 @@ def mean_sd_from_interval(low, high):
 
 # --- dispatcher ------------------------------------------------------------------------
 
-def dataset_loglik_terms(pred, arrays, noise: NoiseModel, population: bool = False):
+def is_gaussian(kind):
+    """Rows whose likelihood is Gaussian with the row's own scale: group means (reported or
+    approximated) and event times."""
+    return (kind == GROUP_MEAN) | (kind == GROUP_APPROX) | (kind == EVENT_TIME)
+
+
+def dataset_loglik_terms(pred, arrays, noise: NoiseModel, population: bool = False, extra_sd=None):
     """Per-row log-likelihoods for `arrays` (an ObservationArrays) given predictions
-    aligned with its rows. Non-finite predictions give -inf for their rows."""
+    aligned with its rows. Non-finite predictions give -inf for their rows.
+
+    extra_sd: (rows,) a between-study SD (model units) added in quadrature to the scale of
+    the Gaussian rows (group means, event times): the estimated discrepancy of
+    `lactojax.inference.heterogeneity`; individual rows ignore it."""
     pred = jnp.asarray(pred)
     kind = arrays.kind
     value = arrays.value
     finite = jnp.isfinite(pred)
 
-    gaussian = (kind == GROUP_MEAN) | (kind == GROUP_APPROX) | (kind == EVENT_TIME)
+    gaussian = is_gaussian(kind)
     scale = arrays.sd if population else arrays.scale
+    if extra_sd is not None:
+        scale = jnp.sqrt(scale**2 + extra_sd**2)
     g_scale = _safe(scale, gaussian & (scale > 0))
     ll_g = normal_loglik(_safe(value, gaussian), _safe(pred, gaussian & finite),
                          g_scale)

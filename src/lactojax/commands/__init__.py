@@ -1,1 +1,19 @@
 """CLI sub-commands; each module defines `register(subparsers)` (see `lactojax.cli`)."""
+
+from __future__ import annotations
+
+import os
+
+
+def posterior_file(value: str, option: str = "--posterior") -> str:
+    """A fit's posterior.nc from `value`: the file itself or the fit's output directory.
+    Raises UserInputError naming the option when a directory has none."""
+    from lactojax.cli import UserInputError
+
+    if os.path.isdir(value):
+        path = os.path.join(value, "posterior.nc")
+        if not os.path.isfile(path):
+            raise UserInputError(f"{option} {value!r}: a directory without posterior.nc (expected the posterior.nc "
+                                 "of a `lactojax fit`, or its output directory)")
+        return path
+    return value

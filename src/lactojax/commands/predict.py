@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from lactojax.cli import UserInputError
+from lactojax.commands import posterior_file
 
 
 def register(subparsers) -> None:
@@ -29,11 +30,7 @@ def run(args) -> int:
     from lactojax.inference.heldout import predict_rows
     from lactojax.inference.outputs import predictive_check
 
-    path = args.posterior
-    if os.path.isdir(path):
-        path = os.path.join(path, "posterior.nc")
-        if not os.path.exists(path):
-            raise UserInputError(f"--posterior {args.posterior}: a directory without posterior.nc")
+    path = posterior_file(args.posterior)
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if not datasets:
         raise UserInputError(f"--datasets: expected comma-separated dataset names, got {args.datasets!r}")

@@ -24,6 +24,7 @@ import time
 
 from lactojax.atomic import write_csv
 from lactojax.cli import UserInputError
+from lactojax.commands import posterior_file
 from lactojax.dairy.tables import columns_help
 from lactojax.solver import METHOD_NAMES, SOLVER_NAMES
 
@@ -292,11 +293,7 @@ def _run_posterior(args, inputs, settings) -> int:
         raise UserInputError(f"--posterior needs lactojax.inference: {err}") from None
     if not os.path.exists(args.posterior):
         raise UserInputError(f"--posterior: no such file {args.posterior!r}")
-    if os.path.isdir(args.posterior):  # a fit's output directory: its posterior.nc
-        if not os.path.isfile(nc := os.path.join(args.posterior, "posterior.nc")):
-            raise UserInputError(f"--posterior: {args.posterior!r} is a directory without a posterior.nc "
-                                 "(expected the posterior.nc of a `lactojax fit`, or its output directory)")
-        args.posterior = nc
+    args.posterior = posterior_file(args.posterior)
     try:
         bands = posterior_predictive_daily(args.posterior, inputs, settings=settings, draws=args.draws,
                                            species=args.species, progress=None)  # on a terminal

@@ -55,7 +55,8 @@ def problem_from_config(cfg: FitConfig) -> FitData:
             inputs = design_inputs(design, horizon_days)
         design["data_files"] = files
         data = group_problem(rows, list(p.estimate), prior, base, inputs, settings, species=f.species,
-                             label=f.name, design=design)
+                             label=f.name, design=design, heterogeneity=cfg.heterogeneity.model,
+                             heterogeneity_scale=cfg.heterogeneity.scale)
     if len(data.rows) == 0:
         raise ValueError(f"{cfg.source}: no data row falls inside the fit horizon of {horizon_days:g} days")
     return data

@@ -24,6 +24,8 @@ from pydantic_core import core_schema
 from lactojax.datasets import list_datasets
 from lactojax.datasets.feedlog import DEFAULT_GLANDS
 from lactojax.datasets.schema import FLAGS
+from lactojax.inference.heterogeneity import DEFAULT_SCALE as HETEROGENEITY_SCALE
+from lactojax.inference.heterogeneity import MODELS as HETEROGENEITY_MODELS
 from lactojax.inputs import MAX_HORIZON_DAYS, InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
 from lactojax.solver import ADJOINT_NAMES, GRID_KEYS, METHOD_NAMES, SOLVER_NAMES, SolverSettings
@@ -475,6 +477,20 @@ class HierarchicalSection(Section):
         return self
 
 
+class HeterogeneitySection(Section):
+    """[heterogeneity]: between-study discrepancy of group-mean and event-time rows
+    (lactojax.inference.heterogeneity): each reported mean may differ from the model's by a
+    relative between-study SD kappa, estimated; group fits."""
+
+    TABLE: ClassVar[str] = "heterogeneity"
+    model: Literal[HETEROGENEITY_MODELS] = Field(
+        "none", description="none: rows differ from the model by their standard error only; pooled: one kappa for "
+                            "every group-mean and event-time row; observable: one kappa per observable (chosen "
+                            "by PSIS-LOO, `lactojax compare`, docs/fitting.md)")
+    scale: float = Field(HETEROGENEITY_SCALE, gt=0, description="half-normal prior scale of each kappa (relative "
+                         "sd: 0.25 = a study's mean is typically within ~25 % of the model's)")
+
+
 class OutputsSection(Section):
     """[outputs]: what is written besides the posterior."""
 
@@ -503,6 +519,7 @@ class FitConfig(Section):
     nuts: NutsSection = Field(default_factory=NutsSection)
     svi: SviSection = Field(default_factory=SviSection)
     hierarchical: HierarchicalSection = Field(default_factory=HierarchicalSection)
+    heterogeneity: HeterogeneitySection = Field(default_factory=HeterogeneitySection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)
     source: SkipJsonSchema[str] = "<config>"
 
@@ -518,6 +535,10 @@ class FitConfig(Section):
             stem = os.path.splitext(os.path.basename(self.source))[0] if not self.source.startswith("<") else "fit"
             self.__dict__["fit"] = self.fit.replace(name=stem)
         self.parameters.check_species(self.fit.species)  # bounds depend on the species
+        if self.heterogeneity.model != "none" and self.fit.model != "group":
+            raise ConfigError("a between-study discrepancy is for group fits of published summaries (a herd's "
+                              "records carry their own noise model): set heterogeneity.model = \"none\" or "
+                              "fit.model = \"group\"", "heterogeneity.model")
         if self.fit.method == "nuts" and self.nuts.init_from_map and not self.map.hessian:
             raise ConfigError("needs the Laplace covariance (map.hessian = true), or set nuts.init_from_map = false",
                               "nuts.init_from_map")

@@ -18,6 +18,10 @@ with c(i) the subject's centre (`FitProblem.centre_of`) and D its 0/1 level desi
 (`FitProblem.offset_design`). Without population factors C = 1 and O = 0.
 
 (the log tau Jacobian is included: the same density numpyro builds from these sites).
+
+Both end with one log kappa per between-study discrepancy (`inference.heterogeneity`; none
+unless the fit asks for one): kappa ~ HalfNormal(scale), and the Gaussian rows' scale is
+sqrt(SE^2 + (kappa |pred|)^2).
 Subjects are simulated together (`simulate` vmapped over the subject axis of the inputs).
 
 Guarantees (the guard, written once in `value_and_grad`):
@@ -47,6 +51,7 @@ import numpy as np
 from lactojax import likelihoods as lk
 from lactojax import observables as ob
 from lactojax import observation as obs
+from lactojax.inference import heterogeneity as het
 from lactojax.inference.problem import (DAILY_GLAND, EVENT_REFERENCE_DAY, FIT_DAILY, FIT_DAILY_GLAND, FIT_EVENTS,
                                        FIT_PARAMS, FIT_SESSIONS, SESSION_GLAND, SESSION_GLAND_KEYS, SESSION_KEYS,
                                        FitProblem)
@@ -115,20 +120,39 @@ def predict(problem: FitProblem, z):
     return pred, jnp.all(success) & jnp.all(jnp.isfinite(pred)), steps
 
 
-def loglik_terms(problem: FitProblem, z):
-    """(per-row log-likelihoods, predictions, ok, solver steps) at subject-level z; every
-    term is -inf when a solve fails."""
+def extra_sd(problem: FitProblem, x, pred):
+    """(..., rows) between-study SD of each row at x (model units; `inference.heterogeneity`),
+    or None when the fit has no discrepancy."""
+    if not problem.discrepancy.n:
+        return None
+    return het.extra_sd(problem.discrepancy, log_kappa(problem, x), pred)
+
+
+def log_kappa(problem: FitProblem, x):
+    """The log kappas: the last `discrepancy.n` entries of x (module doc)."""
+    return x[..., problem.model_dim :]
+
+
+def loglik_terms(problem: FitProblem, z, x=None):
+    """(per-row log-likelihoods, predictions, ok, solver steps, between-study SD) at
+    subject-level z (and, with a discrepancy, the kappas of x); every term is -inf when a
+    solve fails."""
     pred, ok, steps = predict(problem, z)
-    terms = lk.dataset_loglik_terms(jnp.where(ok, pred, 1.0), problem.rows, problem.noise)
-    return jnp.where(ok, terms, -jnp.inf), pred, ok, steps
+    safe = jnp.where(ok, pred, 1.0)
+    extra = None if x is None else extra_sd(problem, x, safe)
+    terms = lk.dataset_loglik_terms(safe, problem.rows, problem.noise, extra_sd=extra)
+    return (jnp.where(ok, terms, -jnp.inf), pred, ok, steps,
+            jnp.zeros_like(pred) if extra is None else extra)
 
 
 def unpack(problem: FitProblem, x):
     """x -> (subject-level z, log prior density of x): the one place the unconstrained
     vector is taken apart (module doc)."""
     prior = problem.prior
+    log_prior_kappa = het.log_prior(problem.discrepancy, log_kappa(problem, x)) if problem.discrepancy.n else 0.0
     if problem.model == "group":
-        return x, prior.log_prob_z(x)
+        z = x[..., : problem.model_dim]
+        return z, prior.log_prob_z(z) + log_prior_kappa
     mu, log_tau, delta, eta = split(problem, x)
     k, s = problem.k, problem.n_subjects
     tau, scale, d_scale = jnp.exp(log_tau), problem.tau_scale, problem.offset_scale
@@ -136,7 +160,7 @@ def unpack(problem: FitProblem, x):
     log_prior = (jnp.sum(prior.log_prob_z(mu), -1)
                  + jnp.sum(_HALF_NORMAL_CONST - jnp.log(scale) - 0.5 * (tau / scale) ** 2 + log_tau, -1)
                  - 0.5 * jnp.sum((delta / d_scale) ** 2, (-2, -1)) - n_delta * (jnp.log(d_scale) + 0.5 * _LOG_2PI)
-                 - 0.5 * jnp.sum(eta**2, (-2, -1)) - 0.5 * s * k * _LOG_2PI)
+                 - 0.5 * jnp.sum(eta**2, (-2, -1)) - 0.5 * s * k * _LOG_2PI + log_prior_kappa)
     centre = jnp.take(mu, problem.centre_of, axis=-2) + problem.offset_design @ delta
     return centre + tau[..., None, :] * eta, log_prior
 
@@ -146,14 +170,14 @@ def split(problem: FitProblem, x):
     eta (..., S, k) (module doc)."""
     k, c, o, s = problem.k, problem.n_centres, problem.n_offsets, problem.n_subjects
     lead = x.shape[:-1]
-    ends = np.cumsum([c * k, k, o * k])
+    ends = np.cumsum([c * k, k, o * k, s * k])
     return (x[..., : ends[0]].reshape(lead + (c, k)), x[..., ends[0] : ends[1]],
-            x[..., ends[1] : ends[2]].reshape(lead + (o, k)), x[..., ends[2] :].reshape(lead + (s, k)))
+            x[..., ends[1] : ends[2]].reshape(lead + (o, k)), x[..., ends[2] : ends[3]].reshape(lead + (s, k)))
 
 
 def _log_density_unguarded(problem: FitProblem, x):
     z, log_prior = unpack(problem, x)
-    terms, _, ok, _ = loglik_terms(problem, z)
+    terms, _, ok, _, _ = loglik_terms(problem, z, x)
     lp = log_prior + jnp.sum(terms)
     return jnp.where(ok & jnp.isfinite(lp), lp, -jnp.inf)
 
@@ -199,7 +223,7 @@ def _value_and_grad_batch(problem, xs):
 @eqx.filter_jit
 def _evaluate_batch(problem, xs):
     TRACES["evaluate"] += 1
-    return jax.vmap(lambda x: loglik_terms(problem, unpack(problem, x)[0]))(xs)
+    return jax.vmap(lambda x: loglik_terms(problem, unpack(problem, x)[0], x))(xs)
 
 
 def padded_batches(fn, problem, xs, batch: int, progress: str | None = None):
@@ -228,8 +252,9 @@ def value_and_grad_many(problem: FitProblem, xs, batch: int = 4):
 
 
 def evaluate_draws(problem: FitProblem, xs, batch: int = 64, progress: str | None = None):
-    """Per-row log-likelihood terms, predictions, success flags and solver steps at each
-    row of xs (n, dim), in vmapped batches (`progress`: a label, see `padded_batches`)."""
+    """Per-row log-likelihood terms, predictions, success flags, solver steps and each
+    row's between-study SD (0 without a discrepancy) at each row of xs (n, dim), in
+    vmapped batches (`progress`: a label, see `padded_batches`)."""
     xs = np.asarray(xs, dtype=float).reshape(-1, problem.dim)
     return padded_batches(_evaluate_batch, problem, xs, batch, progress)
 
@@ -242,9 +267,11 @@ def posterior_variables(problem: FitProblem, xs) -> dict[str, np.ndarray]:
     `<param>` with a trailing subject axis (hierarchical)."""
     xs = jnp.asarray(xs, dtype=float)
     prior = problem.prior
+    kappas = dict(zip(het.variable_names(problem.discrepancy), np.moveaxis(np.exp(np.asarray(log_kappa(problem, xs))),
+                                                                            -1, 0)))
     if problem.model == "group":
-        theta = np.asarray(prior.z_to_theta(xs))
-        return {n: theta[..., i] for i, n in enumerate(problem.names)}
+        theta = np.asarray(prior.z_to_theta(xs[..., : problem.model_dim]))
+        return {**{n: theta[..., i] for i, n in enumerate(problem.names)}, **kappas}
     mu_z, log_tau, delta, _ = split(problem, xs)
     mu = np.asarray(prior.z_to_theta(mu_z))
     mu = mu[..., 0, :] if problem.n_centres == 1 else np.moveaxis(mu, -2, -1)  # (..., k[, C])
@@ -258,7 +285,7 @@ def posterior_variables(problem: FitProblem, xs) -> dict[str, np.ndarray]:
     for prefix, v in groups:
         for i, n in enumerate(problem.names):
             out[f"{prefix}{n}"] = _param_slice(v, i, prefix, problem)
-    return out
+    return {**out, **kappas}
 
 
 def _param_slice(v, i, prefix, problem):
@@ -274,28 +301,32 @@ def embed(problem: FitProblem, z):
     """x for population-level z (..., k): z itself (group), or mu = z with the initial
     spread and every subject at the centre (hierarchical)."""
     z = np.asarray(z, dtype=float)
+    kappas = het.initial_log_kappa(problem.discrepancy, z.shape[:-1])
     if problem.model == "group":
-        return z
+        return np.concatenate([z, kappas], axis=-1)
     centres = np.concatenate([z] * problem.n_centres, axis=-1)
-    extra = np.zeros(z.shape[:-1] + (problem.dim - (problem.n_centres + 1) * problem.k,))
-    return np.concatenate([centres, np.full_like(z, np.log(INITIAL_TAU)), extra], axis=-1)
+    extra = np.zeros(z.shape[:-1] + (problem.model_dim - (problem.n_centres + 1) * problem.k,))
+    return np.concatenate([centres, np.full_like(z, np.log(INITIAL_TAU)), extra, kappas], axis=-1)
 
 
 def sample_prior(problem: FitProblem, key, n: int) -> np.ndarray:
     """n draws of x (n, dim) from the prior the log-density uses (`unpack`): the parameter
     table's priors (group); for a hierarchical model mu from those priors (each centre),
     tau half-normal(tau_scale), level offsets normal(0, offset_scale), subject effects
-    eta standard normal."""
+    eta standard normal; the discrepancies' kappa half-normal(scale)."""
     prior = problem.prior
+    key, k_kappa = jax.random.split(key) if problem.discrepancy.n else (key, None)
+    kappas = (np.log(np.abs(float(problem.discrepancy.scale) * np.asarray(jax.random.normal(
+        k_kappa, (n, problem.discrepancy.n))))) if problem.discrepancy.n else np.zeros((n, 0)))
     if problem.model == "group":
-        return np.asarray(prior.sample_z(key, (n,)), dtype=float)
+        return np.concatenate([np.asarray(prior.sample_z(key, (n,)), dtype=float), kappas], axis=-1)
     k, c, o, s = problem.k, problem.n_centres, problem.n_offsets, problem.n_subjects
     k_mu, k_tau, k_delta, k_eta = jax.random.split(key, 4)
     mu = np.asarray(prior.sample_z(k_mu, (n, c)), dtype=float).reshape(n, c * k)
     tau = np.abs(float(problem.tau_scale) * np.asarray(jax.random.normal(k_tau, (n, k))))
     delta = float(problem.offset_scale) * np.asarray(jax.random.normal(k_delta, (n, o * k)))
     eta = np.asarray(jax.random.normal(k_eta, (n, s * k)))
-    return np.concatenate([mu, np.log(tau), delta, eta], axis=-1)
+    return np.concatenate([mu, np.log(tau), delta, eta, kappas], axis=-1)
 
 
 def x_of_theta(problem: FitProblem, theta):
@@ -306,18 +337,20 @@ def x_of_theta(problem: FitProblem, theta):
 def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: bool = True) -> np.ndarray:
     """Model-generated data for every row at x: the prediction plus noise drawn from the
     row's likelihood (Gaussian with the row's scale for group rows; log-normal, Gaussian
-    or log-normal with the noise model's sigma for individual rows)."""
-    _, pred, ok, _ = evaluate_draws(problem, np.asarray(x)[None], batch=1)
+    or log-normal with the noise model's sigma for individual rows), with the between-study
+    discrepancy of x when the fit has one."""
+    _, pred, ok, _, extra = evaluate_draws(problem, np.asarray(x)[None], batch=1)
     if not bool(ok[0]):
         raise ValueError("solver failed at the parameters of the synthetic data")
-    return observation_noise(problem, pred[0], rng) if noise else pred[0]
+    return observation_noise(problem, pred[0], rng, extra[0]) if noise else pred[0]
 
 
-def observation_noise(problem: FitProblem, pred, rng: np.random.Generator) -> np.ndarray:
+def observation_noise(problem: FitProblem, pred, rng: np.random.Generator, extra_sd=None) -> np.ndarray:
     """New observations of every row at predictions `pred` (..., rows), drawn from the
-    row's likelihood: Gaussian with the row's scale (group rows, event times), and for
-    individual rows the noise model's sigma - log-normal, Student-t or log-Student-t
-    (the noise model's degrees of freedom)."""
+    row's likelihood: Gaussian with the row's scale (group rows, event times; with
+    `extra_sd` (..., rows), the between-study SD of `evaluate_draws`, added in quadrature),
+    and for individual rows the noise model's sigma - log-normal, Student-t or
+    log-Student-t (the noise model's degrees of freedom)."""
     pred = np.asarray(pred, dtype=float)
     rows, kind = problem.rows, np.asarray(problem.rows.kind)
     eps = rng.standard_normal(pred.shape)
@@ -326,8 +359,11 @@ def observation_noise(problem: FitProblem, pred, rng: np.random.Generator) -> np
         eps = np.where(heavy, rng.standard_t(float(problem.noise.df), pred.shape), eps)
     sigma = np.asarray(problem.noise.sigma)[np.asarray(rows.obs_code)]
     log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
-    gaussian = kind <= lk.EVENT_TIME
-    return np.where(gaussian, pred + eps * np.asarray(rows.scale),
+    gaussian = lk.is_gaussian(kind)
+    scale = np.asarray(rows.scale)
+    if extra_sd is not None:
+        scale = np.sqrt(scale**2 + np.asarray(extra_sd, dtype=float) ** 2)
+    return np.where(gaussian, pred + eps * scale,
                     np.where(log_scale, pred * np.exp(sigma * eps), pred + sigma * eps))
 
 

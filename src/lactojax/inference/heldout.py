@@ -50,11 +50,25 @@ def predict_rows(posterior_nc_path: str, datasets, seed: int = 0, progress: bool
     if tuple(problem.names) != tuple(names):
         raise ValueError(f"{posterior_nc_path}: the fit estimated {names}, its configuration now "
                          f"gives {list(problem.names)}")
-    x = np.asarray(problem.prior.theta_to_z(jnp.asarray(theta)))
-    _, pred, ok, _ = density.evaluate_draws(problem, x, progress="held-out rows" if progress else None)
+    x = np.concatenate([np.asarray(problem.prior.theta_to_z(jnp.asarray(theta))),
+                        heldout_log_kappa(problem.discrepancy, idata, theta.shape[0], seed)], axis=-1)
+    _, pred, ok, _, extra = density.evaluate_draws(problem, x, progress="held-out rows" if progress else None)
     pred = np.where(np.asarray(ok)[:, None], pred, np.nan)  # a failed solve predicts nothing
-    y_new = density.observation_noise(problem, pred, np.random.default_rng(seed))
+    y_new = density.observation_noise(problem, pred, np.random.default_rng(seed), extra)
     return data, rows_with_predictions(data, pred, y_new)
 
 
-__all__ = ["heldout_config", "predict_rows"]
+def heldout_log_kappa(disc, idata, n: int, seed: int = 0) -> np.ndarray:
+    """(n, kappas) log kappa of the held-out rows' discrepancies, draw by draw: the fit's
+    posterior kappa of the same observable (or the pooled one), and for an observable the fit
+    has not seen a draw from the kappa prior (a new kind of datum: its discrepancy is unknown)."""
+    from lactojax.inference.heterogeneity import sample_log_kappa, variable_names
+
+    fitted = {k: np.asarray(v).reshape(-1) for k, v in idata.posterior.data_vars.items() if k.startswith("kappa_")}
+    prior = sample_log_kappa(disc, np.random.default_rng(seed + 3), n)
+    columns = [np.log(fitted[name][:n]) if name in fitted and fitted[name].size >= n else prior[:, j]
+               for j, name in enumerate(variable_names(disc))]
+    return np.stack(columns, axis=-1) if columns else np.zeros((n, 0))
+
+
+__all__ = ["heldout_config", "heldout_log_kappa", "predict_rows"]

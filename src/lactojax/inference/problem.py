@@ -58,6 +58,7 @@ from lactojax.datasets.arrays import individual_kind
 from lactojax.datasets.exclusions import exclusion_reasons
 from lactojax.datasets.schema import GLANDS
 from lactojax.datasets.vocabulary import CODES, default_noise_sigma
+from lactojax.inference.heterogeneity import DEFAULT_SCALE, Discrepancy, discrepancy
 from lactojax.inference.priors import PriorSet
 from lactojax.inputs import Inputs, feed_schedule, make_inputs, milkings, regular_feeds, stack_inputs
 from lactojax.parameters import Params
@@ -137,6 +138,9 @@ class FitProblem(eqx.Module):
     model: str = eqx.field(static=True, default="group")
     n_centres: int = eqx.field(static=True, default=1)  # population centres (first factor's levels)
     readers: tuple[str, ...] = eqx.field(static=True, default=(ob.DAILY,))
+    # between-study discrepancy of the group-mean rows (`inference.heterogeneity`): its log
+    # kappas are the last entries of x
+    discrepancy: Discrepancy = eqx.field(default_factory=Discrepancy)
 
     @property
     def k(self) -> int:
@@ -152,12 +156,18 @@ class FitProblem(eqx.Module):
         return int(self.offset_design.shape[-1])
 
     @property
-    def dim(self) -> int:
-        """Length of the unconstrained vector x: z (group); mu (one per centre), log tau,
-        offsets, eta (hierarchical)."""
+    def model_dim(self) -> int:
+        """Entries of x that set the model's parameters: z (group); mu (one per centre), log
+        tau, offsets, eta (hierarchical)."""
         if self.model == "group":
             return self.k
         return self.k * (self.n_centres + 1 + self.n_offsets + self.n_subjects)
+
+    @property
+    def dim(self) -> int:
+        """Length of the unconstrained vector x: `model_dim`, then one log kappa per
+        between-study discrepancy (`inference.heterogeneity`)."""
+        return self.model_dim + self.discrepancy.n
 
     def with_values(self, values) -> "FitProblem":
         """The same problem (same shapes: no new compilation) with other observed values."""
@@ -321,15 +331,21 @@ def _readers(rows: pd.DataFrame) -> tuple[str, ...]:
 
 def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, base: Params,
                   inputs: Inputs, settings: SolverSettings, noise_sigma=None, species: str = "human",
-                  label: str = "fit", design: Mapping | None = None) -> FitData:
+                  label: str = "fit", design: Mapping | None = None, heterogeneity: str = "none",
+                  heterogeneity_scale: float = DEFAULT_SCALE) -> FitData:
     """A group-summary fit: every row of `table` (a `load_rows` / `synthetic_rows` table)
-    predicted by one simulated mother. Rows that cannot be mapped go to `excluded`."""
+    predicted by one simulated mother. Rows that cannot be mapped go to `excluded`.
+    heterogeneity: the between-study discrepancy model of the group-mean rows ("none",
+    "pooled", "observable"; `inference.heterogeneity`), with its HalfNormal scale."""
     rows, excluded, num, den = _build(table, [inputs], np.zeros(len(table), dtype=int), ob.READERS)
+    gaussian = lk.is_gaussian(rows["kind"].to_numpy(dtype=int)) if len(rows) else np.zeros(0, bool)
+    disc = discrepancy(heterogeneity, rows["observable"].to_numpy(dtype=str) if len(rows) else [], gaussian,
+                       heterogeneity_scale) if len(rows) else discrepancy("none", [], [], heterogeneity_scale)
     problem = FitProblem(
         prior=prior, base=base, inputs=inputs, rows=_row_data(rows, num, den),
         noise=lk.NoiseModel(jnp.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)),
         tau_scale=jnp.asarray(0.0), names=tuple(names), settings=settings.replace(throw=False),
-        model="group", readers=_readers(rows) if len(rows) else (ob.DAILY,))
+        model="group", readers=_readers(rows) if len(rows) else (ob.DAILY,), discrepancy=disc)
     return FitData(problem, rows, excluded, species, label, dict(design or {}))
 
 
