@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     p.add_argument("--until-day", type=float, default=None,
                    help="herd fits: fit only the records up to this day in milk and forecast the rest "
                    "(predictions.csv still covers the whole lactation); overrides [hierarchical] until_day")
+    p.add_argument("--heterogeneity", choices=("none", "pooled", "observable"), default=None,
+                   help="group fits: override [heterogeneity] model, the between-study discrepancy (fit each and "
+                   "choose with `lactojax compare`)")
     p.add_argument("--resume", action="store_true",
                    help="continue the fit killed in DIR from its last checkpoint (DIR/checkpoint/); it ends with the "
                    "draws an uninterrupted run would have made. Starts a new fit when DIR holds none, does nothing "
@@ -95,7 +98,8 @@ def run(args) -> int:
     try:
         cfg = load_config(args.config)
         cfg = cfg.with_overrides(method=args.method, chains=args.chains, draws=args.draws,
-                                 warmup=args.warmup, subjects=args.subjects, until_day=args.until_day)
+                                 warmup=args.warmup, subjects=args.subjects, until_day=args.until_day,
+                                 heterogeneity=args.heterogeneity)
     except ConfigError as err:
         raise UserInputError(str(err)) from None
     out_dir = args.out or os.path.join("fits", "results", cfg.fit.name)

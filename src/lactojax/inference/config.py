@@ -568,27 +568,29 @@ class FitConfig(Section):
 
     def with_overrides(self, method: str | None = None, chains: int | None = None,
                        draws: int | None = None, warmup: int | None = None, subjects=None,
-                       until_day: float | None = None) -> "FitConfig":
+                       until_day: float | None = None, heterogeneity: str | None = None) -> "FitConfig":
         """Command-line overrides (`lactojax fit --method/--chains/--draws/--warmup/--subjects/
-        --until-day`); `draws` also sets the SVI draws to draws x chains. Errors name the
-        option."""
+        --until-day/--heterogeneity`); `draws` also sets the SVI draws to draws x chains.
+        Errors name the option."""
         cfg = self
         if (subjects is not None or until_day is not None) and cfg.fit.model != "hierarchical":
             raise ConfigError("--subjects and --until-day select lactations of a herd fit: the configuration "
                               "needs fit.model = \"hierarchical\"", "--subjects/--until-day")
         if subjects is not None:  # an explicit list of lactations replaces the file's cap
             cfg = cfg.replace(hierarchical=cfg.hierarchical.replace(max_subjects=None))
-        for option, section, value in (("method", "fit", method), ("chains", "nuts", chains),
-                                       ("warmup", "nuts", warmup), ("draws", "nuts", draws),
-                                       ("subjects", "hierarchical", None if subjects is None else tuple(subjects)),
-                                       ("until_day", "hierarchical", until_day)):
+        for flag, section, key, value in (("method", "fit", "method", method), ("chains", "nuts", "chains", chains),
+                                          ("warmup", "nuts", "warmup", warmup), ("draws", "nuts", "draws", draws),
+                                          ("subjects", "hierarchical", "subjects",
+                                           None if subjects is None else tuple(subjects)),
+                                          ("until-day", "hierarchical", "until_day", until_day),
+                                          ("heterogeneity", "heterogeneity", "model", heterogeneity)):
             if value is not None:
                 try:
-                    cfg = cfg.replace(**{section: getattr(cfg, section).replace(**{option: value})})
-                    if option == "draws":
+                    cfg = cfg.replace(**{section: getattr(cfg, section).replace(**{key: value})})
+                    if key == "draws":
                         cfg = cfg.replace(svi=cfg.svi.replace(draws=max(value * cfg.nuts.chains, 1)))
                 except ConfigError as err:
-                    raise err.at(f"--{option.replace('_', '-')}") from None
+                    raise err.at(f"--{flag}") from None
         return cfg
 
     def to_toml(self) -> str:
