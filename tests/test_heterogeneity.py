@@ -166,3 +166,20 @@ def test_known_between_study_sds_are_recovered_and_new_data_are_covered(study_pr
     narrow = density.observation_noise(fitted, pred_draws, np.random.default_rng(5))
     lo0, hi0 = np.percentile(narrow, [5, 95], axis=0)
     assert float(np.mean((new_sets >= lo0) & (new_sets <= hi0))) < 0.7
+
+
+def test_simulate_posterior_adds_new_study_bands_for_observables_with_a_kappa():
+    """`simulate --posterior` of a fit with kappas: `<col>_new_p05/_new_p95` for the daily
+    columns of those observables, each draw's prediction plus Normal(0, kappa |prediction|)."""
+    import arviz as az
+
+    from lactojax.inference.predictive import _new_study_columns
+
+    kappa = np.full((1, 4000), 0.2)
+    idata = az.from_dict(posterior={"lactose_vmax_mmol_h": np.ones((1, 4000)), "kappa_milk_intake_24h": kappa,
+                                    "kappa_no_such_observable": kappa})
+    cols = {"milk_intake_ml": np.full((4000, 2), 500.0), "milk_sodium_mmol_l": np.full((4000, 2), 10.0)}
+    new = _new_study_columns(cols, idata, np.arange(4000), np.ones(4000, bool), seed=0)
+    assert set(new) == {"milk_intake_ml_new"}
+    np.testing.assert_allclose(np.std(new["milk_intake_ml_new"], axis=0), 100.0, rtol=0.05)
+    np.testing.assert_allclose(np.mean(new["milk_intake_ml_new"], axis=0), 500.0, atol=5.0)

@@ -7,7 +7,11 @@ population centre `mu_<param>` of a hierarchical fit - every other parameter fro
 fit's base values stored in the file), simulates `inputs` for each draw (vmapped) and
 returns, for every column of the daily table (`lactojax.observables.daily_columns`), the
 posterior median and the 5% and 95% quantiles: `<col>_median`, `<col>_p05`, `<col>_p95`,
-plus `day`.
+plus `day`. A fit with a between-study discrepancy (`inference.heterogeneity`) adds, for
+each column of an observable it estimated a kappa for, `<col>_new_p05` and `<col>_new_p95`:
+the 90 % interval of a new study's mean of that observable (each draw's prediction plus
+Normal(0, kappa |prediction|) with that draw's kappa; the study's own standard error, which
+depends on its size, is not included).
 Draws whose solve fails are left out; their count is in `df.attrs["failed_draws"]`. For a
 cow or goat the columns are the dairy table's (`dim`, kg/d per cow and quarter, %, SCC).
 
@@ -105,14 +109,35 @@ def posterior_params(posterior_nc_path: str, draws: int | None = 100, seed: int 
     return _draw_params(names, theta, base, draws, seed)
 
 
+def _draw_index(n: int, draws: int | None, seed: int) -> np.ndarray:
+    """The draws used: a random subset of `draws` of n (all of them when draws >= n)."""
+    if draws is not None and draws < n:
+        return np.sort(np.random.default_rng(seed).choice(n, size=draws, replace=False))
+    return np.arange(n)
+
+
 def _draw_params(names, theta, base: dict, draws: int | None, seed: int):
     """(Params of a random subset of `draws` rows of theta (n, k), names, that subset)."""
-    n = theta.shape[0]
-    if draws is not None and draws < n:
-        idx = np.sort(np.random.default_rng(seed).choice(n, size=draws, replace=False))
-        theta = theta[idx]
+    theta = theta[_draw_index(theta.shape[0], draws, seed)]
     values = {**{k: np.full(theta.shape[0], v) for k, v in base.items()}, **dict(zip(names, theta.T))}
     return Params({k: jnp.asarray(v, dtype=float) for k, v in values.items()}), names, theta
+
+
+def _new_study_columns(cols: dict, idata, idx, ok, seed: int) -> dict[str, np.ndarray]:
+    """Draws of a new study's mean for the columns of observables with a between-study
+    kappa in the fit (module doc): `<col>_new` -> (draws, days)."""
+    from lactojax.observables import BY_DATA_NAME, DAILY
+
+    out = {}
+    rng = np.random.default_rng(seed + 7)
+    for var in idata.posterior.data_vars:
+        observable = BY_DATA_NAME.get(var.removeprefix("kappa_")) if var.startswith("kappa_") else None
+        if observable is None or observable.reader != DAILY or observable.name not in cols:
+            continue
+        kappa = np.asarray(idata.posterior[var]).reshape(-1)[idx][ok]
+        v = cols[observable.name]
+        out[f"{observable.name}_new"] = v + kappa[:, None] * np.abs(v) * rng.standard_normal(v.shape)
+    return out
 
 
 def _columns(daily: dict, sessions: dict | None, species: str) -> dict[str, np.ndarray]:
@@ -188,10 +213,14 @@ def posterior_predictive_daily(posterior_nc_path: str, inputs: Inputs, settings:
     cols = {k: np.concatenate([c[k] for c in chunks])[ok] for k in chunks[0]}
     n_days = next(iter(cols.values())).shape[1]
     out = {"dim" if dairy else "day": np.arange(n_days)}
+    new_study = _new_study_columns(cols, idata, _draw_index(theta.shape[0], draws, seed), ok, seed)
     for k, v in cols.items():
-        for label, q in QUANTILES:
+        quantiles = [(label, q, v) for label, q in QUANTILES]
+        if f"{k}_new" in new_study:
+            quantiles += [("new_p05", 0.05, new_study[f"{k}_new"]), ("new_p95", 0.95, new_study[f"{k}_new"])]
+        for label, q, values in quantiles:
             with np.errstate(all="ignore"):
-                out[f"{k}_{label}"] = np.nanquantile(v, q, axis=0) if v.shape[0] else np.full(n_days, np.nan)
+                out[f"{k}_{label}"] = np.nanquantile(values, q, axis=0) if v.shape[0] else np.full(n_days, np.nan)
     df = pd.DataFrame(out)
     df.attrs["failed_draws"] = int(np.sum(~ok))
     df.attrs["draws"] = int(ok.size)
