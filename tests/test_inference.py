@@ -135,6 +135,20 @@ def test_map_screening_starts_from_the_best_screened_points(truth_problem):
     assert res.report()["screening"]["best_logp"] == pytest.approx(np.max(v))
 
 
+def test_lbfgs_stage_reaches_the_optimum_that_a_few_adam_steps_stop_short_of(truth_problem):
+    """Two Adam steps end far from the optimum; the L-BFGS stage (one lane) then reaches
+    it: converged, within a quarter of a posterior SD of the truth, and reported."""
+    problem, _, _ = truth_problem
+    short = map_fit(problem, starts=2, steps=2, learning_rate=0.01, seed=3, hessian=False)
+    res = map_fit(problem, starts=2, steps=2, learning_rate=0.01, seed=3, lbfgs_steps=60)
+    assert res.lbfgs["iterations"] >= 2 and res.lbfgs["n_evals"] >= res.lbfgs["iterations"]
+    assert res.logp > short.logp + 1.0
+    assert res.converged and res.hessian_pd
+    dz = np.abs(res.z - np.asarray(problem.prior.theta_to_z(jnp.asarray(TRUTH))))
+    assert np.all(dz < 0.25 * np.sqrt(np.diag(res.cov))), dz
+    assert res.report()["lbfgs"] == res.lbfgs
+
+
 def test_solver_failure_gives_minus_infinity_and_zero_gradient(truth_problem):
     problem, _, _ = truth_problem
     failing = dataclasses.replace(problem, settings=problem.settings.replace(method="adaptive", max_steps=50))

@@ -405,6 +405,9 @@ class MapSection(Section):
                                  "unconstrained scale")
     screen: int = Field(0, ge=0, description="0: prior centre and prior draws as starts; N: the best starts among the "
                         "prior centre and N space-filling screening points")
+    lbfgs_steps: int = Field(0, ge=0, description="after the Adam steps, optimise the best start by L-BFGS "
+                             "(SciPy L-BFGS-B, at most this many iterations, one solve per evaluation); 0: none. "
+                             "For long horizons, where Adam's fixed steps stall before the optimum")
     hessian: bool = Field(True, description="Newton-polish the optimum and compute its finite-difference Hessian "
                           "(2 d + 1 gradients; the Laplace approximation). false (large herds): no Laplace "
                           "covariance, method = map then reports the optimum alone")

@@ -54,12 +54,13 @@ class MapResult:
     wall_s: float
     n_gradient_evals: int  # log-density + gradient evaluations, all starts
     screening: dict | None = None
+    lbfgs: dict | None = None  # the L-BFGS stage's report (find_map lbfgs_steps > 0)
 
     def report(self) -> dict:
         return {"logp": self.logp, "grad_norm": self.grad_norm, "converged": self.converged,
                 "hessian_positive_definite": self.hessian_pd, "starts_at_best_optimum": self.n_at_best,
                 "n_starts": len(self.starts), "wall_s": self.wall_s, "n_gradient_evals": self.n_gradient_evals,
-                "starts": self.starts, "screening": self.screening}
+                "starts": self.starts, "screening": self.screening, "lbfgs": self.lbfgs}
 
     def laplace_draws(self, key, n: int) -> np.ndarray:
         """Draws of z from the Laplace approximation, shape (n, k); without a Hessian
@@ -130,9 +131,13 @@ def choose_starts(vg: ValueAndGrad, candidates: np.ndarray, n: int):
 
 def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_rate: float = 0.05,
              newton_steps: int = 4, screening: dict | None = None, hessian: bool = True,
-             progress: bool = False) -> MapResult:
+             progress: bool = False, lbfgs_steps: int = 0, vg_one: ValueAndGrad | None = None) -> MapResult:
     """Multi-start MAP from the rows of `z_init` (n, d) (module doc); `screening` (the
     report of `choose_starts`, if the starts were screened) is kept in the result.
+    lbfgs_steps > 0: the best Adam start is then optimised by L-BFGS (SciPy's L-BFGS-B,
+    at most that many iterations; `vg_one`, a one-lane value-and-gradient, is used for it
+    when given) before the Newton polish: Adam's fixed steps stall in the long, curved
+    valleys of a first-year fit, where a quasi-Newton method converges.
     hessian=False skips the Newton polishing and the finite-difference Hessian (2 d + 1
     gradients each: for a herd of d ~ 100-2000 unknowns, longer than the optimisation):
     the covariance is then zero, so Laplace draws are the optimum itself. `progress`: a
@@ -179,6 +184,12 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
     # Newton polishing of the best start
     j = int(np.nanargmax(np.where(np.isfinite(v_last), v_last, -np.inf)))
     zb = best_z[j].copy()
+    lbfgs = None
+    if lbfgs_steps > 0:
+        zb, lbfgs = _lbfgs(vg_one or vg, zb, lbfgs_steps)
+        n_evals += lbfgs["n_evals"]
+        log.info("map: L-BFGS from start %d: log-density %.2f after %d iterations (%s)", j, -lbfgs["neg_logp"],
+                 lbfgs["iterations"], lbfgs["message"])
     if not hessian:
         vb, gnorm = float(v_last[j]), float(np.linalg.norm(g_last[j]))
         n_best = int(sum(1 for r in start_reports if np.isfinite(r["logp"]) and r["logp"] > vb - 1.0))
@@ -186,8 +197,10 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
                          hessian_pd=False, starts=start_reports, n_at_best=max(n_best, 1),
                          converged=start_reports[j]["converged"], wall_s=time.perf_counter() - t0,
                          n_gradient_evals=n_evals, screening=screening)
+    at = None  # (z, its fd_hessian): the Hessian of the last point is not computed twice
     for _ in range(max(newton_steps, 1)):
-        v0, grad, hess, _ = fd_hessian(vg, zb)
+        at = (zb, fd_hessian(vg, zb))
+        v0, grad, hess, _ = at[1]
         n_evals += 2 * k + 1
         cov, _ = _laplace_cov(hess)
         if not np.isfinite(v0):
@@ -203,8 +216,10 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
         if not np.any(np.isfinite(vc)) or np.nanmax(vc) <= vb:
             break
         zb = cand[int(np.nanargmax(vc))]
-    v0, grad, hess, _ = fd_hessian(vg, zb)
-    n_evals += 2 * k + 1
+    if at is None or at[0] is not zb:
+        at = (zb, fd_hessian(vg, zb))
+        n_evals += 2 * k + 1
+    v0, grad, hess, _ = at[1]
     cov, pd = _laplace_cov(hess)
     vb = float(v0)
     gnorm = float(np.linalg.norm(grad))
@@ -215,7 +230,26 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
     converged = bool(np.isfinite(vb) and decrement < 0.01)
     return MapResult(z=zb, logp=vb, grad_norm=gnorm, hessian=hess, cov=cov, hessian_pd=pd, starts=start_reports,
                      n_at_best=max(n_best, 1), converged=converged, wall_s=time.perf_counter() - t0,
-                     n_gradient_evals=n_evals, screening=screening)
+                     n_gradient_evals=n_evals, screening=screening, lbfgs=lbfgs)
+
+
+def _lbfgs(vg: ValueAndGrad, z0: np.ndarray, max_iter: int):
+    """Maximise the log-density from z0 by SciPy's L-BFGS-B (on -logp); a failed solve (-inf)
+    is +inf to the line search, which then steps back. Returns (z, report)."""
+    from scipy.optimize import minimize
+
+    def f(z):
+        v, g = vg(np.asarray(z, dtype=float)[None])
+        v, g = float(np.asarray(v)[0]), np.asarray(g)[0]
+        if not np.isfinite(v):
+            return np.inf, np.zeros_like(g)
+        return -v, -g
+
+    res = minimize(f, np.asarray(z0, dtype=float), jac=True, method="L-BFGS-B",
+                   options={"maxiter": int(max_iter), "gtol": 1e-4, "ftol": 1e-10})
+    z = np.asarray(res.x) if np.isfinite(res.fun) else np.asarray(z0, dtype=float)
+    return z, {"iterations": int(res.nit), "n_evals": int(res.nfev), "neg_logp": float(res.fun),
+               "success": bool(res.success), "message": str(res.message)}
 
 
 __all__ = ["MapResult", "choose_starts", "fd_hessian", "find_map", "screening_points"]

@@ -58,7 +58,7 @@ class FitResult:
 
 def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rate: float = 0.05,
             seed: int = 0, screen: int = 0, batch: int | None = None, hessian: bool = True,
-            progress: bool = False) -> MapResult:
+            progress: bool = False, lbfgs_steps: int = 0) -> MapResult:
     """Multi-start MAP of a problem. Starts: the prior centre plus prior draws, or with
     `screen` > 0 the best `starts` of the prior centre and `screen` space-filling points
     (population level for a hierarchical model; inference.map)."""
@@ -73,7 +73,9 @@ def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rat
     else:
         draws = np.asarray(prior.sample_z(jax.random.PRNGKey(seed), (starts - 1,))) if starts > 1 else centre[:0]
         z0 = density.embed(problem, np.concatenate([centre, draws]))[:starts]
+    vg_one = functools.partial(density.value_and_grad_many, problem, batch=1) if lbfgs_steps else None
     return find_map(vg, z0, steps=steps, learning_rate=learning_rate, screening=screening, hessian=hessian,
+                    lbfgs_steps=lbfgs_steps, vg_one=vg_one, newton_steps=1 if lbfgs_steps else 4,
                     progress=progress)
 
 
@@ -115,7 +117,7 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
     map_res = checkpoint.load_map() if checkpoint is not None else None
     if map_res is None:
         map_res = map_fit(problem, starts=m.starts, steps=m.steps, learning_rate=m.learning_rate, seed=seed,
-                          screen=m.screen, hessian=m.hessian, progress=progress)
+                          screen=m.screen, hessian=m.hessian, progress=progress, lbfgs_steps=m.lbfgs_steps)
         if checkpoint is not None:
             checkpoint.save_map(map_res)
     else:
