@@ -25,6 +25,7 @@ import pandas as pd
 from lactojax.atomic import write_text
 
 KEPT = ("summary.csv", "diagnostics.json", "provenance.json", "data_rows.csv", "config.toml")
+OPTIONAL = ("identifiability.csv",)  # group fits since the identifiability table
 
 
 def verdict(ratio: float) -> str:
@@ -59,10 +60,20 @@ def render(fit_dir: Path) -> str:
         "| | measured |",
         "| --- | --- |",
         f"| wall time of the fit | {t['total_s'] + t.get('plots_s', 0):.0f} s (MAP {t['map_s']:.0f} s, "
-        f"{diag['method'].upper()} {t.get('nuts_s', t.get('svi_s', 0)):.0f} s, posterior predictive "
+        + (f"{diag['method'].upper()} {t.get('nuts_s', t.get('svi_s', 0)):.0f} s, " if diag["method"] != "map" else "")
+        + "posterior predictive "
         f"{t['predictive_s']:.0f} s, prior predictive {t.get('prior_predictive_s', 0):.0f} s, plots "
         f"{t.get('plots_s', 0):.0f} s; compilation included) |",
     ]
+    m = diag.get("map", {})
+    if diag["method"] == "map":
+        lbfgs = m.get("lbfgs") or {}
+        lines.append(f"| MAP | log-density {m['logp']:.2f}, gradient norm {m['grad_norm']:.2g}, converged: "
+                     f"{'yes' if m['converged'] else 'no'}, Hessian positive definite: "
+                     f"{'yes' if m['hessian_positive_definite'] else 'no'}"
+                     + (f"; L-BFGS {lbfgs['iterations']} iterations" if lbfgs else "")
+                     + f"; {m['n_gradient_evals']} gradient evaluations |")
+        lines.append("| posterior | Laplace approximation at the MAP (independent draws: no R-hat) |")
     if "divergences" in diag:
         lines.append(f"| divergences | {diag['divergences']} |")
     if diag.get("max_r_hat") is not None:
@@ -81,6 +92,21 @@ def render(fit_dir: Path) -> str:
         prior_sd = float(r.get("prior_sd", float("nan")))
         lines.append(f"| `{r['parameter']}` | {r['unit']} | {r['mean']:.4g} ({r['sd']:.3g}) | {prior_sd:.3g} | "
                      f"{ratio:.2f} | {verdict(ratio)} |")
+    if (fit_dir / "identifiability.csv").exists():
+        ident = pd.read_csv(fit_dir / "identifiability.csv").fillna({"informed_by": ""})
+        lines += [
+            "",
+            "What informs each parameter (`identifiability.csv`, `lactojax.inference.identifiability`): the rows' "
+            "information about it relative to its prior's, from the fit's own draws (local sensitivities of the "
+            "rows' means over the posterior, each row weighted by the spread of a new observation), and the "
+            "datasets carrying at least 10 % of it.",
+            "",
+            "| parameter | informed by (share of the data's information) | data / prior information | sd / prior sd |",
+            "| --- | --- | --- | --- |",
+        ]
+        for _, r in ident.iterrows():
+            lines.append(f"| `{r['parameter']}` | {r['informed_by'] or 'no dataset (prior-dominated)'} | {r['data_information']:.3g} | "
+                         f"{r['sd_ratio']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -107,7 +133,7 @@ def main(argv=None) -> int:
     source = args.fit_dir
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
-        for f in KEPT:
+        for f in KEPT + tuple(f for f in OPTIONAL if (args.fit_dir / f).exists()):
             shutil.copyfile(args.fit_dir / f, args.keep / f)
         source = args.keep
     block = render(source)

@@ -183,3 +183,28 @@ def test_simulate_posterior_adds_new_study_bands_for_observables_with_a_kappa():
     assert set(new) == {"milk_intake_ml_new"}
     np.testing.assert_allclose(np.std(new["milk_intake_ml_new"], axis=0), 100.0, rtol=0.05)
     np.testing.assert_allclose(np.mean(new["milk_intake_ml_new"], axis=0), 500.0, atol=5.0)
+
+
+def test_identifiability_names_the_datasets_whose_rows_move_with_a_parameter():
+    """Draws where dataset A's two rows follow parameter a (slope 3) and nothing follows b:
+    a is informed by A alone, b by no row."""
+    import arviz as az
+    import pandas as pd
+
+    from lactojax.inference.identifiability import identifiability_table
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(1, 500)), rng.normal(size=(1, 500))
+    y_mean = np.stack([3 * a[0], 3 * a[0], np.full(500, 7.0)], axis=-1)[None]  # (1, 500, 3)
+    y = y_mean + rng.normal(size=y_mean.shape)
+    idata = az.from_dict(posterior={"a": a, "b": b}, prior={"a": rng.normal(size=(1, 500)),
+                                                             "b": rng.normal(size=(1, 500))},
+                         posterior_predictive={"y": y, "y_mean": y_mean},
+                         constant_data={"dataset": np.array(["A", "A", "B"])})
+    summary = pd.DataFrame({"parameter": ["a", "b"], "sd_ratio": [0.3, 1.0]})
+    t = identifiability_table(idata, summary, ["a", "b"], lambda theta: theta).set_index("parameter")
+    assert t.loc["a", "informed_by"] == "A (100 %)"
+    # two rows of slope 3, prior sd 1, noise sd 1: information 2 x 9 = 18 times the prior's
+    np.testing.assert_allclose(t.loc["a", "data_information"], 18.0, rtol=0.15)
+    assert t.loc["b", "data_information"] < 0.05 and t.loc["b", "informed_by"] == ""
+    assert t.loc["a", "sd_ratio"] == 0.3
