@@ -149,26 +149,34 @@ def test_shipped_fit_configs_validate():
         load_config(p)
 
 
-def test_first_month_config_adds_the_established_lactation_rows_to_the_default_fit():
-    """fits/human_first_month.toml: the default fit's rows plus those inside 31 days
-    (1-month intake and production, later sodium/potassium, 1-month prolactin)."""
+def test_the_default_fit_covers_the_first_year_with_a_discrepancy_per_observable():
+    """fits/human_default.toml (`make fit`): every row of its datasets inside 365 days, so
+    the month-1 to month-12 rows are fitted; the parameters they inform are estimated; a
+    between-study discrepancy per observable. fits/human_first_month.toml's rows are a subset."""
     from pathlib import Path
 
     from lactojax.inference.problem import problem_from_config
 
     fits = Path(__file__).resolve().parents[1] / "fits"
-    default = problem_from_config(load_config(fits / "human_default.toml"))
+    cfg = load_config(fits / "human_default.toml")
+    assert cfg.fit.horizon_days == 365 and cfg.heterogeneity.model == "observable"
+    default = problem_from_config(cfg)
+    rows = default.rows
+    later = rows[rows.t_end_h > 30 * 24]  # rows of months 1-12
+    assert len(later) >= 20 and later.t_end_h.max() == 365 * 24
+    assert {"cox1996", "dewey_lonnerdal1983", "michaelsen1994", "dewey1991_darling", "hartmann_kulski1978",
+            "noel1974", "kent1999"} <= set(rows.dataset)
+    assert {"prolactin_basal_decline_h", "prolactin_secretion_fold_late", "infant_stomach_mature_ml",
+            "cell_proliferation_late_fraction"} <= set(cfg.parameters.estimate)
+    # only rows no model output maps, and chonnam1982's windows that end after day 365, are left out
+    assert default.excluded.reason.str.contains("beyond the fit horizon|no mapping").all()
+    assert len(default.excluded) <= 3
+    labels = default.problem.discrepancy.labels
+    assert default.problem.dim == len(cfg.parameters.estimate) + len(labels)
+    assert set(labels) == set(rows.observable[rows.kind_name != "individual_lognormal"])
     month = problem_from_config(load_config(fits / "human_first_month.toml"))
     key = ["dataset", "observable", "t_start_h", "t_end_h"]
-    d_rows = set(map(tuple, default.rows[key].to_numpy().tolist()))
-    m_rows = set(map(tuple, month.rows[key].to_numpy().tolist()))
-    assert d_rows < m_rows
-    added = month.rows[[tuple(r) not in d_rows for r in month.rows[key].to_numpy().tolist()]]
-    assert {"cox1996", "dewey_lonnerdal1983", "chonnam1982", "saint1984"} <= set(added.dataset)
-    assert added.t_end_h.max() == 720.0 and added.t_start_h.min() >= 120.0
-    # what is still beyond the horizon is listed, with the reason
-    assert month.excluded.reason.str.contains("beyond the fit horizon|no mapping").all()
-    assert len(month.rows) + len(month.excluded) == len(default.rows) + len(default.excluded)
+    assert set(map(tuple, month.rows[key].to_numpy().tolist())) < set(map(tuple, rows[key].to_numpy().tolist()))
 
 
 def test_old_fit_base_values_follow_the_current_parameter_table():
