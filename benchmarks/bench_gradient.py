@@ -2,8 +2,8 @@
 to one forward solve, and against central finite differences.
 
 Two problems:
-- `default_fit` (when `lactojax.inference` is importable): the default fit
-  (`fits/human_default.toml`): its datasets, horizon, estimated parameters, solver
+- `default_fit` (when `lactojax.inference` is importable): the first-week fit
+  (`fits/human_first_week.toml`): its datasets, horizon, estimated parameters, solver
   tolerances and gradient mode, through `lactojax.inference.density.value_and_grad`;
 - `synthetic_30d` (always): model-generated, labelled synthetic daily intake and daily
   sodium over 30 days (10 feeds/day, 2 glands, rtol = atol = 1e-6), log-normal noise
@@ -165,7 +165,7 @@ def default_fit_problem(quick: bool):
     from lactojax.inference.config import load_config
     from lactojax.simulate import simulate
 
-    cfg = load_config(common.ROOT / "fits" / "human_default.toml")
+    cfg = load_config(common.ROOT / "fits" / "human_first_week.toml")
     if quick:
         cfg = cfg.replace(fit=cfg.fit.replace(horizon_days=2.0))
     data = problem_from_config(cfg)
@@ -175,7 +175,7 @@ def default_fit_problem(quick: bool):
     grads = {f"{gradient} (density.value_and_grad, as configured)":
              jax.jit(functools.partial(density.value_and_grad, problem))}
     sim = lambda: simulate(problem.base, problem.inputs, problem.settings)
-    meta = dict(source=f"fits/human_default.toml via lactojax.inference (label {data.label!r})",
+    meta = dict(source=f"fits/human_first_week.toml via lactojax.inference (label {data.label!r})",
                 days=problem.inputs.horizon_h / 24.0, parameters=list(problem.names), parameter_scale="prior z",
                 n_data=int(len(data.rows)), rtol=problem.settings.rtol, atol=problem.settings.atol,
                 solver=problem.settings.solver, gradient=gradient)

@@ -1,4 +1,4 @@
-"""Benchmark 5 - sampling: the default NUTS fit (`fits/human_default.toml`): wall time
+"""Benchmark 5 - sampling: the first-week NUTS fit (`fits/human_first_week.toml`, the default fit until the first-year fit replaced it): wall time
 (whole fit, MAP and NUTS separately; compilation included, as `make fit` pays it), bulk
 and tail ESS and ESS per second for every estimated parameter, divergences, R-hat.
 
@@ -46,7 +46,7 @@ def run(quick=False, repeats=None, config=None) -> dict:
     import tempfile
 
     repeats = repeats or 1
-    path = Path(config) if config else (common.ROOT / "fits" / ("tiny_smoke.toml" if quick else "human_default.toml"))
+    path = Path(config) if config else (common.ROOT / "fits" / ("tiny_smoke.toml" if quick else "human_first_week.toml"))
     cfg = load_config(path)
     runs = []
     for r in range(repeats):
@@ -134,7 +134,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--config", default=None, help="fit configuration (default fits/human_default.toml)")
+    ap.add_argument("--config", default=None, help="fit configuration (default fits/human_first_week.toml)")
     ap.add_argument("--from-fit-dir", default=None,
                     help="report a finished `make fit` output directory instead of running the fit")
     args = ap.parse_args(argv)

@@ -189,7 +189,7 @@ def rows_nuts(cpu, gpu):
                 f"compilation included); divergences {r['divergences']}; max R-hat "
                 f"{r['max_r_hat'] if r['max_r_hat'] is None else round(r['max_r_hat'], 3)}; bulk ESS/s: {ess}")
 
-    label = "5. Default NUTS fit"
+    label = "5. First-week NUTS fit"
     d = cpu or gpu
     if d and "settings" in d:
         st = d["settings"]
