@@ -6,7 +6,8 @@ For each of `--sims` replicates: parameters and between-study SDs drawn from the
 prior (`density.sample_prior`), data simulated by the model at them with noise from each
 row's likelihood (the rows and design of the configuration), the posterior fitted by the
 configuration's own estimation method where it is affordable (`--method`: laplace, the
-multi-start MAP and its Laplace approximation, or nuts), and the rank of each true value
+configuration's MAP - starts, screen, Adam, L-BFGS - and its Laplace approximation, or
+nuts from that MAP), and the rank of each true value
 among `--draws` posterior draws. If the inference is calibrated, the ranks are uniform on
 0..draws. Writes to --out:
 
@@ -43,8 +44,8 @@ def main(argv=None) -> int:
     ap.add_argument("--draws", type=int, default=99, help="posterior draws per replicate: ranks 0..draws")
     ap.add_argument("--method", choices=("laplace", "nuts"), default="laplace")
     ap.add_argument("--horizon-days", type=float, default=None, help="override [fit] horizon_days")
-    ap.add_argument("--map-starts", type=int, default=4)
-    ap.add_argument("--map-steps", type=int, default=60)
+    ap.add_argument("--heterogeneity", choices=("none", "pooled", "observable"), default=None,
+                    help="override [heterogeneity] model")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true", help="continue the replicates in --out/ranks.csv")
     args = ap.parse_args(argv)
@@ -62,6 +63,10 @@ def main(argv=None) -> int:
     cfg = load_config(args.config)
     if args.horizon_days is not None:
         cfg = cfg.replace(fit=cfg.fit.replace(horizon_days=args.horizon_days))
+    cfg = cfg.with_overrides(heterogeneity=args.heterogeneity)
+    m = cfg.map  # the configuration's own MAP: starts, Adam steps, screen, L-BFGS
+    map_kw = dict(map_starts=m.starts, map_steps=m.steps, learning_rate=m.learning_rate, screen=m.screen,
+                  lbfgs_steps=m.lbfgs_steps)
     data = problem_from_config(cfg)
     problem = data.problem
     names = list(density.posterior_variables(problem, np.zeros((1, problem.dim))))
@@ -83,13 +88,13 @@ def main(argv=None) -> int:
 
     if args.sims > start:
         sbc_ranks(problem, n_sims=args.sims - start, n_draws=args.draws, method=args.method, seed=args.seed + start,
-                  progress=save, map_starts=args.map_starts, map_steps=args.map_steps)
+                  progress=save, **map_kw)
     ranks = pd.read_csv(out / "ranks.csv")[names].to_numpy()
     tests = sbc_uniformity(ranks, args.draws)
     report = {
         "config": args.config, "rows": int(len(data.rows)), "horizon_days": cfg.fit.horizon_days,
         "method": args.method, "replicates": int(ranks.shape[0]), "draws": args.draws,
-        "map": {"starts": args.map_starts, "steps": args.map_steps}, "seed": args.seed,
+        "heterogeneity": cfg.heterogeneity.model, "map": map_kw, "seed": args.seed,
         "wall_s_this_run": time.perf_counter() - t0,
         "command": "python scripts/sbc.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "uniformity": dict(zip(names, tests)),

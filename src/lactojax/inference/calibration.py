@@ -27,10 +27,10 @@ from lactojax.inference.runner import map_fit
 
 
 def posterior_x(problem: FitProblem, method: str, seed: int, n_draws: int = 200, chains: int = 2,
-                warmup: int = 100, map_steps: int = 60, map_starts: int = 4) -> np.ndarray:
+                warmup: int = 100, map_steps: int = 60, map_starts: int = 4, **map_kw) -> np.ndarray:
     """(n, dim) posterior draws of the unconstrained x by 'laplace' or 'nuts' (initialised
-    at the MAP)."""
-    res = map_fit(problem, starts=map_starts, steps=map_steps, learning_rate=0.1, seed=seed)
+    at the MAP); map_kw: further `map_fit` settings (screen, lbfgs_steps, learning_rate)."""
+    res = map_fit(problem, starts=map_starts, steps=map_steps, seed=seed, **{"learning_rate": 0.1, **map_kw})
     key = jax.random.PRNGKey(seed)
     if method == "laplace":
         return res.laplace_draws(key, n_draws)
