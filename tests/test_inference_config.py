@@ -149,17 +149,17 @@ def test_shipped_fit_configs_validate():
         load_config(p)
 
 
-def test_the_default_fit_covers_the_first_year_with_a_discrepancy_per_observable():
+def test_the_default_fit_covers_the_first_year_with_a_between_study_discrepancy():
     """fits/human_default.toml (`make fit`): every row of its datasets inside 365 days, so
     the month-1 to month-12 rows are fitted; the parameters they inform are estimated; a
-    between-study discrepancy per observable. fits/human_first_month.toml's rows are a subset."""
+    pooled between-study discrepancy. fits/human_first_month.toml's rows are a subset."""
     from pathlib import Path
 
     from lactojax.inference.problem import problem_from_config
 
     fits = Path(__file__).resolve().parents[1] / "fits"
     cfg = load_config(fits / "human_default.toml")
-    assert cfg.fit.horizon_days == 365 and cfg.heterogeneity.model == "observable"
+    assert cfg.fit.horizon_days == 365 and cfg.heterogeneity.model == "pooled"
     default = problem_from_config(cfg)
     rows = default.rows
     later = rows[rows.t_end_h > 30 * 24]  # rows of months 1-12
@@ -171,9 +171,10 @@ def test_the_default_fit_covers_the_first_year_with_a_discrepancy_per_observable
     # only rows no model output maps, and chonnam1982's windows that end after day 365, are left out
     assert default.excluded.reason.str.contains("beyond the fit horizon|no mapping").all()
     assert len(default.excluded) <= 3
-    labels = default.problem.discrepancy.labels
-    assert default.problem.dim == len(cfg.parameters.estimate) + len(labels)
-    assert set(labels) == set(rows.observable[rows.kind_name != "individual_lognormal"])
+    assert default.problem.discrepancy.labels == ("all",)
+    assert default.problem.dim == len(cfg.parameters.estimate) + 1
+    observable = problem_from_config(cfg.with_overrides(heterogeneity="observable")).problem.discrepancy
+    assert set(observable.labels) == set(rows.observable)  # every row is a group mean or an event time
     month = problem_from_config(load_config(fits / "human_first_month.toml"))
     key = ["dataset", "observable", "t_start_h", "t_end_h"]
     assert set(map(tuple, month.rows[key].to_numpy().tolist())) < set(map(tuple, rows[key].to_numpy().tolist()))
