@@ -299,7 +299,8 @@ def _param_slice(v, i, prefix, problem):
 
 def embed(problem: FitProblem, z):
     """x for population-level z (..., k): z itself (group), or mu = z with the initial
-    spread and every subject at the centre (hierarchical)."""
+    spread and every subject at the centre (hierarchical); any kappas at their prior
+    median."""
     z = np.asarray(z, dtype=float)
     kappas = het.initial_log_kappa(problem.discrepancy, z.shape[:-1])
     if problem.model == "group":
@@ -367,6 +368,6 @@ def observation_noise(problem: FitProblem, pred, rng: np.random.Generator, extra
                     np.where(log_scale, pred * np.exp(sigma * eps), pred + sigma * eps))
 
 
-__all__ = ["TRACES", "embed", "evaluate_draws", "log_density", "loglik_terms", "posterior_variables",
+__all__ = ["TRACES", "embed", "evaluate_draws", "extra_sd", "log_density", "log_kappa", "loglik_terms", "posterior_variables",
            "observation_noise", "predict", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
            "x_of_theta"]
