@@ -127,6 +127,16 @@ def test_log_density_adds_the_kappa_prior_and_inflates_the_gaussian_scales(study
         np.testing.assert_allclose(g[0, j], fd, rtol=1e-5, atol=1e-6)
 
 
+def test_an_x_without_the_kappas_is_refused_with_what_x_holds(study_problem):
+    problem, x_true, _ = study_problem
+    with pytest.raises(ValueError, match=r"expected a last axis of 3 entries \(1 for the parameters, then 2 log "
+                                         r"kappa\), got shape \(1,\); density.embed"):
+        density.log_density(problem, x_true[:1])
+    with pytest.raises(ValueError, match="expected a last axis of 3"):
+        density.value_and_grad_many(problem, np.zeros((4, 1)))
+    np.testing.assert_allclose(density.embed(problem, x_true[:1])[1:], np.log(0.6744897501960817 * 0.25))
+
+
 def test_prior_draws_of_kappa_are_half_normal(study_problem):
     problem, _, _ = study_problem
     x = density.sample_prior(problem, jax.random.PRNGKey(3), 4000)

@@ -208,10 +208,22 @@ def _guarded_bwd(grad, ct, perturbed, x, problem):
     return ct * grad
 
 
+def check_x(problem: FitProblem, x):
+    """x as an array whose last axis is `problem.dim` long; otherwise a ValueError saying
+    what x holds (a z of the parameters alone misses the discrepancies' log kappas)."""
+    x = jnp.asarray(x, dtype=float)
+    if x.ndim == 0 or x.shape[-1] != problem.dim:
+        raise ValueError(
+            f"x: expected a last axis of {problem.dim} entries ({problem.model_dim} for the parameters"
+            + (f", then {problem.discrepancy.n} log kappa" if problem.discrepancy.n else "")
+            + f"), got shape {x.shape}; density.embed(problem, z) turns the parameters' z into x")
+    return x
+
+
 def log_density(problem: FitProblem, x):
     """Log posterior density (up to a constant) at x (module doc); differentiable, with the
     guarded gradient. Pure: jit, vmap and grad it freely."""
-    return _guarded(x, problem)
+    return _guarded(check_x(problem, x), problem)
 
 
 @eqx.filter_jit
@@ -247,7 +259,7 @@ def padded_batches(fn, problem, xs, batch: int, progress: str | None = None):
 
 def value_and_grad_many(problem: FitProblem, xs, batch: int = 4):
     """(values (n,), gradients (n, dim)) at the rows of xs, guarded, in vmapped batches."""
-    xs = np.asarray(xs, dtype=float).reshape(-1, problem.dim)
+    xs = np.asarray(check_x(problem, xs)).reshape(-1, problem.dim)
     return tuple(padded_batches(_value_and_grad_batch, problem, xs, batch))
 
 
@@ -255,7 +267,7 @@ def evaluate_draws(problem: FitProblem, xs, batch: int = 64, progress: str | Non
     """Per-row log-likelihood terms, predictions, success flags, solver steps and each
     row's between-study SD (0 without a discrepancy) at each row of xs (n, dim), in
     vmapped batches (`progress`: a label, see `padded_batches`)."""
-    xs = np.asarray(xs, dtype=float).reshape(-1, problem.dim)
+    xs = np.asarray(check_x(problem, xs)).reshape(-1, problem.dim)
     return padded_batches(_evaluate_batch, problem, xs, batch, progress)
 
 
@@ -368,6 +380,6 @@ def observation_noise(problem: FitProblem, pred, rng: np.random.Generator, extra
                     np.where(log_scale, pred * np.exp(sigma * eps), pred + sigma * eps))
 
 
-__all__ = ["TRACES", "embed", "evaluate_draws", "extra_sd", "log_density", "log_kappa", "loglik_terms", "posterior_variables",
+__all__ = ["TRACES", "check_x", "embed", "evaluate_draws", "extra_sd", "log_density", "log_kappa", "loglik_terms", "posterior_variables",
            "observation_noise", "predict", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
            "x_of_theta"]
