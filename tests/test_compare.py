@@ -36,7 +36,7 @@ def test_fits_of_other_rows_or_no_fit_are_refused(tiny_nuts_fit, tmp_path, capsy
     from lactojax.inference.comparison import _same_rows
 
     assert main(["compare", str(tiny_nuts_fit), str(tmp_path)]) == 2
-    assert "a directory without posterior.nc" in capsys.readouterr().err
+    assert "a directory without a posterior.nc" in capsys.readouterr().err
     assert main(["compare", str(tiny_nuts_fit)]) == 2
     assert "at least two fits" in capsys.readouterr().err
     a = pd.DataFrame({"dataset": ["x", "y"], "observable": ["milk_intake_24h"] * 2, "t_start_h": [0.0, 24.0],

@@ -52,7 +52,7 @@ def test_bad_requests_are_refused(tiny_nuts_fit, tmp_path, capsys):  # noqa: F81
     assert main(["predict", "--posterior", str(tiny_nuts_fit), "--datasets", "no_such_data"]) == 2
     assert "no_such_data" in capsys.readouterr().err
     assert main(["predict", "--posterior", str(tmp_path), "--datasets", "saint1984"]) == 2
-    assert "without posterior.nc" in capsys.readouterr().err
+    assert "without a posterior.nc" in capsys.readouterr().err
     herd = tmp_path / "herd.nc"
     idata = az.from_dict(posterior={"mu_x": np.zeros((1, 3))})
     idata.posterior.attrs.update({"lactojax_model": "hierarchical", "lactojax_estimated": '["x"]',

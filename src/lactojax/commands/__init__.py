@@ -13,7 +13,7 @@ def posterior_file(value: str, option: str = "--posterior") -> str:
     if os.path.isdir(value):
         path = os.path.join(value, "posterior.nc")
         if not os.path.isfile(path):
-            raise UserInputError(f"{option} {value!r}: a directory without posterior.nc (expected the posterior.nc "
+            raise UserInputError(f"{option} {value!r}: a directory without a posterior.nc (expected the posterior.nc "
                                  "of a `lactojax fit`, or its output directory)")
         return path
     return value

@@ -433,13 +433,14 @@ def write_fit(result, out_dir) -> dict:
         rows = rows_with_predictions(data, pred, np.asarray(idata.posterior_predictive["y"]))
     write_csv(rows, os.path.join(out_dir, "data_rows.csv"), index=False, float_format="%.6g")
     write_csv(data.excluded, os.path.join(out_dir, "excluded_rows.csv"), index=False)
-    if data.problem.model == "group" and len(data.problem.names):  # which data inform which parameter
+    problem = getattr(data, "problem", None)  # a FitData (tests may hand in bare tables)
+    if problem is not None and problem.model == "group" and len(problem.names):  # which data inform which parameter
         import jax.numpy as jnp
 
         from lactojax.inference.identifiability import identifiability_table
 
-        prior = data.problem.prior
-        table = identifiability_table(idata, result.summary, list(data.problem.names),
+        prior = problem.prior
+        table = identifiability_table(idata, result.summary, list(problem.names),
                                       lambda theta: prior.theta_to_z(jnp.asarray(theta)))
         write_csv(table, os.path.join(out_dir, "identifiability.csv"), index=False, float_format="%.4g")
     write_text(os.path.join(out_dir, "config.toml"), result.config_toml)
