@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     enable_x64()
     enable_compilation_cache()
     from lactojax.atomic import write_csv, write_text
-    from lactojax.inference import density
+    from lactojax.inference import heterogeneity as het
     from lactojax.inference.adapter import problem_from_config
     from lactojax.inference.calibration import sbc_ranks, sbc_uniformity
     from lactojax.inference.config import load_config
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
                   lbfgs_steps=m.lbfgs_steps)
     data = problem_from_config(cfg)
     problem = data.problem
-    names = list(density.posterior_variables(problem, np.zeros((1, problem.dim))))
+    names = [*problem.names, *het.variable_names(problem.discrepancy)]  # the entries of x, in order
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     done = pd.read_csv(out / "ranks.csv") if args.resume and (out / "ranks.csv").exists() else None

@@ -30,9 +30,6 @@ def run(args) -> int:
     from lactojax.inference.comparison import compare_fits
 
     paths = [posterior_file(f, "fit") for f in args.fits]
-    for given, path in zip(args.fits, paths):
-        if not os.path.isfile(path):
-            raise UserInputError(f"fit {given!r}: no such file or directory")
     if args.out and os.path.isdir(args.out):
         raise UserInputError(f"--out {args.out}: a directory; expected a CSV file name")
     try:

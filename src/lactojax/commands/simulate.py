@@ -291,8 +291,6 @@ def _run_posterior(args, inputs, settings) -> int:
         from lactojax.inference.predictive import posterior_predictive_daily
     except ImportError as err:  # pragma: no cover - inference is part of the package
         raise UserInputError(f"--posterior needs lactojax.inference: {err}") from None
-    if not os.path.exists(args.posterior):
-        raise UserInputError(f"--posterior: no such file {args.posterior!r}")
     args.posterior = posterior_file(args.posterior)
     try:
         bands = posterior_predictive_daily(args.posterior, inputs, settings=settings, draws=args.draws,

@@ -52,7 +52,7 @@ def compare_fits(paths: Sequence[str], labels: Sequence[str] | None = None) -> p
     labels = list(labels) if labels is not None else [fit_label(p) for p in paths]
     if len(set(labels)) != len(labels):
         labels = [f"{label} ({i + 1})" for i, label in enumerate(labels)]
-    fits, reference, extra = {}, None, {}
+    loos, reference, extra = {}, None, {}
     for path, label in zip(paths, labels):
         idata = open_posterior(path)
         rows = _rows(idata, path)
@@ -60,10 +60,9 @@ def compare_fits(paths: Sequence[str], labels: Sequence[str] | None = None) -> p
             reference = (path, rows)
         else:
             _same_rows(reference, (path, rows))
-        fits[label] = idata
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # high Pareto k: counted below
-            loo = az.loo(idata, pointwise=True)
+            loo = loos[label] = az.loo(idata, pointwise=True)
         y = np.asarray(idata.posterior_predictive["y"]).reshape(-1, len(rows))
         lo, hi = np.nanpercentile(y, [5, 95], axis=0)
         inside = (rows["value"].to_numpy() >= lo) & (rows["value"].to_numpy() <= hi)
@@ -71,8 +70,8 @@ def compare_fits(paths: Sequence[str], labels: Sequence[str] | None = None) -> p
                         "inside_90": int(inside.sum())}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = az.compare(fits, ic="loo")
-    table = table.rename(columns={"elpd_loo": "elpd_loo", "se": "elpd_se"})
+        table = az.compare(loos, ic="loo")  # from the LOO results above: not computed again
+    table = table.rename(columns={"se": "elpd_se"})
     table.index.name = "fit"
     out = table[["rank", "elpd_loo", "elpd_se", "p_loo", "elpd_diff", "dse", "weight"]].copy()
     for key in ("rows", "inside_90", "pareto_k_above_0.7"):

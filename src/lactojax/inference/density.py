@@ -329,8 +329,8 @@ def sample_prior(problem: FitProblem, key, n: int) -> np.ndarray:
     eta standard normal; the discrepancies' kappa half-normal(scale)."""
     prior = problem.prior
     key, k_kappa = jax.random.split(key) if problem.discrepancy.n else (key, None)
-    kappas = (np.log(np.abs(float(problem.discrepancy.scale) * np.asarray(jax.random.normal(
-        k_kappa, (n, problem.discrepancy.n))))) if problem.discrepancy.n else np.zeros((n, 0)))
+    kappas = (het.log_kappa_of_normal(problem.discrepancy, jax.random.normal(k_kappa, (n, problem.discrepancy.n)))
+              if problem.discrepancy.n else np.zeros((n, 0)))
     if problem.model == "group":
         return np.concatenate([np.asarray(prior.sample_z(key, (n,)), dtype=float), kappas], axis=-1)
     k, c, o, s = problem.k, problem.n_centres, problem.n_offsets, problem.n_subjects

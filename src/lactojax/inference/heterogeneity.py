@@ -93,9 +93,14 @@ def initial_log_kappa(d: Discrepancy, lead: tuple = ()) -> np.ndarray:
     return np.full(lead + (d.n,), math.log(_HALF_NORMAL_MEDIAN * float(d.scale)))
 
 
+def log_kappa_of_normal(d: Discrepancy, eps) -> np.ndarray:
+    """Prior draws of log kappa from standard-normal draws eps (..., kappas): log |scale eps|."""
+    return np.log(np.abs(float(d.scale) * np.asarray(eps, dtype=float)))
+
+
 def sample_log_kappa(d: Discrepancy, rng: np.random.Generator, n: int) -> np.ndarray:
     """(n, kappas) draws of log kappa from the prior."""
-    return np.log(np.abs(float(d.scale) * rng.standard_normal((n, d.n))))
+    return log_kappa_of_normal(d, rng.standard_normal((n, d.n)))
 
 
 def variable_names(d: Discrepancy) -> tuple[str, ...]:
@@ -103,5 +108,5 @@ def variable_names(d: Discrepancy) -> tuple[str, ...]:
     return tuple(f"kappa_{label}" for label in d.labels)
 
 
-__all__ = ["DEFAULT_SCALE", "MODELS", "Discrepancy", "discrepancy", "extra_sd", "initial_log_kappa", "log_prior",
-           "sample_log_kappa", "variable_names"]
+__all__ = ["DEFAULT_SCALE", "MODELS", "Discrepancy", "discrepancy", "extra_sd", "initial_log_kappa", "log_kappa_of_normal",
+           "log_prior", "sample_log_kappa", "variable_names"]

@@ -338,9 +338,9 @@ def group_problem(table: pd.DataFrame, names: Sequence[str], prior: PriorSet, ba
     heterogeneity: the between-study discrepancy model of the group-mean rows ("none",
     "pooled", "observable"; `inference.heterogeneity`), with its HalfNormal scale."""
     rows, excluded, num, den = _build(table, [inputs], np.zeros(len(table), dtype=int), ob.READERS)
-    gaussian = lk.is_gaussian(rows["kind"].to_numpy(dtype=int)) if len(rows) else np.zeros(0, bool)
-    disc = discrepancy(heterogeneity, rows["observable"].to_numpy(dtype=str) if len(rows) else [], gaussian,
-                       heterogeneity_scale) if len(rows) else discrepancy("none", [], [], heterogeneity_scale)
+    disc = (discrepancy(heterogeneity, rows["observable"].to_numpy(dtype=str),
+                        lk.is_gaussian(rows["kind"].to_numpy(dtype=int)), heterogeneity_scale)
+            if len(rows) else Discrepancy())  # no rows: the caller reports it (adapter)
     problem = FitProblem(
         prior=prior, base=base, inputs=inputs, rows=_row_data(rows, num, den),
         noise=lk.NoiseModel(jnp.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)),

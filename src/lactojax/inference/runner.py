@@ -189,7 +189,7 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
                             attrs=attrs, prior=density.posterior_variables(problem, x_prior[None]),
                             prior_pred=prior_pred, extra_sd=extra, prior_extra_sd=prior_extra)
     if problem.model == "group":
-        names, units = list(problem.names), list(problem.prior.units())
+        names, units = problem.names, problem.prior.units()
     else:  # population level: centres (model units), spreads and level offsets (z-scale)
         names, units = population_names(data)
     kappas = het.variable_names(problem.discrepancy)  # between-study SDs, relative to the prediction
