@@ -32,8 +32,8 @@ ADJOINT_NAMES: tuple[str, ...] = _ADJOINTS
 # the default grid). The same grid is not accurate enough for a mother (3 session steps: one
 # draw 3.6 % off in colostral-day fat; growing startup steps: 10 of 50 off), so it is the
 # cow's only.
-SPECIES_GRIDS: dict[str, dict] = {"cow": {"session_steps": 3, "startup_step_growth": 0.05}}
-GRID_KEYS = ("session_steps", "startup_step_growth")
+SPECIES_GRIDS: dict[str, dict] = {"cow": {"session_steps": 3, "startup_step_growth": 0.05, "recovery_h": (0.2, 1.5)}}
+GRID_KEYS = ("session_steps", "startup_step_growth", "recovery_h")
 
 
 @dataclasses.dataclass(frozen=True)

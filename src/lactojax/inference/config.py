@@ -344,7 +344,8 @@ class SolverSection(Section):
     max_step_h: float = Field(FIT_SOLVER_DEFAULTS.max_step_h, gt=0, description="method = sessions: longest step "
                               "between sessions, h")
     recovery_h: Array[float] = Field(FIT_SOLVER_DEFAULTS.recovery_h, description="method = sessions: extra step "
-                                     "boundaries this long after each session's end, h (each > 0)")
+                                     "boundaries this long after each session's end, h (each > 0; unset: the "
+                                     "species' grid, [0.2, 1.5] for cows)")
     startup_h: float = Field(FIT_SOLVER_DEFAULTS.startup_h, ge=0, description="method = sessions: hours after "
                              "delivery stepped at most startup_step_h")
     startup_step_h: float = Field(FIT_SOLVER_DEFAULTS.startup_step_h, gt=0, description="method = sessions: longest "
@@ -386,10 +387,11 @@ class SolverSection(Section):
         choice); `throw` and `dt0_h` are FIT_SOLVER_DEFAULTS'."""
         species_grid = SolverSettings.for_species(species)
         grid = {k: getattr(self if k in self.model_fields_set else species_grid, k) for k in GRID_KEYS}
+        grid["recovery_h"] = tuple(grid["recovery_h"])
         return FIT_SOLVER_DEFAULTS.replace(
             method=self.method, session_growth=self.session_growth, **grid,
             max_step_h=self.max_step_h,
-            recovery_h=tuple(self.recovery_h), startup_h=self.startup_h, startup_step_h=self.startup_step_h,
+            startup_h=self.startup_h, startup_step_h=self.startup_step_h,
             solver=self.solver, rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
             save_every_h=self.save_every_h, adjoint=GRADIENT_ADJOINT[self.gradient],
             checkpoints=self.checkpoints or None)
