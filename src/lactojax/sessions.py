@@ -23,8 +23,10 @@ observation works unchanged.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -307,11 +309,142 @@ def _dense(y, theta, h, stages):
     )
 
 
+class _Stepper:
+    """One step of the session grid as a function of arrays: the layouts and the static parts
+    of the inputs and parameters (hashable Python objects, closed over)."""
+
+    def __init__(self, layout, drive_layout, inputs_static, params_static):
+        self.layout, self.drive_layout = layout, drive_layout
+        self.inputs_static, self.params_static = inputs_static, params_static
+
+    def piece(self, params, inputs, y, t, hh, base):
+        """The step from (t, y) of length hh under the drive chunk `base`: (y1 chunks, stages)."""
+        p = eqx.combine(params, self.params_static)
+        i = eqx.combine(inputs, self.inputs_static)
+        y1, stages = _etdrk4_step(p, i, self.layout, y, t, hh, self.drive_layout.unravel(base))
+        return self.layout.ravel(_balance(self.layout.unravel(y), self.layout.unravel(y1))), stages
+
+    def empty(self, y):
+        return y, (jax.tree.map(jnp.zeros_like, y),) * 4
+
+    def step(self, params, inputs, y, xs):
+        """One scan step: the branch is a nested computation that XLA:CPU runs inline
+        (CHUNK_ELEMENTS); it also lets empty pieces (back-to-back sessions, unneeded uniform
+        points) cost nothing in a single solve. One stacked output per step (the state, then
+        the four stage vectors, each the chunks in order): every stacked output costs a
+        kernel per step outside the inline branch (measured: 305-day cow 135 -> 110 ms with
+        its 2 chunks x 5 outputs)."""
+        t, hh, base = xs
+        y1, stages = jax.lax.cond(hh > 0.0, lambda: self.piece(params, inputs, y, t, hh, base),
+                                  lambda: self.empty(y))
+        return y1, jnp.concatenate(jax.tree.leaves((y1, stages)))
+
+
+def _scan(stepper: _Stepper, params, inputs, y0, xs):
+    """The forward scan: every step's state and stages stacked, (steps, 5 x states)."""
+    return jax.lax.scan(lambda y, x: stepper.step(params, inputs, y, x), y0, xs)[1]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _scan_vjp(stepper: _Stepper, params, inputs, y0, xs):
+    """`_scan` whose reverse mode is a reverse scan of per-step VJPs: each step is recomputed
+    from its stored start state and transposed inside one `lax.cond` (one nested computation
+    that XLA:CPU runs inline), and only the parameters and inputs being differentiated get
+    cotangents. JAX's own reverse mode of the checkpointed scan copied every parameter and
+    input scalar out of a recomputing `lax.cond` per step as residuals (~150 kernels of a
+    ~870-kernel backward step for a cow)."""
+    return _scan(stepper, params, inputs, y0, xs)
+
+
+def _scan_fwd(stepper, params, inputs, y0, xs):
+    values = [jax.tree.map(lambda p: p.value, x, is_leaf=_is_primal) for x in (params, inputs, y0, xs)]
+    flags = tuple(tuple(bool(p.perturbed) for p in jax.tree.leaves(x, is_leaf=_is_primal)) for x in (params, inputs, xs))
+    outs = _scan(stepper, *values)
+    return outs, (values, outs, _Static(flags))
+
+
+class _Static(eqx.Module):
+    """Which leaves of (params, inputs, xs) are differentiated: static, so a residual."""
+
+    flags: tuple = eqx.field(static=True)
+
+
+def _is_primal(x) -> bool:
+    return isinstance(x, jax.custom_derivatives.CustomVJPPrimal)
+
+
+def _scan_bwd(stepper, residuals, ct_outs):
+    (params, inputs, y0, xs), outs, static = residuals
+    flags_p, flags_i, flags_x = static.flags
+    if isinstance(ct_outs, jax.custom_derivatives.SymbolicZero):
+        ct_outs = jnp.zeros(ct_outs.shape, ct_outs.dtype)
+    n_state = sum(c.shape[0] for c in y0)
+    sizes = [c.shape[0] for c in y0]
+    split = lambda v: tuple(jnp.split(v, np.cumsum(sizes)[:-1]))  # noqa: E731
+    # the differentiated leaves: loop-invariant (params, inputs) and per step (t, hh, drive)
+    leaves_p, tree_p = jax.tree.flatten(params)
+    leaves_i, tree_i = jax.tree.flatten(inputs)
+    leaves_x, tree_x = jax.tree.flatten(xs)
+    inv = [x for x, f in zip(leaves_p + leaves_i, flags_p + flags_i) if f]
+    stepped = [x for x, f in zip(leaves_x, flags_x) if f]
+
+    def rebuild(inv_diff, x_diff, x_all):
+        it = iter(inv_diff)
+        lp = [next(it) if f else x for x, f in zip(leaves_p, flags_p)]
+        li = [next(it) if f else x for x, f in zip(leaves_i, flags_i)]
+        ix = iter(x_diff)
+        lx = [next(ix) if f else x for x, f in zip(x_all, flags_x)]
+        return jax.tree.unflatten(tree_p, lp), jax.tree.unflatten(tree_i, li), jax.tree.unflatten(tree_x, lx)
+
+    starts = jnp.concatenate([jnp.concatenate(y0)[None], outs[:-1, :n_state]])  # each step's start state
+
+    def back(carry, k_xs):
+        ct_y, ct_inv = carry
+        y_start, x_all, ct_k = k_xs
+        ct_k = ct_k.reshape(5, n_state)
+        # chunk-sized operands only (CHUNK_ELEMENTS); the sums sit inside the branch, where
+        # they run inline, rather than one top-level kernel each
+        ct_rows = tuple(split(ct_k[i]) for i in range(5))
+        y_chunks = split(y_start)
+        x_diff = [x for x, f in zip(x_all, flags_x) if f]
+
+        def through():
+            def f(y, inv_diff, x_diff):
+                p, i, (t, hh, base) = rebuild(inv_diff, x_diff, x_all)
+                return stepper.piece(p, i, y, t, hh, base)
+
+            _, vjp = jax.vjp(f, y_chunks, inv, x_diff)
+            ct_y1 = tuple(a + b for a, b in zip(ct_y, ct_rows[0]))
+            ct_y0, d_inv, d_x = vjp((ct_y1, ct_rows[1:]))
+            return ct_y0, [a + b for a, b in zip(ct_inv, d_inv)], d_x
+
+        def skip():  # an empty piece: y1 = y, stages zero
+            return tuple(a + b for a, b in zip(ct_y, ct_rows[0])), list(ct_inv), [jnp.zeros_like(x) for x in x_diff]
+
+        hh = x_all[1]  # xs = (t0, h, drive chunk)
+        ct_y0, ct_inv, d_x = jax.lax.cond(hh > 0.0, through, skip)
+        return (ct_y0, ct_inv), d_x
+
+    init = (tuple(jnp.zeros_like(c) for c in y0), [jnp.zeros_like(x) for x in inv])
+    (ct_y0, ct_inv), ct_x = jax.lax.scan(back, init, (starts, leaves_x, ct_outs), reverse=True)
+    it = iter(ct_inv)
+    ct_p = jax.tree.unflatten(tree_p, [next(it) if f else None for f in flags_p])
+    ct_i = jax.tree.unflatten(tree_i, [next(it) if f else None for f in flags_i])
+    ix = iter(ct_x)
+    ct_xs = jax.tree.unflatten(tree_x, [next(ix) if f else None for f in flags_x])
+    return ct_p, ct_i, ct_y0, ct_xs
+
+
+_scan_vjp.defvjp(_scan_fwd, _scan_bwd, symbolic_zeros=True)
+
+
 def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, session_steps: int,
                    max_step_h: float, recovery_h: tuple[float, ...] = (), startup: tuple[float, ...] = (0.0, 1.0),
-                   checkpoint: bool = True, growth: float = 1.0):
+                   custom_vjp: bool = True, growth: float = 1.0):
     """Integrate on the session grid. Returns (states at the output times ts (dense output), at
-    session starts, at session ends (grid points), number of steps, all finite)."""
+    session starts, at session ends (grid points), number of steps, all finite).
+    custom_vjp: reverse mode by `_scan_vjp` (reverse only, like diffrax's checkpointed adjoint);
+    False: JAX differentiates the scan itself (forward and reverse mode)."""
     grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h, startup, growth)
     xp = np if isinstance(grid, np.ndarray) else jnp  # index arithmetic stays out of XLA when concrete
     t0, t1 = grid[:-1], grid[1:]
@@ -320,37 +453,14 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     row, active = piece_sessions(inputs.feeds, mid)
     layout = _Layout(y0)
     y0_chunks = layout.ravel(y0)
-    empty = (y0_chunks,) * 4
     drives = piece_drives(inputs, mid, row, active)
     # each piece's drive enters the step as one flat chunk (one slice of the scan's inputs per
     # step, not one per leaf)
     drive_layout = _Layout(jax.tree.map(lambda x: x[0], drives))
-    drive_chunks = drive_layout.ravel_stacked(drives)
-
-    def piece(y, t, hh, base):
-        y1, stages = _etdrk4_step(params, inputs, layout, y, t, hh, drive_layout.unravel(base))
-        return layout.ravel(_balance(layout.unravel(y), layout.unravel(y1))), stages
-
-    if checkpoint:
-        # reverse mode recomputes and transposes each step inside the backward branch: one
-        # nested computation per step, both ways (the checkpoint of `step` below keeps the scan
-        # from stacking the branch's inputs per step; memory ~ steps x states)
-        piece = jax.checkpoint(piece)
-
-    def step(y, xs):
-        t, hh, base = xs
-        # the branch is a nested computation that XLA:CPU runs inline (CHUNK_ELEMENTS); it
-        # also lets empty pieces (back-to-back sessions, padded rows at the horizon) cost nothing
-        y1, stages = jax.lax.cond(hh > 0.0, lambda: piece(y, t, hh, base),
-                                  lambda: (y, jax.tree.map(jnp.zeros_like, empty)))
-        # one stacked output per step (the state, then the four stage vectors, each the chunks in
-        # order): each stacked output costs a kernel per step outside the inline branch
-        # (measured: 305-day cow 135 -> 110 ms with its 2 chunks x 5 outputs)
-        return y1, jnp.concatenate(jax.tree.leaves((y1, stages)))
-
-    if checkpoint:
-        step = jax.checkpoint(step)
-    _, outs = jax.lax.scan(step, y0_chunks, (jnp.asarray(t0), jnp.asarray(h), drive_chunks))
+    stepper = _Stepper(layout, drive_layout, eqx.partition(inputs, eqx.is_array)[1], eqx.partition(params, eqx.is_array)[1])
+    run = _scan_vjp if custom_vjp else _scan
+    outs = run(stepper, eqx.filter(params, eqx.is_array), eqx.filter(inputs, eqx.is_array), y0_chunks,
+               (jnp.asarray(t0), jnp.asarray(h), drive_layout.ravel_stacked(drives)))
     outs = outs.reshape(outs.shape[0], 5, -1)
     ys = jnp.concatenate([jnp.concatenate(y0_chunks)[None], outs[:, 0]])
     stages = tuple(outs[:, i] for i in range(1, 5))

@@ -47,9 +47,11 @@ class SolverSettings:
       README "Whole lactations") or 'adaptive' (the detailed
       reference: diffrax, adaptive steps to rtol/atol, never stepping over a session
       boundary; force it with method='adaptive' or `--solver-method adaptive`). 'sessions'
-      uses only the settings marked (method='sessions') and save_every_h; reverse and
-      forward mode both differentiate through its lax.scan (the adjoint setting does not
-      apply), and it has no step budget (success means every state stayed finite).
+      uses only the settings marked (method='sessions'), save_every_h and adjoint, and has no
+      step budget (success means every state stayed finite). Its reverse mode is its own
+      VJP (a reverse scan that recomputes and transposes each step: reverse only, like
+      diffrax's checkpointed adjoint); with adjoint='forward' JAX differentiates its scan
+      itself, so that forward mode (jacfwd) works too.
     session_steps, session_growth: steps per removal session, each session_growth times as
       long as the one before (method='sessions'). Sessions are where the state changes
       fastest, most at their start (milk ejection, the infant's first minutes of intake):
@@ -83,7 +85,7 @@ class SolverSettings:
     save_every_h: spacing of the regular output grid, hours.
     max_steps: step budget; exceeding it is a solver failure.
     adjoint: 'recursive_checkpoint' (reverse mode), 'forward' (forward-mode, best for a few
-      parameters: jacfwd), or 'direct'.
+      parameters: jacfwd), or 'direct' ('sessions': any value but 'forward' is its own VJP).
     throw: raise on solver failure (True) or report it in `Trajectory.success` (False).
     """
 
