@@ -12,6 +12,7 @@ with max_steps = 1e6 (its default 1e5 fails a year; that failure is recorded).
 
   .venv/bin/python benchmarks/bench_long.py [--quick] [--repeats N] [--[no-]gradient]
   .venv/bin/python benchmarks/bench_long.py --cohort 100,1000   # N subjects x 30 days (vmapped)
+  .venv/bin/python benchmarks/bench_long.py --cohort-only --cohort 1,10,100,1000,10000  # re-time the cohort alone
 Writes benchmarks/results/long_<backend>.json (quick: long_quick_<backend>.json).
 """
 
@@ -175,8 +176,27 @@ def main(argv=None) -> int:
     ap.add_argument("--gradient", action=argparse.BooleanOptionalAction, default=None,
                     help="time gradients too (default: yes, except with --quick)")
     ap.add_argument("--cohort", type=str, default="", help="comma-separated cohort sizes, e.g. 100,1000")
+    ap.add_argument("--cohort-only", action="store_true",
+                    help="time only the cohort and replace the 'cohort' section of the existing JSON "
+                         "(with its own machine stamp and command; the cases keep theirs)")
     args = ap.parse_args(argv)
     cohort = tuple(int(x) for x in args.cohort.split(",") if x.strip())
+    if args.cohort_only:
+        if not cohort:
+            ap.error("--cohort-only needs --cohort SIZES")
+        existing = common.read_json(NAME, common.backend())
+        if existing is None:
+            ap.error(f"--cohort-only: no {NAME}_{common.backend()}.json to update; run the whole benchmark first")
+        import lactojax  # noqa: F401
+
+        section = run_cohort(cohort)
+        section.update(machine=common.machine_info(), command=" ".join([Path(sys.executable).name] + sys.argv))
+        existing["cohort"] = section
+        path = common.write_json(NAME, existing)
+        for n, t in section["sizes"].items():
+            print(f"cohort N = {n}: {t['per_subject_wall_s'] * 1e3:.1f} ms per subject")
+        print(f"wrote {path}")
+        return 0
     res = run(args.quick, args.repeats, args.gradient, cohort)
     path = common.write_json(NAME + ("_quick" if args.quick else ""), res)
     for name in ("cow", "mother"):

@@ -14,9 +14,12 @@ points. The cumulative counters (milk removed, the infant's intake) are set from
 balance after every step and at every dense output (`_balance`), so milk made = removed +
 stored holds to rounding, as in the reference.
 
-The number of steps is fixed by the shapes (horizon, schedule and course rows), not by the
-parameters: every lane of a vmapped batch does the same work, and a `lax.scan` over the pieces
-compiles once. `Trajectory` is the same as `simulate`'s adaptive path returns, so every
+Between these points, the fewest equal steps of at most `max_step_h` (`_fill_gaps`: the
+uniform grid's points are moved there; those a gap does not need make empty pieces, which a
+single solve skips). The number of steps is fixed by the shapes (horizon, schedule and course
+rows), not by the parameters: every lane of a vmapped batch does the same work, and a
+`lax.scan` over the pieces compiles once. Reverse mode is the solver's own VJP (`_scan_vjp`):
+a reverse scan that recomputes each step from its stored start state and transposes it. `Trajectory` is the same as `simulate`'s adaptive path returns, so every
 observation works unchanged.
 """
 
@@ -330,18 +333,20 @@ class _Stepper:
     def step(self, params, inputs, y, xs):
         """One scan step: the branch is a nested computation that XLA:CPU runs inline
         (CHUNK_ELEMENTS); it also lets empty pieces (back-to-back sessions, unneeded uniform
-        points) cost nothing in a single solve. One stacked output per step (the state, then
-        the four stage vectors, each the chunks in order): every stacked output costs a
-        kernel per step outside the inline branch (measured: 305-day cow 135 -> 110 ms with
-        its 2 chunks x 5 outputs)."""
+        points) cost nothing in a single solve. Two stacked outputs per step, the state and the
+        four stage vectors (each the chunks in order): every stacked output costs a kernel per
+        step outside the inline branch (measured: 305-day cow 135 -> 110 ms with one output
+        instead of its 2 chunks x 5), while the states stay apart from the stages so that
+        reading states (sessions, hours) does not make reverse mode build cotangents as wide
+        as all five (a vmapped herd gradient of 253 lactations took 45 s with one output)."""
         t, hh, base = xs
         y1, stages = jax.lax.cond(hh > 0.0, lambda: self.piece(params, inputs, y, t, hh, base),
                                   lambda: self.empty(y))
-        return y1, jnp.concatenate(jax.tree.leaves((y1, stages)))
+        return y1, (jnp.concatenate(y1), jnp.concatenate(jax.tree.leaves(stages)))
 
 
 def _scan(stepper: _Stepper, params, inputs, y0, xs):
-    """The forward scan: every step's state and stages stacked, (steps, 5 x states)."""
+    """The forward scan: every step's end state (steps, states) and stages (steps, 4 x states)."""
     return jax.lax.scan(lambda y, x: stepper.step(params, inputs, y, x), y0, xs)[1]
 
 
@@ -376,8 +381,9 @@ def _is_primal(x) -> bool:
 def _scan_bwd(stepper, residuals, ct_outs):
     (params, inputs, y0, xs), outs, static = residuals
     flags_p, flags_i, flags_x = static.flags
-    if isinstance(ct_outs, jax.custom_derivatives.SymbolicZero):
-        ct_outs = jnp.zeros(ct_outs.shape, ct_outs.dtype)
+    ct_outs = tuple(jnp.zeros(c.shape, c.dtype) if isinstance(c, jax.custom_derivatives.SymbolicZero) else c
+                    for c in ct_outs)
+    ends = outs[0]
     n_state = sum(c.shape[0] for c in y0)
     sizes = [c.shape[0] for c in y0]
     split = lambda v: tuple(jnp.split(v, np.cumsum(sizes)[:-1]))  # noqa: E731
@@ -396,12 +402,15 @@ def _scan_bwd(stepper, residuals, ct_outs):
         lx = [next(ix) if f else x for x, f in zip(x_all, flags_x)]
         return jax.tree.unflatten(tree_p, lp), jax.tree.unflatten(tree_i, li), jax.tree.unflatten(tree_x, lx)
 
-    starts = jnp.concatenate([jnp.concatenate(y0)[None], outs[:-1, :n_state]])  # each step's start state
+    y0_flat = jnp.concatenate(y0)
 
     def back(carry, k_xs):
         ct_y, ct_inv = carry
-        y_start, x_all, ct_k = k_xs
-        ct_k = ct_k.reshape(5, n_state)
+        k, x_all, ct_k = k_xs
+        # the step's start state: a row of `ends` (no shifted copy of the whole array)
+        previous = jax.lax.dynamic_index_in_dim(ends, jnp.maximum(k - 1, 0), keepdims=False)
+        y_start = jnp.where(k > 0, previous, y0_flat)
+        ct_k = jnp.concatenate(ct_k).reshape(5, n_state)
         # chunk-sized operands only (CHUNK_ELEMENTS); the sums sit inside the branch, where
         # they run inline, rather than one top-level kernel each
         ct_rows = tuple(split(ct_k[i]) for i in range(5))
@@ -426,7 +435,7 @@ def _scan_bwd(stepper, residuals, ct_outs):
         return (ct_y0, ct_inv), d_x
 
     init = (tuple(jnp.zeros_like(c) for c in y0), [jnp.zeros_like(x) for x in inv])
-    (ct_y0, ct_inv), ct_x = jax.lax.scan(back, init, (starts, leaves_x, ct_outs), reverse=True)
+    (ct_y0, ct_inv), ct_x = jax.lax.scan(back, init, (jnp.arange(ends.shape[0]), leaves_x, ct_outs), reverse=True)
     it = iter(ct_inv)
     ct_p = jax.tree.unflatten(tree_p, [next(it) if f else None for f in flags_p])
     ct_i = jax.tree.unflatten(tree_i, [next(it) if f else None for f in flags_i])
@@ -453,24 +462,32 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     row, active = piece_sessions(inputs.feeds, mid)
     layout = _Layout(y0)
     y0_chunks = layout.ravel(y0)
+    y0_flat = jnp.concatenate(y0_chunks)
     drives = piece_drives(inputs, mid, row, active)
     # each piece's drive enters the step as one flat chunk (one slice of the scan's inputs per
     # step, not one per leaf)
     drive_layout = _Layout(jax.tree.map(lambda x: x[0], drives))
     stepper = _Stepper(layout, drive_layout, eqx.partition(inputs, eqx.is_array)[1], eqx.partition(params, eqx.is_array)[1])
     run = _scan_vjp if custom_vjp else _scan
-    outs = run(stepper, eqx.filter(params, eqx.is_array), eqx.filter(inputs, eqx.is_array), y0_chunks,
+    ends, stages = run(stepper, eqx.filter(params, eqx.is_array), eqx.filter(inputs, eqx.is_array), y0_chunks,
                (jnp.asarray(t0), jnp.asarray(h), drive_layout.ravel_stacked(drives)))
-    outs = outs.reshape(outs.shape[0], 5, -1)
-    ys = jnp.concatenate([jnp.concatenate(y0_chunks)[None], outs[:, 0]])
-    stages = tuple(outs[:, i] for i in range(1, 5))
+    # rows of the stacked outputs are gathered, never their columns: a column slice would copy
+    # the array whole (for a vmapped herd, steps x lactations x states)
+    n_state = y0_flat.shape[0]
+
+    def states_at(index):
+        """The state at grid point `index` (0: y0; i: the end of step i - 1)."""
+        rows = ends[jnp.maximum(jnp.asarray(index) - 1, 0)]
+        return jnp.where((jnp.asarray(index) == 0)[..., None], y0_flat, rows)
+
     # output times: dense output inside the step that holds each
     xq = np if isinstance(ts, np.ndarray) and xp is np else jnp
     k = xq.clip(xq.searchsorted(grid, ts, side="right") - 1, 0, h.shape[0] - 1)
     theta = xq.clip((ts - t0[k]) / xq.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
     theta, hk = jnp.asarray(theta), jnp.asarray(h[k])
     pick = layout.unravel_flat
-    at_k = pick(ys[k])
+    at_k = pick(states_at(k))
+    stage_rows = stages[jnp.asarray(k)]
 
     # per leaf, so that each leaf's dense output is one fusion: on the flat state, XLA splits
     # the exp / phi arithmetic out of the leaves' slices (measured: 19 -> 6 ms, 305-day cow)
@@ -478,9 +495,9 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
         shape = (-1,) + (1,) * (y.ndim - 1)
         return _dense(y, theta.reshape(shape), hk.reshape(shape), (nu, nab, nc, rate))
 
-    out = jax.tree.map(dense, at_k, *(pick(x[k]) for x in stages))
-    return (_balance(at_k, out), pick(ys[start_index]), pick(ys[end_index]), h.shape[0],
-            jnp.all(jnp.isfinite(ys[-1])))
+    out = jax.tree.map(dense, at_k, *(pick(stage_rows[:, i * n_state:(i + 1) * n_state]) for i in range(4)))
+    return (_balance(at_k, out), pick(states_at(start_index)), pick(states_at(end_index)), h.shape[0],
+            jnp.all(jnp.isfinite(ends[-1])))
 
 
 

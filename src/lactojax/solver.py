@@ -27,11 +27,14 @@ ADJOINT_NAMES: tuple[str, ...] = _ADJOINTS
 # Session-solver grids that differ from the defaults by species (`SolverSettings.for_species`),
 # chosen by the 50-prior-draw check against the adaptive reference at rtol = atol = 1e-8
 # (benchmarks/experiments/grid_accuracy.py; README "Why these grid settings"). A 305-day cow
-# with 3 session steps and startup steps growing 0.05 h per hour: 4,948 steps instead of
-# 5,971, 0 of 50 draws off target, largest errors 0.32 % daily / 0.25 % per milking (as with
-# the default grid). The same grid is not accurate enough for a mother (3 session steps: one
-# draw 3.6 % off in colostral-day fat; growing startup steps: 10 of 50 off), so it is the
-# cow's only.
+# with 3 session steps, startup steps growing 0.05 h per hour and recovery boundaries at 0.2
+# and 1.5 h: 4,322 steps (of 4,948 grid pieces) instead of 5,971 on the default grid, 0 of
+# 50 draws off target, largest errors 0.46 % daily / 0.34 % per milking. The later recovery
+# boundary leaves one 9-11 h gap to the next milking, cut into 2 equal steps, instead of
+# 3 steps when it was 0.5 h (equal steps after 0.5 h: 0.90 % daily). The same grid is not
+# accurate enough for a mother (3 session steps: one draw 3.6 % off in colostral-day fat,
+# 2.0 % with 4 steps over the startup only; growing startup steps: 10 of 50 off), so it is
+# the cow's only.
 SPECIES_GRIDS: dict[str, dict] = {"cow": {"session_steps": 3, "startup_step_growth": 0.05, "recovery_h": (0.2, 1.5)}}
 GRID_KEYS = ("session_steps", "startup_step_growth", "recovery_h")
 
