@@ -120,8 +120,7 @@ def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery
     other = [clip(xp.ravel(xp.asarray(x))) for x in courses]
     other.append(clip(xp.atleast_1d(xp.asarray(inputs.profile.placenta_removal_h))))
     fixed = [start, end, inner, clip(after.ravel())] + other
-    base = _fill_gaps(xp, base, xp.concatenate([base[:1], base[-1:], *([xp.asarray(early)] if early.size else []), *fixed]),
-                      max_step_h, n_uniform)
+    base = _fill_gaps(xp, base, fixed, max_step_h, n_uniform)
     times = xp.concatenate([base] + fixed)
     order = xp.argsort(times, stable=True)
     position = xp.zeros_like(order)
@@ -132,14 +131,15 @@ def session_grid(inputs: Inputs, session_steps: int, max_step_h: float, recovery
 
 def _fill_gaps(xp, base, fixed, max_step_h: float, n_uniform: int):
     """`base` with its uniform points (the first `n_uniform`, spacing <= max_step_h) moved so
-    that each gap between consecutive `fixed` points is cut into the fewest equal pieces of at
+    that each gap between consecutive fixed points (`fixed`, 0, the horizon and the startup
+    points after the uniform ones in `base`) is cut into the fewest equal pieces of at
     most max_step_h; the points a gap does not need sit on its end (empty pieces, which the
     step's `lax.cond` skips). The count of points, and so of steps, stays fixed by the shapes:
     a single solve skips the empty pieces, while a vmapped batch runs both branches of the cond.
     A gap of length L holds at least ceil(L / spacing) - 1 uniform points, so enough of them."""
     if n_uniform <= 2:
         return base
-    fixed = xp.sort(fixed)
+    fixed = xp.sort(xp.concatenate([base[:1], base[n_uniform - 1 :], *fixed]))
     u = base[1 : n_uniform - 1]  # 0 and the horizon stay
     gap = xp.clip(xp.searchsorted(fixed, u, side="right") - 1, 0, fixed.shape[0] - 2)
     a, b = fixed[gap], fixed[gap + 1]
@@ -384,15 +384,12 @@ def _scan_bwd(stepper, residuals, ct_outs):
     ct_outs = tuple(jnp.zeros(c.shape, c.dtype) if isinstance(c, jax.custom_derivatives.SymbolicZero) else c
                     for c in ct_outs)
     ends = outs[0]
-    n_state = sum(c.shape[0] for c in y0)
-    sizes = [c.shape[0] for c in y0]
-    split = lambda v: tuple(jnp.split(v, np.cumsum(sizes)[:-1]))  # noqa: E731
+    split = stepper.layout.chunks
     # the differentiated leaves: loop-invariant (params, inputs) and per step (t, hh, drive)
     leaves_p, tree_p = jax.tree.flatten(params)
     leaves_i, tree_i = jax.tree.flatten(inputs)
     leaves_x, tree_x = jax.tree.flatten(xs)
     inv = [x for x, f in zip(leaves_p + leaves_i, flags_p + flags_i) if f]
-    stepped = [x for x, f in zip(leaves_x, flags_x) if f]
 
     def rebuild(inv_diff, x_diff, x_all):
         it = iter(inv_diff)
@@ -410,10 +407,10 @@ def _scan_bwd(stepper, residuals, ct_outs):
         # the step's start state: a row of `ends` (no shifted copy of the whole array)
         previous = jax.lax.dynamic_index_in_dim(ends, jnp.maximum(k - 1, 0), keepdims=False)
         y_start = jnp.where(k > 0, previous, y0_flat)
-        ct_k = jnp.concatenate(ct_k).reshape(5, n_state)
+        ct_end, ct_stages = ct_k
         # chunk-sized operands only (CHUNK_ELEMENTS); the sums sit inside the branch, where
         # they run inline, rather than one top-level kernel each
-        ct_rows = tuple(split(ct_k[i]) for i in range(5))
+        ct_rows = (split(ct_end),) + tuple(split(r) for r in ct_stages.reshape(4, -1))
         y_chunks = split(y_start)
         x_diff = [x for x, f in zip(x_all, flags_x) if f]
 
