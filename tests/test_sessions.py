@@ -14,7 +14,7 @@ from lactojax import observation as obs  # noqa: E402
 from lactojax.inference.priors import PriorSet  # noqa: E402
 from lactojax.inputs import make_inputs, milkings, regular_feeds, stack_inputs  # noqa: E402
 from lactojax.parameters import PARAMETER_TABLE, Params  # noqa: E402
-from lactojax.sessions import CHUNK_ELEMENTS, _Layout, agreement, session_fractions, session_grid, startup_points  # noqa: E402
+from lactojax.sessions import CHUNK_ELEMENTS, _Layout, _phis, agreement, session_fractions, session_grid, startup_points  # noqa: E402
 from lactojax.state import initial_state  # noqa: E402
 from lactojax.simulate import simulate  # noqa: E402
 from lactojax.solver import SolverSettings  # noqa: E402
@@ -186,6 +186,32 @@ def test_default_settings_refuse_forward_mode():
 
     with pytest.raises(TypeError, match="custom_vjp"):
         jax.jacfwd(total)(params.subset_vector(["lactose_vmax_mmol_h"]))
+
+
+def _phi_exact(k, z):
+    """phi_k(z) = (e^z - sum_{j<k} z^j / j!) / z^k in 60-digit decimal arithmetic."""
+    import math
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        x = Decimal(float(z))
+        if x == 0:
+            return 1.0 / math.factorial(k)
+        return float((x.exp() - sum(x**j / math.factorial(j) for j in range(k))) / x**k)
+
+
+@pytest.mark.parametrize("z", [0.0, -1e-8, -0.1, -0.4999, -0.5, -0.5001, -1.0, -3.0, -30.0, -700.0, -1e5])
+def test_phi_functions_and_their_derivatives(z):
+    """phi_1..3 (series below |z| = 0.5, recurrence above) against 60-digit arithmetic, and
+    their custom derivative phi_k' = phi_k - k phi_(k+1) against the exact values."""
+    values = _phis(jnp.asarray([z]))
+    slopes = [jax.grad(lambda x, k=k: _phis(x)[k])(jnp.asarray(z)) for k in range(3)]
+    for k in range(3):
+        exact = _phi_exact(k + 1, z)
+        assert abs(float(values[k][0]) - exact) <= 1e-10 * abs(exact)
+        exact_slope = _phi_exact(k + 1, z) - (k + 1) * _phi_exact(k + 2, z)
+        assert abs(float(slopes[k]) - exact_slope) <= 1e-9 * abs(exact_slope)
 
 
 @pytest.mark.parametrize("make", [_mother, _cow])

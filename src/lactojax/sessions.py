@@ -45,17 +45,16 @@ _SERIES_BELOW = 0.5  # |z| below which the phi functions use their Taylor series
 _SERIES_TERMS = 10  # truncation error < 0.5^10 / 11! ~ 3e-11 at the switch
 
 
-def _phis(z, ez=None):
-    """phi_1, phi_2, phi_3 of z (elementwise, z <= 0), accurate and differentiable at 0.
-    ez: exp(z) if already computed (the direct branch, |z| >= 0.5, then needs no expm1:
-    exp(z) - 1 has no cancellation there)."""
+def _phi_values(z, ez):
+    """phi_1 .. phi_4 of z (elementwise, z <= 0; ez = exp(z)): the series below |z| = 0.5,
+    the recurrence phi_(k+1) = (phi_k - 1/k!) / z above it (there exp(z) - 1 has no
+    cancellation, so no expm1 is needed). Each phi ends in a division: XLA:CPU does not
+    copy a division into the kernels that read its result, so each phi is computed once per
+    step (ending in a select, the series was recomputed inside every kernel that read it,
+    making kernels large enough to be split across threads; optimization_barrier does not
+    prevent this on XLA:CPU)."""
     small = jnp.abs(z) < _SERIES_BELOW
-    zs = jnp.where(small, -1.0, z)  # the direct branch never sees z ~ 0 (no 0/0 in gradients)
-    em1 = jnp.expm1(zs) if ez is None else jnp.where(small, jnp.expm1(-1.0), ez - 1.0)
-    inv = 1.0 / zs
-    d1 = em1 * inv
-    d2 = (d1 - 1.0) * inv
-    d3 = (d2 - 0.5) * inv
+    zs = jnp.where(small, 1.0, z)  # the direct branch never sees z ~ 0 (no 0/0)
     zt = jnp.where(small, z, 0.0)
 
     def series(k):  # phi_k(z) = sum_j z^j / (j + k)!, Horner
@@ -64,14 +63,41 @@ def _phis(z, ez=None):
             acc = acc * zt + 1.0 / math.factorial(j + k)
         return acc
 
-    return tuple(jnp.where(small, series(k), d) for k, d in ((1, d1), (2, d2), (3, d3)))
+    phis, numerator = [], ez - 1.0
+    for k in (1, 2, 3, 4):
+        phis.append(jnp.where(small, series(k), numerator) / zs)
+        numerator = phis[-1] - 1.0 / math.factorial(k)
+    return tuple(phis)
+
+
+@jax.custom_jvp
+def _phi123(z, ez):
+    return _phi_values(z, ez)[:3]
+
+
+@_phi123.defjvp
+def _phi123_jvp(primals, tangents):
+    # phi_k'(z) = phi_k(z) - k phi_(k+1)(z): a multiply-add per phi, where differentiating
+    # the series and the recurrence makes ~100 operations of the reverse step per chunk
+    # (ez = exp(z) always, so its tangent is implied by z's)
+    z, ez = primals
+    dz = tangents[0]
+    p1, p2, p3, p4 = _phi_values(z, ez)
+    return (p1, p2, p3), ((p1 - p2) * dz, (p2 - 2.0 * p3) * dz, (p3 - 3.0 * p4) * dz)
+
+
+def _phis(z, ez=None):
+    """phi_1, phi_2, phi_3 of z (elementwise, z <= 0), accurate and differentiable at 0.
+    ez: exp(z) if already computed."""
+    return _phi123(z, jnp.exp(z) if ez is None else ez)
 
 
 def _weights(rate, h):
     """The step's exponential weights for one chunk of decay rates: exp(z), exp(z/2),
     h/2 phi_1(z/2) and the three ETDRK4 combination weights (z = -rate h). One exp per state;
-    materialised once (optimization_barrier): XLA otherwise re-evaluates the phi series inside
-    every kernel that reads them (measured: the largest kernels of a vmapped herd solve)."""
+    grouped by an optimization_barrier (XLA:CPU still copies elementwise producers across it;
+    what keeps the phi series from being recomputed in every kernel that reads the weights is
+    that each phi ends in a division, `_phi_values`)."""
     z = -rate * h
     e2 = jnp.exp(0.5 * z)
     e = e2 * e2
