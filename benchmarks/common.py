@@ -159,6 +159,35 @@ def time_call(fn, *args, repeats: int = 5, warmup: int = 1, min_time_s: float = 
     return {"first_call_s": first, "wall": summarize(walls), "cpu": summarize(cpus), "result": out}
 
 
+def time_interleaved(calls: dict, repeats: int = 5, warmup: int = 1) -> dict:
+    """Time several calls in rounds, one call of each per round (`calls`: name -> (fn, args)),
+    so that their ratios are measured under the same machine load: on a shared machine whose
+    speed drifts over minutes, timing one function after the other can move a ratio by 2x.
+    Returns name -> `time_call`'s dict, plus 'ratio' -> {name: {'wall', 'cpu'}}: the median
+    over rounds of each call's time over the first call's time in the same round."""
+    out, walls, cpus = {}, {}, {}
+    for name, (fn, args) in calls.items():
+        t0 = time.perf_counter()
+        for _ in range(max(warmup, 0)):
+            out[name] = block(fn(*args))
+        out[name] = {"first_call_s": time.perf_counter() - t0, "result": out.get(name)}
+        walls[name], cpus[name] = [], []
+    for _ in range(repeats):
+        for name, (fn, args) in calls.items():
+            w, c = time.perf_counter(), time.process_time()
+            out[name]["result"] = block(fn(*args))
+            walls[name].append(time.perf_counter() - w)
+            cpus[name].append(time.process_time() - c)
+    first = next(iter(calls))
+    ratio = {}
+    for name in calls:
+        out[name].update(wall=summarize(walls[name]), cpu=summarize(cpus[name]))
+        ratio[name] = {k: float(np.median(np.asarray(t[name]) / np.asarray(t[first])))
+                       for k, t in (("wall", walls), ("cpu", cpus))}
+    out["ratio"] = ratio
+    return out
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (MiB; Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

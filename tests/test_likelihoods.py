@@ -217,3 +217,31 @@ def test_every_dataset_likelihood_finite_with_finite_gradient(all_arrays):
 def test_noise_vector_matches_vocabulary():
     assert NOISE.sigma.shape == (len(OBSERVABLES),)
     assert float(NOISE.sigma[code("milk_yield_per_milking")]) == 0.15
+
+
+def test_predictive_quantiles_are_those_of_the_noise_mixture():
+    """`density.predictive_quantiles`: one draw gives the noise model's own quantiles (SciPy);
+    several draws give the mixture's (Monte Carlo of `observation_noise`, 400,000 draws);
+    NaN draws are left out, a row with no finite draw is NaN."""
+    from types import SimpleNamespace
+
+    from lactojax.inference.density import observation_noise, predictive_quantiles
+
+    kinds = np.array([lk.GROUP_MEAN, lk.IND_LOGNORMAL, lk.IND_STUDENT_T, lk.IND_LOG_STUDENT_T])
+    problem = SimpleNamespace(rows=SimpleNamespace(kind=kinds, scale=np.array([2.0, 1.0, 1.0, 1.0]),
+                                                   obs_code=np.array([0, 1, 2, 3])),
+                              noise=SimpleNamespace(sigma=np.array([9.0, 0.1, 0.5, 0.3]), df=4.0))
+    qs = [0.05, 0.5, 0.95]
+    one = predictive_quantiles(problem, np.array([[10.0, 20.0, 3.0, 100.0]]), qs)
+    expected = np.array([[10.0 + 2.0 * stats.norm.ppf(q), 20.0 * np.exp(0.1 * stats.norm.ppf(q)),
+                          3.0 + 0.5 * stats.t.ppf(q, 4.0), 100.0 * np.exp(0.3 * stats.t.ppf(q, 4.0))] for q in qs])
+    np.testing.assert_allclose(one, expected, rtol=1e-9)
+
+    draws = np.array([[10.0, 20.0, 3.0, 100.0], [14.0, 25.0, 4.0, 150.0], [9.0, 18.0, np.nan, 90.0]])
+    mixture = predictive_quantiles(problem, draws, qs)
+    rng = np.random.default_rng(0)
+    reps = 400_000 // 3
+    samples = observation_noise(problem, np.repeat(draws, reps, axis=0), rng)
+    monte_carlo = np.nanquantile(samples, qs, axis=0)
+    np.testing.assert_allclose(mixture, monte_carlo, rtol=0.01)
+    assert np.all(np.isnan(predictive_quantiles(problem, np.full((2, 4), np.nan), qs)))

@@ -7,9 +7,10 @@ horizon for a subset of the posterior draws x (its own subject-level parameters,
 milking design) and returns a `HerdForecast`:
 - `predictions`: columns subject, day, observable, unit, median, p05, p95 - for each
   observable of `FORECAST_OBSERVABLES`, the predictive interval of a new observation on
-  that day (the model's value plus the likelihood's observation noise, drawn as the fit's
-  likelihood draws it: log-normal for yields, Gaussian for percentages, log-Student-t for
-  SCC; `density.observation_noise`);
+  that day (the model's value plus the likelihood's observation noise: log-normal for
+  yields, Gaussian for percentages, log-Student-t for SCC), the quantiles of that mixture
+  over the draws computed exactly (`density.predictive_quantiles`), not from one noise
+  draw per posterior draw;
 - `lactations`: per lactation, the 305-day yield, peak yield, peak day and persistency
   (`lactojax.dairy.metrics`) of the model's daily-yield curve (no observation noise: the
   lactation's own curve), each as median, p05 and p95 over the draws;
@@ -95,11 +96,10 @@ def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: i
     pred, ok = density.padded_batches(_predict_draws, problem, zs, batch,
                                       progress=f"forecast of {len(subjects)} lactations" if progress else None)
     pred = pred[ok]
-    noisy = density.observation_noise(problem, pred, rng)
     table = pred_data.rows[["subject", "day", "observable"]].copy()
-    with np.errstate(all="ignore"):
-        for label, q in QUANTILES:
-            table[label] = np.nanquantile(noisy, q, axis=0) if len(pred) else np.nan
+    quantiles = density.predictive_quantiles(problem, pred, [q for _, q in QUANTILES]) if len(pred) else None
+    for i, (label, _) in enumerate(QUANTILES):
+        table[label] = quantiles[i] if quantiles is not None else np.nan
     unit = dict(FORECAST_OBSERVABLES)
     table.insert(3, "unit", table["observable"].map(unit))
     order = {o: i for i, (o, _) in enumerate(FORECAST_OBSERVABLES)}

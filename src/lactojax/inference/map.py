@@ -192,11 +192,15 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
                  lbfgs["iterations"], lbfgs["message"])
     if not hessian:
         vb, gnorm = float(v_last[j]), float(np.linalg.norm(g_last[j]))
+        converged = start_reports[j]["converged"]
+        if lbfgs is not None and np.isfinite(lbfgs["neg_logp"]):  # the point returned is L-BFGS's
+            vb, gnorm = -lbfgs["neg_logp"], lbfgs["grad_norm"]
+            converged = bool(lbfgs["success"] or gnorm < 0.5)
         n_best = int(sum(1 for r in start_reports if np.isfinite(r["logp"]) and r["logp"] > vb - 1.0))
         return MapResult(z=zb, logp=vb, grad_norm=gnorm, hessian=np.full((k, k), np.nan), cov=np.zeros((k, k)),
                          hessian_pd=False, starts=start_reports, n_at_best=max(n_best, 1),
-                         converged=start_reports[j]["converged"], wall_s=time.perf_counter() - t0,
-                         n_gradient_evals=n_evals, screening=screening)
+                         converged=converged, wall_s=time.perf_counter() - t0,
+                         n_gradient_evals=n_evals, screening=screening, lbfgs=lbfgs)
     at = None  # (z, its fd_hessian): the Hessian of the last point is not computed twice
     for _ in range(max(newton_steps, 1)):
         at = (zb, fd_hessian(vg, zb))
@@ -249,6 +253,7 @@ def _lbfgs(vg: ValueAndGrad, z0: np.ndarray, max_iter: int):
                    options={"maxiter": int(max_iter), "gtol": 1e-4, "ftol": 1e-10})
     z = np.asarray(res.x) if np.isfinite(res.fun) else np.asarray(z0, dtype=float)
     return z, {"iterations": int(res.nit), "n_evals": int(res.nfev), "neg_logp": float(res.fun),
+               "grad_norm": float(np.linalg.norm(res.jac)) if np.isfinite(res.fun) else float("nan"),
                "success": bool(res.success), "message": str(res.message)}
 
 
