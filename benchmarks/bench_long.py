@@ -102,14 +102,13 @@ def run_case(name: str, days: float, repeats: int, gradient: bool, check_default
         entry = {"solve": _timing(timing), "num_steps": int(traj.num_steps), "success": bool(traj.success),
                  "accuracy_vs_reference": agreement(reference, traj, params, inputs)}
         if gradient:
-            timed = {"fit_gradient": rounds["fit_gradient"],
-                     "gradient": common.time_call(grads["gradient"][0], grads["gradient"][1],
-                                                  repeats=max(1, repeats // 2), warmup=1)}
-            for key, g in timed.items():
+            every = common.time_call(grads["gradient"][0], grads["gradient"][1], repeats=max(1, repeats // 2), warmup=1)
+            ratios = {"fit_gradient": rounds["ratio"]["fit_gradient"],  # per round (paired)
+                      "gradient": {k: every[k]["median"] / timing[k]["median"] for k in ("wall", "cpu")}}
+            for key, g in (("fit_gradient", rounds["fit_gradient"]), ("gradient", every)):
                 entry[key] = _timing(g)
                 entry[key + "_finite"] = bool(all(np.all(np.isfinite(np.asarray(v))) for v in jax.tree.leaves(g["result"])))
-                entry[key + "_over_solve"] = (rounds["ratio"][key] if key in rounds["ratio"] else
-                                              {k: g[k]["median"] / timing[k]["median"] for k in ("wall", "cpu")})
+                entry[key + "_over_solve"] = ratios[key]
             entry["fit_gradient_over_solve_paired"] = True
         out[path] = entry
     s, a = out["sessions"], out["adaptive"]

@@ -138,25 +138,35 @@ def time_call(fn, *args, repeats: int = 5, warmup: int = 1, min_time_s: float = 
     this shared 2-core machine runs other jobs: CPU time is the less noisy figure there.
     If `min_time_s` > 0, keep repeating until the total timed time exceeds it.
     """
-    t0 = time.perf_counter()
-    out = None
-    for _ in range(max(warmup, 0)):
-        out = block(fn(*args))
-    first = time.perf_counter() - t0
+    first, out = _warm(fn, args, warmup)
     walls, cpus = [], []
     total = 0.0
     i = 0
     while i < repeats or total < min_time_s:
-        w, c = time.perf_counter(), time.process_time()
-        out = block(fn(*args))
-        dw = time.perf_counter() - w
+        out, dw, dc = _timed(fn, args)
         walls.append(dw)
-        cpus.append(time.process_time() - c)
+        cpus.append(dc)
         total += dw
         i += 1
         if i >= 10 * max(repeats, 1):
             break
     return {"first_call_s": first, "wall": summarize(walls), "cpu": summarize(cpus), "result": out}
+
+
+def _warm(fn, args, warmup: int):
+    """(seconds, result) of `warmup` calls (the first compiles)."""
+    t0 = time.perf_counter()
+    out = None
+    for _ in range(max(warmup, 0)):
+        out = block(fn(*args))
+    return time.perf_counter() - t0, out
+
+
+def _timed(fn, args):
+    """(result, wall s, process CPU s) of one call, blocked until its result is ready."""
+    w, c = time.perf_counter(), time.process_time()
+    out = block(fn(*args))
+    return out, time.perf_counter() - w, time.process_time() - c
 
 
 def time_interleaved(calls: dict, repeats: int = 5, warmup: int = 1) -> dict:
@@ -167,17 +177,14 @@ def time_interleaved(calls: dict, repeats: int = 5, warmup: int = 1) -> dict:
     over rounds of each call's time over the first call's time in the same round."""
     out, walls, cpus = {}, {}, {}
     for name, (fn, args) in calls.items():
-        t0 = time.perf_counter()
-        for _ in range(max(warmup, 0)):
-            out[name] = block(fn(*args))
-        out[name] = {"first_call_s": time.perf_counter() - t0, "result": out.get(name)}
+        first, result = _warm(fn, args, warmup)
+        out[name] = {"first_call_s": first, "result": result}
         walls[name], cpus[name] = [], []
     for _ in range(repeats):
         for name, (fn, args) in calls.items():
-            w, c = time.perf_counter(), time.process_time()
-            out[name]["result"] = block(fn(*args))
-            walls[name].append(time.perf_counter() - w)
-            cpus[name].append(time.process_time() - c)
+            out[name]["result"], dw, dc = _timed(fn, args)
+            walls[name].append(dw)
+            cpus[name].append(dc)
     first = next(iter(calls))
     ratio = {}
     for name in calls:

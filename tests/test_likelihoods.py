@@ -222,7 +222,7 @@ def test_noise_vector_matches_vocabulary():
 def test_predictive_quantiles_are_those_of_the_noise_mixture():
     """`density.predictive_quantiles`: one draw gives the noise model's own quantiles (SciPy);
     several draws give the mixture's (Monte Carlo of `observation_noise`, 400,000 draws);
-    NaN draws are left out, a row with no finite draw is NaN."""
+    NaN draws are left out, a row with no finite draw (or no draws) is NaN."""
     from types import SimpleNamespace
 
     from lactojax.inference.density import observation_noise, predictive_quantiles
@@ -245,3 +245,4 @@ def test_predictive_quantiles_are_those_of_the_noise_mixture():
     monte_carlo = np.nanquantile(samples, qs, axis=0)
     np.testing.assert_allclose(mixture, monte_carlo, rtol=0.01)
     assert np.all(np.isnan(predictive_quantiles(problem, np.full((2, 4), np.nan), qs)))
+    assert np.all(np.isnan(predictive_quantiles(problem, np.zeros((0, 4)), qs)))  # no draws at all

@@ -210,7 +210,7 @@ def test_phi_functions_and_their_derivatives(z):
     for k in range(3):
         exact = _phi_exact(k + 1, z)
         assert abs(float(values[k][0]) - exact) <= 1e-10 * abs(exact)
-        exact_slope = _phi_exact(k + 1, z) - (k + 1) * _phi_exact(k + 2, z)
+        exact_slope = exact - (k + 1) * _phi_exact(k + 2, z)
         assert abs(float(slopes[k]) - exact_slope) <= 1e-9 * abs(exact_slope)
 
 

@@ -358,6 +358,21 @@ def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: boo
     return observation_noise(problem, pred[0], rng, extra[0]) if noise else pred[0]
 
 
+def _row_noise(problem: FitProblem, extra_sd=None):
+    """Each row's likelihood noise, as `observation_noise` and `predictive_quantiles` draw
+    it: (heavy-tailed: Student-t with the noise model's df, else Gaussian; additive on the
+    log scale; its scale: the row's own for Gaussian rows, with `extra_sd` added in
+    quadrature, the noise model's sigma otherwise)."""
+    kind = np.asarray(problem.rows.kind)
+    heavy = (kind == lk.IND_STUDENT_T) | (kind == lk.IND_LOG_STUDENT_T)
+    log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
+    scale = np.asarray(problem.rows.scale, dtype=float)
+    if extra_sd is not None:
+        scale = np.sqrt(scale**2 + np.asarray(extra_sd, dtype=float) ** 2)
+    sigma = np.asarray(problem.noise.sigma)[np.asarray(problem.rows.obs_code)]
+    return heavy, log_scale, np.where(lk.is_gaussian(kind), scale, sigma)
+
+
 def observation_noise(problem: FitProblem, pred, rng: np.random.Generator, extra_sd=None) -> np.ndarray:
     """New observations of every row at predictions `pred` (..., rows), drawn from the
     row's likelihood: Gaussian with the row's scale (group rows, event times; with
@@ -365,19 +380,11 @@ def observation_noise(problem: FitProblem, pred, rng: np.random.Generator, extra
     and for individual rows the noise model's sigma - log-normal, Student-t or
     log-Student-t (the noise model's degrees of freedom)."""
     pred = np.asarray(pred, dtype=float)
-    rows, kind = problem.rows, np.asarray(problem.rows.kind)
+    heavy, log_scale, scale = _row_noise(problem, extra_sd)
     eps = rng.standard_normal(pred.shape)
-    heavy = (kind == lk.IND_STUDENT_T) | (kind == lk.IND_LOG_STUDENT_T)
     if np.any(heavy):
         eps = np.where(heavy, rng.standard_t(float(problem.noise.df), pred.shape), eps)
-    sigma = np.asarray(problem.noise.sigma)[np.asarray(rows.obs_code)]
-    log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
-    gaussian = lk.is_gaussian(kind)
-    scale = np.asarray(rows.scale)
-    if extra_sd is not None:
-        scale = np.sqrt(scale**2 + np.asarray(extra_sd, dtype=float) ** 2)
-    return np.where(gaussian, pred + eps * scale,
-                    np.where(log_scale, pred * np.exp(sigma * eps), pred + sigma * eps))
+    return np.where(log_scale, pred * np.exp(scale * eps), pred + scale * eps)
 
 
 def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000, iterations: int = 60) -> np.ndarray:
@@ -386,16 +393,11 @@ def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000
     families), by bisection on the mixture's CDF. Exact up to the draws of `pred`: unlike the
     quantiles of one noise draw per prediction, no Monte Carlo error is added (a MAP fit's
     few identical draws give the noise model's own quantiles). NaN predictions (failed
-    draws) are left out row by row; a row with none is NaN."""
+    draws) are left out row by row; a row with none (or no draws at all) is NaN."""
     from scipy import special
 
-    pred = np.atleast_2d(np.asarray(pred, dtype=float))
-    kind = np.asarray(problem.rows.kind)
-    heavy = (kind == lk.IND_STUDENT_T) | (kind == lk.IND_LOG_STUDENT_T)
-    log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
-    gaussian = lk.is_gaussian(kind)
-    scale = np.where(gaussian, np.asarray(problem.rows.scale, dtype=float),
-                     np.asarray(problem.noise.sigma)[np.asarray(problem.rows.obs_code)])
+    pred = np.asarray(pred, dtype=float).reshape(-1, np.shape(problem.rows.kind)[0])
+    heavy, log_scale, scale = _row_noise(problem)
     df = float(problem.noise.df)
     out = np.full((len(qs), pred.shape[1]), np.nan)
     for lo_row in range(0, pred.shape[1], chunk_rows):
@@ -414,8 +416,8 @@ def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000
 
         for i, q in enumerate(qs):
             z = np.where(hv, special.stdtrit(df, q), special.ndtri(q))
-            lo = np.nanmin(np.where(valid, u, np.inf), axis=0) + z * sc
-            hi = np.nanmax(np.where(valid, u, -np.inf), axis=0) + z * sc
+            lo = np.min(np.where(valid, u, np.inf), axis=0, initial=np.inf) + z * sc
+            hi = np.max(np.where(valid, u, -np.inf), axis=0, initial=-np.inf) + z * sc
             lo, hi = np.where(n > 0, lo, 0.0), np.where(n > 0, hi, 0.0)
             for _ in range(iterations):  # the quantile of the mixture lies between its parts'
                 mid = 0.5 * (lo + hi)

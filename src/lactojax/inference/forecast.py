@@ -97,9 +97,9 @@ def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: i
                                       progress=f"forecast of {len(subjects)} lactations" if progress else None)
     pred = pred[ok]
     table = pred_data.rows[["subject", "day", "observable"]].copy()
-    quantiles = density.predictive_quantiles(problem, pred, [q for _, q in QUANTILES]) if len(pred) else None
-    for i, (label, _) in enumerate(QUANTILES):
-        table[label] = quantiles[i] if quantiles is not None else np.nan
+    quantiles = density.predictive_quantiles(problem, pred, [q for _, q in QUANTILES])  # NaN without draws
+    for (label, _), values in zip(QUANTILES, quantiles):
+        table[label] = values
     unit = dict(FORECAST_OBSERVABLES)
     table.insert(3, "unit", table["observable"].map(unit))
     order = {o: i for i, (o, _) in enumerate(FORECAST_OBSERVABLES)}

@@ -37,6 +37,7 @@ from lactojax.progress import Progress
 log = logging.getLogger(__name__)
 
 SCREEN_SD = 4.0
+CONVERGED_GRAD_NORM = 0.5  # a start (Adam or L-BFGS) with a smaller gradient norm has converged
 ValueAndGrad = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -179,7 +180,7 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
         gn = float(np.linalg.norm(g_last[j]))
         start_reports.append({"start": j, "z_start": [float(x) for x in z0[j]], "logp": float(v_last[j]),
                               "grad_norm": gn, "logp_change_last_20pct": change,
-                              "converged": bool(gn < 0.5 or change < 0.05)})
+                              "converged": bool(gn < CONVERGED_GRAD_NORM or change < 0.05)})
 
     # Newton polishing of the best start
     j = int(np.nanargmax(np.where(np.isfinite(v_last), v_last, -np.inf)))
@@ -195,7 +196,7 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
         converged = start_reports[j]["converged"]
         if lbfgs is not None and np.isfinite(lbfgs["neg_logp"]):  # the point returned is L-BFGS's
             vb, gnorm = -lbfgs["neg_logp"], lbfgs["grad_norm"]
-            converged = bool(lbfgs["success"] or gnorm < 0.5)
+            converged = bool(lbfgs["success"] or gnorm < CONVERGED_GRAD_NORM)
         n_best = int(sum(1 for r in start_reports if np.isfinite(r["logp"]) and r["logp"] > vb - 1.0))
         return MapResult(z=zb, logp=vb, grad_norm=gnorm, hessian=np.full((k, k), np.nan), cov=np.zeros((k, k)),
                          hessian_pd=False, starts=start_reports, n_at_best=max(n_best, 1),
