@@ -28,6 +28,33 @@ from lactojax.atomic import write_text
 # Benchmarks measure the float64 model; importing lactojax leaves JAX's precision alone.
 jax.config.update("jax_enable_x64", True)
 
+
+
+def _steady_allocator() -> str:
+    """Stop glibc's malloc from returning freed memory to the OS between calls.
+
+    With its defaults, the large buffers one XLA call frees (a whole-lactation gradient) raise
+    malloc's dynamic mmap threshold and are trimmed from the heap, so the next calls fault
+    their pages in again: a 305-day cow solve took ~170 ms after a gradient had run and ~110
+    ms before (2 cores, 2026-12-01), which made a solve timed between gradients look slower
+    than it is. Fixed thresholds (mallopt, as MALLOC_TRIM_THRESHOLD_ / MALLOC_MMAP_THRESHOLD_
+    would set them) keep every benchmark's calls on the same footing. Benchmark processes
+    only: the library leaves the process alone."""
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return "default (not Linux)"
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        ok = libc.mallopt(m_trim_threshold, 1 << 30) and libc.mallopt(m_mmap_threshold, 32 << 20)
+    except (OSError, AttributeError):
+        return "default (no glibc mallopt)"
+    return "glibc mallopt: trim threshold 1 GiB, mmap threshold 32 MiB" if ok else "default (mallopt refused)"
+
+
+ALLOCATOR = _steady_allocator()
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(os.environ.get("LACTOJAX_BENCH_RESULTS", ROOT / "benchmarks" / "results"))
 SCHEMA_VERSION = 1
@@ -92,6 +119,7 @@ def machine_info() -> dict:
         "x64": bool(jax.config.jax_enable_x64),
         "git_revision": _git_revision(),
         "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "allocator": ALLOCATOR,
     }
     try:
         info["loadavg_1_5_15"] = list(os.getloadavg())
