@@ -34,12 +34,14 @@ def _steady_allocator() -> str:
     """Stop glibc's malloc from returning freed memory to the OS between calls.
 
     With its defaults, the large buffers one XLA call frees (a whole-lactation gradient) raise
-    malloc's dynamic mmap threshold and are trimmed from the heap, so the next calls fault
-    their pages in again: a 305-day cow solve took ~170 ms after a gradient had run and ~110
-    ms before (2 cores, 2026-12-01), which made a solve timed between gradients look slower
-    than it is. Fixed thresholds (mallopt, as MALLOC_TRIM_THRESHOLD_ / MALLOC_MMAP_THRESHOLD_
-    would set them) keep every benchmark's calls on the same footing. Benchmark processes
-    only: the library leaves the process alone."""
+    malloc's dynamic mmap threshold and are trimmed from the heap, so the next calls may fault
+    their pages in again. Fixed thresholds (mallopt, as MALLOC_TRIM_THRESHOLD_ /
+    MALLOC_MMAP_THRESHOLD_ would set them) make a call's allocator state independent of the
+    call before it. Measured on 2 cores (2026-12-01): once, a 305-day cow solve took ~170 ms
+    after a gradient and ~110 ms before; a later A/B in fresh processes (default / mallopt /
+    environment variables: 118 / 125 / 202 ms between gradients) did not reproduce a gain,
+    as this machine's speed drifts more than that. Kept as a fixed, recorded condition
+    (machine.allocator); benchmark processes only, the library leaves the process alone."""
     import ctypes
     import ctypes.util
 
