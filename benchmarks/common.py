@@ -29,7 +29,6 @@ from lactojax.atomic import write_text
 jax.config.update("jax_enable_x64", True)
 
 
-
 def _steady_allocator() -> str:
     """Stop glibc's malloc from returning freed memory to the OS between calls.
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from lactojax.inference import density
+from lactojax.inference.map import CONVERGED_GRAD_NORM
 from lactojax.inference.priors import PriorSet
 from lactojax.inference.problem import design_inputs, group_problem, synthetic_rows
 from lactojax.inference.runner import map_fit
@@ -150,14 +151,15 @@ def test_lbfgs_stage_reaches_the_optimum_that_a_few_adam_steps_stop_short_of(tru
 
 
 def test_lbfgs_without_hessian_reports_the_point_it_returns(truth_problem):
-    """hessian=False (a herd's MAP): the log-density and gradient norm reported are those of
-    the L-BFGS point returned, not of the Adam start it began from (which they beat)."""
+    """hessian=False (a herd's MAP): the log-density, gradient norm and convergence reported
+    are those of the L-BFGS point returned, not of the Adam start it began from (which they beat)."""
     problem, _, _ = truth_problem
     res = map_fit(problem, starts=2, steps=2, learning_rate=0.01, seed=3, lbfgs_steps=15, hessian=False)
     value, grad = density.value_and_grad(problem, jnp.asarray(res.z))
     assert res.logp == pytest.approx(float(value), rel=1e-9)
     assert res.grad_norm == pytest.approx(float(jnp.linalg.norm(grad)), rel=1e-6, abs=1e-6)
     assert res.logp > max(r["logp"] for r in res.starts) + 1.0
+    assert res.converged == bool(res.lbfgs["success"] or res.grad_norm < CONVERGED_GRAD_NORM)
     assert res.report()["lbfgs"] == res.lbfgs
 
 
