@@ -146,6 +146,7 @@ def test_prior_draws_of_kappa_are_half_normal(study_problem):
     assert set(v) == {"lactose_vmax_mmol_h", "kappa_milk_intake_24h", "kappa_milk_sodium"}
 
 
+@pytest.mark.slow  # ~2 min; the default suite's recovery check is test_one_mother's MAP fit
 def test_known_between_study_sds_are_recovered_and_new_data_are_covered(study_problem):
     """Model-generated studies whose means scatter around the model's by known relative SDs
     (intake 30 %, sodium 8 %) plus their SE: the Laplace posterior's 90 % intervals cover

@@ -136,6 +136,7 @@ def test_map_screening_starts_from_the_best_screened_points(truth_problem):
     assert res.report()["screening"]["best_logp"] == pytest.approx(np.max(v))
 
 
+@pytest.mark.slow  # ~80 s; the default suite runs the L-BFGS stage in the no-Hessian test below
 def test_lbfgs_stage_reaches_the_optimum_that_a_few_adam_steps_stop_short_of(truth_problem):
     """Two Adam steps end far from the optimum; the L-BFGS stage (one lane) then reaches
     it: converged, within a quarter of a posterior SD of the truth, and reported."""

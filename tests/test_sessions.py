@@ -122,6 +122,7 @@ def test_steps_do_not_depend_on_parameters():
         assert int(one.num_steps) == int(out.num_steps[0])
 
 
+@pytest.mark.slow  # the default suite batches padded schedules on the default (session) path in test_model_core
 def test_batched_schedules_of_different_length():
     params, a = _mother(3)
     b = make_inputs(regular_feeds(3, 7, n_glands=2), 3)
