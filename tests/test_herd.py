@@ -3,6 +3,7 @@ designs, held-out records for forecasting, subject covariates, the forecast tabl
 the command-line options. Fast: nothing here solves the model."""
 
 import math
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +22,7 @@ from lactojax.inference.problem import (cow_inputs, dataset_cohort, hierarchical
 from lactojax.inference.runner import population_names
 from lactojax.likelihoods import IND_LOGNORMAL, IND_STUDENT_T
 
+ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("lactose_vmax_mmol_h", "secreted_fat_g_l")
 COVARIATES = pd.DataFrame({"subject": ["a", "b", "c", "d"], "breed": ["Jersey", "Holstein", "Jersey", "RDM"],
                            "parity": ["1", "2", "3+", "1"], "milkings_per_day": np.nan})
@@ -118,6 +120,30 @@ def test_until_day_holds_out_later_records_with_a_reason():
     assert (table.loc[~late, "reason"] == "").sum() > 0
     with pytest.raises(ValueError, match="no usable record"):
         dataset_cohort(["milkman"], 8, subjects=["916_1", "no_such_cow"])
+
+
+def test_fit_observables_keep_only_those_rows_and_list_the_others_with_a_reason(tmp_path):
+    """[fit] observables: a yield-only herd fit uses the yield rows alone; every other row is
+    in the excluded table with the reason, and a yield row excluded for its own reason keeps it."""
+    from lactojax.inference.adapter import problem_from_config
+
+    base = load_config(ROOT / "fits" / "tiny_herd_smoke.toml")
+    full = problem_from_config(base)
+    cfg = base.replace(fit=base.fit.replace(observables=("milk_yield_per_milking",)))
+    data = problem_from_config(cfg)
+    assert set(data.rows["observable"]) == {"milk_yield_per_milking"}
+    assert len(data.rows) == int((full.rows["observable"] == "milk_yield_per_milking").sum())
+    assert len(data.rows) + len(data.excluded) == len(full.rows) + len(full.excluded)  # nothing dropped
+    other = data.excluded["reason"].str.startswith("observable not fitted ([fit] observables")
+    assert set(data.excluded.loc[other, "observable"]) == set(full.rows["observable"]) - {"milk_yield_per_milking"}
+    mine = lambda t: t.loc[t["observable"] == "milk_yield_per_milking", "reason"].tolist()  # noqa: E731
+    assert mine(data.excluded) == mine(full.excluded) and not other[data.excluded["observable"] == "milk_yield_per_milking"].any()
+    path = tmp_path / "yield.toml"
+    path.write_text((ROOT / "fits" / "tiny_herd_smoke.toml").read_text().replace(
+        'model = "hierarchical"', 'model = "hierarchical"\nobservables = ["milk_yeild_daily"]'))
+    with pytest.raises(ConfigError, match=r"unknown observable 'milk_yeild_daily'.*milk_yield_daily") as err:
+        load_config(path)
+    assert str(path) in str(err.value) and "fit.observables" in str(err.value)
 
 
 def test_subject_covariates_of_the_bundled_herds(tmp_path):

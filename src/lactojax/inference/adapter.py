@@ -8,6 +8,7 @@ sections (map, nuts, svi, outputs) itself; `fit_from_config(cfg)` runs both.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from lactojax.inference.config import FitConfig
 from lactojax.inference.priors import PriorSet
@@ -32,6 +33,7 @@ def problem_from_config(cfg: FitConfig) -> FitData:
         table, inputs = dataset_cohort(list(f.datasets), horizon_days, h.max_subjects, tuple(h.subjects),
                                        until_day=h.until_day, species=f.species, feed_log=log,
                                        feed_log_path=cfg.design.feed_log)
+        table = only_observables(table, f.observables)
         covariates = dataset_covariates(list(f.datasets), list(inputs), species=f.species)
         data = hierarchical_problem(
             table, inputs, list(p.estimate), species=f.species, fixed=dict(p.fixed), settings=settings,
@@ -54,12 +56,25 @@ def problem_from_config(cfg: FitConfig) -> FitData:
         else:
             inputs = design_inputs(design, horizon_days)
         design["data_files"] = files
+        rows = only_observables(rows, f.observables)
         data = group_problem(rows, list(p.estimate), prior, base, inputs, settings, species=f.species,
                              label=f.name, design=design, heterogeneity=cfg.heterogeneity.model,
                              heterogeneity_scale=cfg.heterogeneity.scale)
     if len(data.rows) == 0:
         raise ValueError(f"{cfg.source}: no data row falls inside the fit horizon of {horizon_days:g} days")
     return data
+
+
+def only_observables(table, observables):
+    """`table` with the rows of observables not in `observables` ([fit] observables) given the
+    reason that keeps them out of the fit (listed in excluded_rows.csv); every row when it is
+    empty. A row already excluded keeps its own reason."""
+    if not observables:
+        return table
+    reason = table["reason"].fillna("").astype(str) if "reason" in table else pd.Series("", index=table.index)
+    other = ~table["observable"].isin(observables) & (reason == "")
+    why = f"observable not fitted ([fit] observables = {list(observables)})"
+    return table.assign(reason=reason.where(~other, why))
 
 
 def _feed_log(cfg: FitConfig):

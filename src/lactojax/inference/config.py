@@ -155,6 +155,14 @@ Dataset = Annotated[str, OneOf("dataset", list_datasets, " (see `lactojax data l
                                "(a .csv file or a directory)", paths=True)]
 Flag = Literal[tuple(f for f in FLAGS if f)]
 Parameter = Annotated[str, OneOf("parameter", lambda: PARAMETERS, " (see `lactojax params`)")]
+ObservableName = Annotated[str, OneOf("observable", lambda: _modelled_observables(),
+                                  " (an observable the model predicts: docs/datasets.md, Vocabulary)")]
+
+
+def _modelled_observables() -> tuple[str, ...]:
+    from lactojax.datasets.vocabulary import OBSERVABLES
+
+    return tuple(o.name for o in OBSERVABLES if o.modelled)
 
 
 class Section(BaseModel):
@@ -214,6 +222,10 @@ class FitSection(Section):
     seed: int = Field(0, ge=0, description="random seed of starts, chains and predictive draws")
     include_flags: Array[Flag] = Field((), description="row flags whose rows are fitted anyway (default: flagged "
                                        "rows are excluded)")
+    observables: Unique[ObservableName] = Field((), description="fit only the rows of these observables (e.g. "
+                                            "[\"milk_yield_daily\", \"milk_yield_per_milking\"] for a yield-only herd "
+                                            "fit); the other rows are listed in excluded_rows.csv with the reason; "
+                                            "empty: every observable the datasets hold")
 
     @model_validator(mode="after")
     def _check(self):
