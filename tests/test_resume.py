@@ -130,6 +130,9 @@ def _posterior(out: Path):
             for v in idata[g].data_vars}
 
 
+# slow (~100 s, a second fit in a subprocess): the default suite keeps resuming itself (NUTS
+# in warmup and in sampling, SVI, a finished run, another fit's checkpoint refused, above)
+@pytest.mark.slow
 @pytest.mark.xdist_group("inference_cli")  # the worker that makes the shared tiny fit
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 def test_fit_killed_with_sigkill_resumes_to_the_same_draws(tmp_path, capsys, tiny_nuts_fit):  # noqa: F811
