@@ -184,6 +184,20 @@ def test_gradient_matches_finite_differences(short):
     assert np.all(np.abs(np.asarray(grad)) > 0)
 
 
+def test_daily_extremes_are_the_extreme_elements_with_their_derivatives():
+    """The daily peak / basal reductions take the derivative of the element at the extreme
+    (never jnp.max's JVP, which divides by a count of equal elements that XLA may make 0)."""
+    x = jnp.array([[1.0, 3.0, 2.0], [5.0, 4.0, 5.0]])
+    for mine, ref in ((obs._max, jnp.max), (obs._min, jnp.min)):
+        np.testing.assert_array_equal(mine(x, axis=1), ref(x, axis=1))
+        np.testing.assert_array_equal(mine(x, axis=0), ref(x, axis=0))
+    t = jnp.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
+    _, peak_t = jax.jvp(lambda a: obs._max(a, axis=1), (x,), (t,))
+    np.testing.assert_array_equal(peak_t, [20.0, 40.0])  # a tie (5, 5): the first element's
+    g = jax.grad(lambda a: jnp.sum(obs._min(a, axis=1)))(x)
+    np.testing.assert_array_equal(g, [[1.0, 0, 0], [0, 1.0, 0]])
+
+
 def test_vmap_equals_loop(short):
     names = ["lactose_vmax_mmol_h", "storage_capacity_ml"]
     xs = jnp.array([[12.0, 210.0], [9.0, 150.0], [15.0, 300.0]])

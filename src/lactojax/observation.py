@@ -93,6 +93,23 @@ def hourly(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nd
     return out
 
 
+def _at_arg(arg):
+    """max (arg = jnp.argmax) or min (jnp.argmin) along an axis as the element at its index:
+    its derivative is that element's. jnp.max's own JVP divides by the count of elements equal
+    to the result, which XLA may find to be 0 (a NaN tangent) when the series is recomputed in
+    another fusion with other rounding (seen with LLVM at -O0: the daily prolactin peak's
+    forward-mode tangent)."""
+
+    def reducer(x, axis):
+        i = jnp.expand_dims(arg(x, axis=axis), axis)
+        return jnp.squeeze(jnp.take_along_axis(x, i, axis=axis), axis)
+
+    return reducer
+
+
+_max, _min = _at_arg(jnp.argmax), _at_arg(jnp.argmin)
+
+
 def _per_day(values: jnp.ndarray, traj: Trajectory, reducer) -> jnp.ndarray:
     """Reduce a grid series over each whole day: [24d, 24(d+1)) (last grid point excluded)."""
     per_day = traj.points_per_day
@@ -123,13 +140,13 @@ def daily(traj: Trajectory, params: Params, inputs: Inputs) -> dict[str, jnp.nda
         "production_ml": jnp.sum(diff(g.synthesized), axis=-1),
         "production_gland_ml": diff(g.synthesized),
         "removed_gland_ml": diff(g.removed),
-        "prolactin_basal_ng_ml": _per_day(s.prolactin, traj, jnp.min),
-        "prolactin_peak_ng_ml": _per_day(s.prolactin, traj, jnp.max),
-        "oxytocin_peak_pg_ml": _per_day(s.oxytocin, traj, jnp.max),
+        "prolactin_basal_ng_ml": _per_day(s.prolactin, traj, _min),
+        "prolactin_peak_ng_ml": _per_day(s.prolactin, traj, _max),
+        "oxytocin_peak_pg_ml": _per_day(s.oxytocin, traj, _max),
         "progesterone_ng_ml": mean(s.progesterone),
-        "fever_max_c": _per_day(s.fever, traj, jnp.max),
-        "somatic_cell_count_k_ml": mean(jnp.max(h["somatic_cell_count"], axis=-1)),
-        "fullness_max": _per_day(h["fullness"], traj, jnp.max),
+        "fever_max_c": _per_day(s.fever, traj, _max),
+        "somatic_cell_count_k_ml": mean(_max(h["somatic_cell_count"], axis=-1)),
+        "fullness_max": _per_day(h["fullness"], traj, _max),
         "gland_sodium_mmol_l": mean(h["gland_milk_sodium"]),
     }
     for k in ("sodium", "potassium", "chloride", "citrate"):
