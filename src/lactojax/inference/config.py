@@ -422,6 +422,11 @@ class MapSection(Section):
     lbfgs_steps: int = Field(0, ge=0, description="after the Adam steps, optimise the best start by L-BFGS "
                              "(SciPy L-BFGS-B, at most this many iterations, one solve per evaluation); 0: none. "
                              "For long horizons, where Adam's fixed steps stall before the optimum")
+    lbfgs_memory: int = Field(10, ge=1, description="correction pairs L-BFGS keeps (SciPy's maxcor): its "
+                              "approximation of the curvature has at most this rank. 10 (SciPy's default) "
+                              "suits a few dozen unknowns; a herd's coupled per-lactation and population "
+                              "unknowns (d ~ 100-2000) converge in fewer iterations with more (the cost per "
+                              "pair is O(d), nothing beside a solve)")
     hessian: bool = Field(True, description="Newton-polish the optimum and compute its finite-difference Hessian "
                           "(2 d + 1 gradients; the Laplace approximation). false (large herds): no Laplace "
                           "covariance, method = map then reports the optimum alone")

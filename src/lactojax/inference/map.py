@@ -132,12 +132,13 @@ def choose_starts(vg: ValueAndGrad, candidates: np.ndarray, n: int):
 
 def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_rate: float = 0.05,
              newton_steps: int = 4, screening: dict | None = None, hessian: bool = True,
-             progress: bool = False, lbfgs_steps: int = 0, vg_one: ValueAndGrad | None = None) -> MapResult:
+             progress: bool = False, lbfgs_steps: int = 0, vg_one: ValueAndGrad | None = None,
+             lbfgs_memory: int = 10) -> MapResult:
     """Multi-start MAP from the rows of `z_init` (n, d) (module doc); `screening` (the
     report of `choose_starts`, if the starts were screened) is kept in the result.
     lbfgs_steps > 0: the best Adam start is then optimised by L-BFGS (SciPy's L-BFGS-B,
-    at most that many iterations; `vg_one`, a one-lane value-and-gradient, is used for it
-    when given) before the Newton polish: Adam's fixed steps stall in the long, curved
+    at most that many iterations, keeping `lbfgs_memory` correction pairs; `vg_one`, a
+    one-lane value-and-gradient, is used for it when given) before the Newton polish: Adam's fixed steps stall in the long, curved
     valleys of a first-year fit, where a quasi-Newton method converges.
     hessian=False skips the Newton polishing and the finite-difference Hessian (2 d + 1
     gradients each: for a herd of d ~ 100-2000 unknowns, longer than the optimisation):
@@ -187,7 +188,7 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
     zb = best_z[j].copy()
     lbfgs = None
     if lbfgs_steps > 0:
-        zb, lbfgs = _lbfgs(vg_one or vg, zb, lbfgs_steps)
+        zb, lbfgs = _lbfgs(vg_one or vg, zb, lbfgs_steps, memory=lbfgs_memory)
         n_evals += lbfgs["n_evals"]
         log.info("map: L-BFGS from start %d: log-density %.2f after %d iterations (%s)", j, -lbfgs["neg_logp"],
                  lbfgs["iterations"], lbfgs["message"])
@@ -238,9 +239,10 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
                      n_gradient_evals=n_evals, screening=screening, lbfgs=lbfgs)
 
 
-def _lbfgs(vg: ValueAndGrad, z0: np.ndarray, max_iter: int):
-    """Maximise the log-density from z0 by SciPy's L-BFGS-B (on -logp); a failed solve (-inf)
-    is +inf to the line search, which then steps back. Returns (z, report)."""
+def _lbfgs(vg: ValueAndGrad, z0: np.ndarray, max_iter: int, memory: int = 10):
+    """Maximise the log-density from z0 by SciPy's L-BFGS-B (on -logp) with `memory`
+    correction pairs (maxcor); a failed solve (-inf) is +inf to the line search, which then
+    steps back. Returns (z, report)."""
     from scipy.optimize import minimize
 
     def f(z):
@@ -251,11 +253,11 @@ def _lbfgs(vg: ValueAndGrad, z0: np.ndarray, max_iter: int):
         return -v, -g
 
     res = minimize(f, np.asarray(z0, dtype=float), jac=True, method="L-BFGS-B",
-                   options={"maxiter": int(max_iter), "gtol": 1e-4, "ftol": 1e-10})
+                   options={"maxiter": int(max_iter), "maxcor": int(memory), "gtol": 1e-4, "ftol": 1e-10})
     z = np.asarray(res.x) if np.isfinite(res.fun) else np.asarray(z0, dtype=float)
     return z, {"iterations": int(res.nit), "n_evals": int(res.nfev), "neg_logp": float(res.fun),
                "grad_norm": float(np.linalg.norm(res.jac)) if np.isfinite(res.fun) else float("nan"),
-               "success": bool(res.success), "message": str(res.message)}
+               "success": bool(res.success), "message": str(res.message), "memory": int(memory)}
 
 
 __all__ = ["MapResult", "choose_starts", "fd_hessian", "find_map", "screening_points"]

@@ -58,7 +58,7 @@ class FitResult:
 
 def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rate: float = 0.05,
             seed: int = 0, screen: int = 0, batch: int | None = None, hessian: bool = True,
-            progress: bool = False, lbfgs_steps: int = 0) -> MapResult:
+            progress: bool = False, lbfgs_steps: int = 0, lbfgs_memory: int = 10) -> MapResult:
     """Multi-start MAP of a problem. Starts: the prior centre plus prior draws, or with
     `screen` > 0 the best `starts` of the prior centre and `screen` space-filling points
     (population level for a hierarchical model; inference.map)."""
@@ -75,7 +75,8 @@ def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rat
         z0 = density.embed(problem, np.concatenate([centre, draws]))[:starts]
     vg_one = functools.partial(density.value_and_grad_many, problem, batch=1) if lbfgs_steps else None
     return find_map(vg, z0, steps=steps, learning_rate=learning_rate, screening=screening, hessian=hessian,
-                    lbfgs_steps=lbfgs_steps, vg_one=vg_one, newton_steps=1 if lbfgs_steps else 4,
+                    lbfgs_steps=lbfgs_steps, lbfgs_memory=lbfgs_memory, vg_one=vg_one,
+                    newton_steps=1 if lbfgs_steps else 4,
                     progress=progress)
 
 
@@ -117,7 +118,8 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
     map_res = checkpoint.load_map() if checkpoint is not None else None
     if map_res is None:
         map_res = map_fit(problem, starts=m.starts, steps=m.steps, learning_rate=m.learning_rate, seed=seed,
-                          screen=m.screen, hessian=m.hessian, progress=progress, lbfgs_steps=m.lbfgs_steps)
+                          screen=m.screen, hessian=m.hessian, progress=progress, lbfgs_steps=m.lbfgs_steps,
+                          lbfgs_memory=m.lbfgs_memory)
         if checkpoint is not None:
             checkpoint.save_map(map_res)
     else:
