@@ -9,7 +9,7 @@ import lactojax; lactojax.enable_x64()
 from lactojax.inference.config import load_config
 from lactojax.inference.adapter import problem_from_config
 from lactojax.inference import density
-from lactojax.inference.map import find_map, _lbfgs
+from lactojax.inference.map import _lbfgs
 from lactojax.inference.runner import map_fit
 
 iters = int(sys.argv[1]) if len(sys.argv) > 1 else 200
@@ -33,5 +33,5 @@ for mem in [int(m) for m in (sys.argv[3] if len(sys.argv) > 3 else "10,50").spli
     best = np.maximum.accumulate(np.where(np.isfinite(hist), hist, -np.inf))
     marks = [best[min(i, len(best) - 1)] for i in (100, 200, 300, 400, 500, 600, 700) if i < len(best)]
     print(f"memory {mem}: logp {-rep['neg_logp']:.2f} gnorm {rep['grad_norm']:.2f} it {rep['iterations']} "
-          f"evals {rep['n_evals']} {rep['message']} {time.perf_counter()-t:.0f}s; best at evals 25/50/100/..: "
+          f"evals {rep['n_evals']} {rep['message']} {time.perf_counter()-t:.0f}s; best by evaluation 100/200/../700: "
           + " ".join(f"{m:.1f}" for m in marks), flush=True)

@@ -26,6 +26,7 @@ from lactojax.datasets.feedlog import DEFAULT_GLANDS
 from lactojax.datasets.schema import FLAGS
 from lactojax.inference.heterogeneity import DEFAULT_SCALE as HETEROGENEITY_SCALE
 from lactojax.inference.heterogeneity import MODELS as HETEROGENEITY_MODELS
+from lactojax.inference.map import LBFGS_MEMORY
 from lactojax.inputs import MAX_HORIZON_DAYS, InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
 from lactojax.solver import ADJOINT_NAMES, GRID_KEYS, METHOD_NAMES, SOLVER_NAMES, SolverSettings
@@ -422,7 +423,7 @@ class MapSection(Section):
     lbfgs_steps: int = Field(0, ge=0, description="after the Adam steps, optimise the best start by L-BFGS "
                              "(SciPy L-BFGS-B, at most this many iterations, one solve per evaluation); 0: none. "
                              "For long horizons, where Adam's fixed steps stall before the optimum")
-    lbfgs_memory: int = Field(10, ge=1, description="correction pairs L-BFGS keeps (SciPy's maxcor): its "
+    lbfgs_memory: int = Field(LBFGS_MEMORY, ge=1, description="correction pairs L-BFGS keeps (SciPy's maxcor): its "
                               "approximation of the curvature has at most this rank. 10 (SciPy's default) "
                               "suits a few dozen unknowns; a herd's coupled per-lactation and population "
                               "unknowns (d ~ 100-2000) converge in fewer iterations with more (the cost per "

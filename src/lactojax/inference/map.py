@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SCREEN_SD = 4.0
 CONVERGED_GRAD_NORM = 0.5  # a start (Adam or L-BFGS) with a smaller gradient norm has converged
+LBFGS_MEMORY = 10  # L-BFGS correction pairs by default (SciPy's maxcor default)
 ValueAndGrad = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -133,13 +134,14 @@ def choose_starts(vg: ValueAndGrad, candidates: np.ndarray, n: int):
 def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_rate: float = 0.05,
              newton_steps: int = 4, screening: dict | None = None, hessian: bool = True,
              progress: bool = False, lbfgs_steps: int = 0, vg_one: ValueAndGrad | None = None,
-             lbfgs_memory: int = 10) -> MapResult:
+             lbfgs_memory: int = LBFGS_MEMORY) -> MapResult:
     """Multi-start MAP from the rows of `z_init` (n, d) (module doc); `screening` (the
     report of `choose_starts`, if the starts were screened) is kept in the result.
     lbfgs_steps > 0: the best Adam start is then optimised by L-BFGS (SciPy's L-BFGS-B,
     at most that many iterations, keeping `lbfgs_memory` correction pairs; `vg_one`, a
-    one-lane value-and-gradient, is used for it when given) before the Newton polish: Adam's fixed steps stall in the long, curved
-    valleys of a first-year fit, where a quasi-Newton method converges.
+    one-lane value-and-gradient, is used for it when given) before the Newton polish:
+    Adam's fixed steps stall in the long, curved valleys of a first-year fit, where a
+    quasi-Newton method converges.
     hessian=False skips the Newton polishing and the finite-difference Hessian (2 d + 1
     gradients each: for a herd of d ~ 100-2000 unknowns, longer than the optimisation):
     the covariance is then zero, so Laplace draws are the optimum itself. `progress`: a
@@ -239,7 +241,7 @@ def find_map(vg: ValueAndGrad, z_init: np.ndarray, steps: int = 150, learning_ra
                      n_gradient_evals=n_evals, screening=screening, lbfgs=lbfgs)
 
 
-def _lbfgs(vg: ValueAndGrad, z0: np.ndarray, max_iter: int, memory: int = 10):
+def _lbfgs(vg: ValueAndGrad, z0: np.ndarray, max_iter: int, memory: int = LBFGS_MEMORY):
     """Maximise the log-density from z0 by SciPy's L-BFGS-B (on -logp) with `memory`
     correction pairs (maxcor); a failed solve (-inf) is +inf to the line search, which then
     steps back. Returns (z, report)."""

@@ -27,7 +27,7 @@ import numpy as np
 from lactojax.inference import density
 from lactojax.inference import heterogeneity as het
 from lactojax.inference import outputs as out
-from lactojax.inference.map import MapResult, choose_starts, find_map, screening_points
+from lactojax.inference.map import LBFGS_MEMORY, MapResult, choose_starts, find_map, screening_points
 from lactojax.inference.nuts import run_nuts
 from lactojax.inference.problem import FitData, FitProblem
 from lactojax.inference.svi import run_svi
@@ -58,7 +58,7 @@ class FitResult:
 
 def map_fit(problem: FitProblem, starts: int = 4, steps: int = 150, learning_rate: float = 0.05,
             seed: int = 0, screen: int = 0, batch: int | None = None, hessian: bool = True,
-            progress: bool = False, lbfgs_steps: int = 0, lbfgs_memory: int = 10) -> MapResult:
+            progress: bool = False, lbfgs_steps: int = 0, lbfgs_memory: int = LBFGS_MEMORY) -> MapResult:
     """Multi-start MAP of a problem. Starts: the prior centre plus prior draws, or with
     `screen` > 0 the best `starts` of the prior centre and `screen` space-filling points
     (population level for a hierarchical model; inference.map)."""
