@@ -112,7 +112,16 @@ def run_case(name: str, days: float, repeats: int, gradient: bool, check_default
             entry["fit_gradient_over_solve_paired"] = True
         out[path] = entry
     s, a = out["sessions"], out["adaptive"]
-    out["speedup_solve"] = {k: a["solve"][k]["median"] / s["solve"][k]["median"] for k in ("wall", "cpu")}
+    # the solve ratio (the target) from paired rounds, one solve on each path per round, as the
+    # gradient ratios are paired: both solves then see the same machine load, where the blocks
+    # above run minutes apart on a machine whose speed drifts (the blocks' ratio for the cow was
+    # 18.2x, 19.7x and 31.9x in three runs). The ratio of the blocks' medians is kept beside it.
+    paired = common.time_interleaved({p: (simulate, (params, inputs, st)) for p, st in paths.items()},
+                                     repeats=2 * repeats + 1, warmup=1)
+    out["solve_paired"] = {p: _timing(paired[p]) for p in paths}
+    out["speedup_solve"] = dict(paired["ratio"]["adaptive"])  # median over rounds of adaptive / sessions
+    out["speedup_solve_paired"] = True
+    out["speedup_solve_blocks"] = {k: a["solve"][k]["median"] / s["solve"][k]["median"] for k in ("wall", "cpu")}
     if gradient:
         for key in ("gradient", "fit_gradient"):
             out["speedup_" + key] = {k: a[key][k]["median"] / s[key][k]["median"] for k in ("wall", "cpu")}

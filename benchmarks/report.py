@@ -292,13 +292,23 @@ def rows_long(cpu, gpu):
         def solve(dd, case=case):
             c = dd[case]
             s, a = c["sessions"], c["adaptive"]
-            return (f"sessions {fmt_t(s['solve']['wall'])} wall, {fmt_s(s['solve']['cpu']['median'])} CPU, "
-                    f"{s['num_steps']} steps; adaptive {fmt_s(a['solve']['wall']['median'])} wall, "
-                    f"{fmt_s(a['solve']['cpu']['median'])} CPU, {a['num_steps']} steps")
+            # paired rounds (one solve on each path per round) where measured; else each path's block
+            ts, ta = (c["solve_paired"]["sessions"], c["solve_paired"]["adaptive"]) if "solve_paired" in c \
+                else (s["solve"], a["solve"])
+            text = (f"sessions {fmt_t(ts['wall'])} wall, {fmt_s(ts['cpu']['median'])} CPU, "
+                    f"{s['num_steps']} steps; adaptive {fmt_s(ta['wall']['median'])} wall, "
+                    f"{fmt_s(ta['cpu']['median'])} CPU, {a['num_steps']} steps")
+            if "solve_paired" in c:
+                text += f" (paired rounds; in the solve + fit-gradient rounds: sessions {fmt_s(s['solve']['wall']['median'])})"
+            return text
 
         def speed(dd, case=case):
-            c = dd[case]["speedup_solve"]
-            return f"{fmt_x(c['wall'])} (wall), {fmt_x(c['cpu'])} (CPU time)"
+            c = dd[case]
+            x = c["speedup_solve"]
+            text = f"{fmt_x(x['wall'])} (wall), {fmt_x(x['cpu'])} (CPU time)"
+            if c.get("speedup_solve_paired"):
+                text += f"; median over paired rounds (ratio of the blocks' medians: {fmt_x(c['speedup_solve_blocks']['wall'])})"
+            return text
 
         rows.append([f"7. {label}: solve, session solver (default) vs adaptive (previous default), days={d[case]['days']:.0f}",
                      cell(cpu, solve), cell(gpu, solve) or PENDING, cell(cpu, speed) or "n/a",

@@ -186,6 +186,10 @@ def test_long_benchmark_keys(results_dir):
             assert entry["success"] is True and entry["num_steps"] > 0
             assert _finite(entry["accuracy_vs_reference"]["daily_max"])
         assert _finite(r[case]["speedup_solve"]["cpu"])
+        # the solve ratio comes from paired rounds (one solve of each path per round)
+        assert r[case]["speedup_solve_paired"] is True and _finite(r[case]["speedup_solve_blocks"]["wall"])
+        for path in ("sessions", "adaptive"):
+            _assert_timing(r[case]["solve_paired"][path]["wall"])
     assert r["cohort"]["sizes"]["2"]["all_finite"] is True
     text = report.render()
     assert "7. 305-day cow" in text and "7. 365-day mother" in text
