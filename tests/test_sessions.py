@@ -57,6 +57,20 @@ def test_mother_agrees_with_reference(mother):
     _check(agree)
 
 
+def test_hourly_outputs_both_ways_agree(mother):
+    """The hourly states from one step of the method (the default) and from its continuous
+    extension: both close to the reference, and to each other; grid points are the same."""
+    params, inputs, ref, fast = mother
+    ext = simulate(params, inputs, FAST.replace(dense_output="extension"))
+    _check(agreement(ref, ext, params, inputs))
+    volume = lambda t: np.asarray(t.states.glands.milk_volume)  # noqa: E731
+    scale = np.max(np.abs(volume(ref)))
+    assert np.max(np.abs(volume(fast) - volume(ref))) < 0.01 * scale
+    assert np.max(np.abs(volume(ext) - volume(fast))) < 0.01 * scale
+    np.testing.assert_allclose(np.asarray(ext.feed_end.glands.milk_volume), np.asarray(fast.feed_end.glands.milk_volume),
+                               rtol=1e-12, atol=1e-12)
+
+
 def test_cow_agrees_with_reference():
     """Both the default grid and the cow's (SolverSettings.for_species('cow'))."""
     params, inputs = _cow(6)
@@ -69,6 +83,8 @@ def test_species_grids():
     assert SolverSettings.for_species("human") == SolverSettings() == SolverSettings.for_species(None)
     cow = SolverSettings.for_species("cow", throw=False)
     assert (cow.session_steps, cow.startup_step_growth, cow.throw) == (3, 0.05, False)
+    # hourly outputs: a cow's many hours per step are cheaper from stored stages
+    assert (SolverSettings().dense_output, cow.dense_output) == ("step", "extension")
     assert SolverSettings.for_species("cow", session_steps=4).session_steps == 4  # changes win
 
 
@@ -132,14 +148,17 @@ def test_batched_schedules_of_different_length():
     np.testing.assert_allclose(out.states.glands.removed[1], one.states.glands.removed, rtol=1e-9, atol=1e-9)
 
 
-def test_gradient_matches_finite_differences():
+@pytest.mark.parametrize("dense", ["step", "extension"])
+def test_gradient_matches_finite_differences(dense):
+    """Both ways of making the hourly outputs (the scan with and without stored stages)."""
     params, inputs = _mother(3)
+    settings = FAST.replace(dense_output=dense)
     names = ["lactose_vmax_mmol_h", "oxytocin_halflife_min", "removal_rate_per_h", "tj_tau_h"]
     x0 = params.subset_vector(names)
 
     def loss(x):
         p = params.with_vector(names, x)
-        traj = simulate(p, inputs, FAST)
+        traj = simulate(p, inputs, settings)
         d = obs.daily(traj, p, inputs)
         return jnp.sum(d["milk_intake_ml"]) + 10.0 * jnp.sum(d["milk_sodium_mmol_l"])
 
@@ -273,6 +292,8 @@ def test_settings_are_validated():
         SolverSettings(max_step_h=0.0)
     with pytest.raises(ValueError, match="recovery_h"):
         SolverSettings(recovery_h=(1.0, -0.5))
+    with pytest.raises(ValueError, match="dense_output"):
+        SolverSettings(dense_output="spline")
 
 
 # ---------------------------------------------------------------- whole lactations (slow)

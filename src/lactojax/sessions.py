@@ -9,8 +9,9 @@ Matthews 2002): the diagonal first-order losses of `dynamics.linear_part.decay_r
 clearance, dopamine tone, prolactin, gastric emptying, milk removal, paracellular exchange, ...)
 are integrated exactly, so they do not limit the step, and the rest is 4th order. Inputs are
 piecewise constant on every piece, so no step crosses a switch. Outputs on the hourly grid
-come from the method's continuous extension (`_dense`); session starts and ends are grid
-points. The cumulative counters (milk removed, the infant's intake) are set from the volume
+come from one step of the method from the start of the piece holding each (default) or from
+its continuous extension (`_dense`; a cow's default: `SolverSettings.dense_output`); session
+starts and ends are grid points. The cumulative counters (milk removed, the infant's intake) are set from the volume
 balance after every step and at every dense output (`_balance`), so milk made = removed +
 stored holds to rounding, as in the reference.
 
@@ -342,9 +343,10 @@ class _Stepper:
     """One step of the session grid as a function of arrays: the layouts and the static parts
     of the inputs and parameters (hashable Python objects, closed over)."""
 
-    def __init__(self, layout, drive_layout, inputs_static, params_static):
+    def __init__(self, layout, drive_layout, inputs_static, params_static, with_stages: bool = False):
         self.layout, self.drive_layout = layout, drive_layout
         self.inputs_static, self.params_static = inputs_static, params_static
+        self.with_stages = with_stages  # the scan also stores each step's stages (dense='extension')
 
     def piece(self, params, inputs, y, t, hh, base):
         """The step from (t, y) of length hh under the drive chunk `base`: (y1 chunks, stages)."""
@@ -359,20 +361,26 @@ class _Stepper:
     def step(self, params, inputs, y, xs):
         """One scan step: the branch is a nested computation that XLA:CPU runs inline
         (CHUNK_ELEMENTS); it also lets empty pieces (back-to-back sessions, unneeded uniform
-        points) cost nothing in a single solve. Two stacked outputs per step, the state and the
-        four stage vectors (each the chunks in order): every stacked output costs a kernel per
-        step outside the inline branch (measured: 305-day cow 135 -> 110 ms with one output
-        instead of its 2 chunks x 5), while the states stay apart from the stages so that
-        reading states (sessions, hours) does not make reverse mode build cotangents as wide
-        as all five (a vmapped herd gradient of 253 lactations took 45 s with one output)."""
+        points) cost nothing in a single solve. Stacked outputs per step: the end state (its
+        chunks in order) and, with `with_stages`, the four stage vectors as a second output.
+        Every stacked output costs a kernel per step outside the inline branch (measured:
+        305-day cow 135 -> 110 ms with one output instead of its 2 chunks x 5), and in reverse
+        mode every per-step slice of a cotangent does too (`solve_sessions`, `dense`). The
+        states stay apart from the stages so that reading states (sessions, hours) does not
+        make reverse mode build cotangents as wide as all five (a vmapped herd gradient of 253
+        lactations took 45 s with one output)."""
         t, hh, base = xs
+        if not self.with_stages:
+            y1 = jax.lax.cond(hh > 0.0, lambda: self.piece(params, inputs, y, t, hh, base)[0], lambda: y)
+            return y1, (jnp.concatenate(y1),)
         y1, stages = jax.lax.cond(hh > 0.0, lambda: self.piece(params, inputs, y, t, hh, base),
                                   lambda: self.empty(y))
         return y1, (jnp.concatenate(y1), jnp.concatenate(jax.tree.leaves(stages)))
 
 
 def _scan(stepper: _Stepper, params, inputs, y0, xs):
-    """The forward scan: every step's end state (steps, states) and stages (steps, 4 x states)."""
+    """The forward scan: every step's end state (steps, states) and, with the stepper's
+    `with_stages`, its stages (steps, 4 x states), as a tuple."""
     return jax.lax.scan(lambda y, x: stepper.step(params, inputs, y, x), y0, xs)[1]
 
 
@@ -433,25 +441,27 @@ def _scan_bwd(stepper, residuals, ct_outs):
         # the step's start state: a row of `ends` (no shifted copy of the whole array)
         previous = jax.lax.dynamic_index_in_dim(ends, jnp.maximum(k - 1, 0), keepdims=False)
         y_start = jnp.where(k > 0, previous, y0_flat)
-        ct_end, ct_stages = ct_k
+        ct_end, ct_stages = ct_k[0], ct_k[1:]
         # chunk-sized operands only (CHUNK_ELEMENTS); the sums sit inside the branch, where
         # they run inline, rather than one top-level kernel each
-        ct_rows = (split(ct_end),) + tuple(split(r) for r in ct_stages.reshape(4, -1))
+        ct_rows = split(ct_end)
+        ct_stage_rows = tuple(split(r) for r in ct_stages[0].reshape(4, -1)) if ct_stages else ()
         y_chunks = split(y_start)
         x_diff = [x for x, f in zip(x_all, flags_x) if f]
 
         def through():
             def f(y, inv_diff, x_diff):
                 p, i, (t, hh, base) = rebuild(inv_diff, x_diff, x_all)
-                return stepper.piece(p, i, y, t, hh, base)
+                y1, stages = stepper.piece(p, i, y, t, hh, base)
+                return (y1, stages) if stepper.with_stages else y1
 
             _, vjp = jax.vjp(f, y_chunks, inv, x_diff)
-            ct_y1 = tuple(a + b for a, b in zip(ct_y, ct_rows[0]))
-            ct_y0, d_inv, d_x = vjp((ct_y1, ct_rows[1:]))
+            ct_y1 = tuple(a + b for a, b in zip(ct_y, ct_rows))
+            ct_y0, d_inv, d_x = vjp((ct_y1, ct_stage_rows) if stepper.with_stages else ct_y1)
             return ct_y0, [a + b for a, b in zip(ct_inv, d_inv)], d_x
 
-        def skip():  # an empty piece: y1 = y, stages zero
-            return tuple(a + b for a, b in zip(ct_y, ct_rows[0])), list(ct_inv), [jnp.zeros_like(x) for x in x_diff]
+        def skip():  # an empty piece: y1 = y (stages zero)
+            return tuple(a + b for a, b in zip(ct_y, ct_rows)), list(ct_inv), [jnp.zeros_like(x) for x in x_diff]
 
         hh = x_all[1]  # xs = (t0, h, drive chunk)
         ct_y0, ct_inv, d_x = jax.lax.cond(hh > 0.0, through, skip)
@@ -472,11 +482,14 @@ _scan_vjp.defvjp(_scan_fwd, _scan_bwd, symbolic_zeros=True)
 
 def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, session_steps: int,
                    max_step_h: float, recovery_h: tuple[float, ...] = (), startup: tuple[float, ...] = (0.0, 1.0),
-                   custom_vjp: bool = True, growth: float = 1.0):
+                   custom_vjp: bool = True, growth: float = 1.0, dense: str = "step"):
     """Integrate on the session grid. Returns (states at the output times ts (dense output), at
     session starts, at session ends (grid points), number of steps, all finite).
     custom_vjp: reverse mode by `_scan_vjp` (reverse only, like diffrax's checkpointed adjoint);
-    False: JAX differentiates the scan itself (forward and reverse mode)."""
+    False: JAX differentiates the scan itself (forward and reverse mode).
+    dense: how states at the output times are made (`SolverSettings.dense_output`): 'step',
+    one step of the method from the start of the piece holding each time; 'extension', the
+    method's continuous extension from each step's stages, which the scan then stores."""
     grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h, startup, growth)
     xp = np if isinstance(grid, np.ndarray) else jnp  # index arithmetic stays out of XLA when concrete
     t0, t1 = grid[:-1], grid[1:]
@@ -490,38 +503,51 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     # each piece's drive enters the step as one flat chunk (one slice of the scan's inputs per
     # step, not one per leaf)
     drive_layout = _Layout(jax.tree.map(lambda x: x[0], drives))
-    stepper = _Stepper(layout, drive_layout, eqx.partition(inputs, eqx.is_array)[1], eqx.partition(params, eqx.is_array)[1])
+    stepper = _Stepper(layout, drive_layout, eqx.partition(inputs, eqx.is_array)[1], eqx.partition(params, eqx.is_array)[1],
+                       with_stages=dense == "extension")
     run = _scan_vjp if custom_vjp else _scan
-    ends, stages = run(stepper, eqx.filter(params, eqx.is_array), eqx.filter(inputs, eqx.is_array), y0_chunks,
-               (jnp.asarray(t0), jnp.asarray(h), drive_layout.ravel_stacked(drives)))
+    params_arrays, inputs_arrays = eqx.filter(params, eqx.is_array), eqx.filter(inputs, eqx.is_array)
+    drive_chunks = drive_layout.ravel_stacked(drives)
+    ends, *stages = run(stepper, params_arrays, inputs_arrays, y0_chunks, (jnp.asarray(t0), jnp.asarray(h), drive_chunks))
     # rows of the stacked outputs are gathered, never their columns: a column slice would copy
     # the array whole (for a vmapped herd, steps x lactations x states)
-    n_state = y0_flat.shape[0]
 
     def states_at(index):
         """The state at grid point `index` (0: y0; i: the end of step i - 1)."""
         rows = ends[jnp.maximum(jnp.asarray(index) - 1, 0)]
         return jnp.where((jnp.asarray(index) == 0)[..., None], y0_flat, rows)
 
-    # output times: dense output inside the step that holds each
+    # output times: inside the piece that holds each
     xq = np if isinstance(ts, np.ndarray) and xp is np else jnp
     k = xq.clip(xq.searchsorted(grid, ts, side="right") - 1, 0, h.shape[0] - 1)
-    theta = xq.clip((ts - t0[k]) / xq.where(h[k] > 0, h[k], 1.0), 0.0, 1.0)
-    theta, hk = jnp.asarray(theta), jnp.asarray(h[k])
+    kk = jnp.asarray(k)
     pick = layout.unravel_flat
-    at_k = pick(states_at(k))
-    stage_rows = stages[jnp.asarray(k)]
+    if dense == "step":
+        # one ETDRK4 step of length theta h from the piece's start under its drive (4th order,
+        # as the grid's own steps), vectorised over the output times: the scan stores no stages
+        out = jax.vmap(lambda y, t, hh, base: jnp.concatenate(
+            stepper.piece(params_arrays, inputs_arrays, layout.chunks(y), t, hh, base)[0]))(
+            states_at(k), jnp.asarray(t0)[kk], jnp.asarray(xq.clip(ts - t0[k], 0.0, h[k])),
+            tuple(c[kk] for c in drive_chunks))
+        states = pick(out)
+    else:
+        # the method's continuous extension from the step's stored stages
+        n_state = y0_flat.shape[0]
+        theta = jnp.asarray(xq.clip((ts - t0[k]) / xq.where(h[k] > 0, h[k], 1.0), 0.0, 1.0))
+        hk = jnp.asarray(h[k])
+        at_k = pick(states_at(k))
+        stage_rows = stages[0][kk]
 
-    # per leaf, so that each leaf's dense output is one fusion: on the flat state, XLA splits
-    # the exp / phi arithmetic out of the leaves' slices (measured: 19 -> 6 ms, 305-day cow)
-    def dense(y, nu, nab, nc, rate):
-        shape = (-1,) + (1,) * (y.ndim - 1)
-        return _dense(y, theta.reshape(shape), hk.reshape(shape), (nu, nab, nc, rate))
+        # per leaf, so that each leaf's dense output is one fusion: on the flat state, XLA splits
+        # the exp / phi arithmetic out of the leaves' slices (measured: 19 -> 6 ms, 305-day cow)
+        def extension(y, nu, nab, nc, rate):
+            shape = (-1,) + (1,) * (y.ndim - 1)
+            return _dense(y, theta.reshape(shape), hk.reshape(shape), (nu, nab, nc, rate))
 
-    out = jax.tree.map(dense, at_k, *(pick(stage_rows[:, i * n_state:(i + 1) * n_state]) for i in range(4)))
-    return (_balance(at_k, out), pick(states_at(start_index)), pick(states_at(end_index)), h.shape[0],
+        states = _balance(at_k, jax.tree.map(extension, at_k, *(pick(stage_rows[:, i * n_state:(i + 1) * n_state])
+                                                                for i in range(4))))
+    return (states, pick(states_at(start_index)), pick(states_at(end_index)), h.shape[0],
             jnp.all(jnp.isfinite(ends[-1])))
-
 
 
 DAILY_AMOUNTS = ("milk_intake_ml", "milk_removed_ml")

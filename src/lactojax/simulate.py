@@ -99,7 +99,7 @@ def _solve_sessions(params: Params, inputs: Inputs, settings: SolverSettings, y0
     grid, starts, ends, n_steps, finite = solve_sessions(
         params, inputs, ts_np, y0, settings.session_steps, settings.max_step_h, settings.recovery_h,
         (settings.startup_h, settings.startup_step_h, settings.startup_step_growth), growth=settings.session_growth,
-        custom_vjp=settings.adjoint != "forward",
+        custom_vjp=settings.adjoint != "forward", dense=settings.dense_output,
     )
     return Trajectory(
         ts=ts,

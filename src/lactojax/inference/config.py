@@ -395,7 +395,8 @@ class SolverSection(Section):
 
     def settings(self, species: str | None = None) -> SolverSettings:
         """The `SolverSettings` these keys mean for `species`: grid keys left unset take the
-        species' grid (`SolverSettings.for_species`). `gradient` is the configuration's name for
+        species' grid (`SolverSettings.for_species`), as does `dense_output` (no key: a cost
+        choice, not an accuracy one). `gradient` is the configuration's name for
         `SolverSettings.adjoint` (GRADIENT_ADJOINT), `checkpoints = 0` is None (diffrax's
         choice); `throw` and `dt0_h` are FIT_SOLVER_DEFAULTS'."""
         species_grid = SolverSettings.for_species(species)
@@ -403,7 +404,7 @@ class SolverSection(Section):
         grid["recovery_h"] = tuple(grid["recovery_h"])
         return FIT_SOLVER_DEFAULTS.replace(
             method=self.method, session_growth=self.session_growth, **grid,
-            max_step_h=self.max_step_h,
+            max_step_h=self.max_step_h, dense_output=species_grid.dense_output,
             startup_h=self.startup_h, startup_step_h=self.startup_step_h,
             solver=self.solver, rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
             save_every_h=self.save_every_h, adjoint=GRADIENT_ADJOINT[self.gradient],
