@@ -86,7 +86,7 @@ class SolverSettings:
       then stores. The choice is cost, measured (README "Whole lactations"): 'step' spends 4
       vector-field evaluations per output time but stores no stages, so reverse mode reads
       one row per step instead of five (365-day mother, 8,760 hours over 40,616 steps: fit
-      gradient 6.4x -> 4.6x its solve); 'extension' is cheaper where output times are many
+      gradient 6.4x -> 4.1x its solve, benchmarks/bench_long.py); 'extension' is cheaper where output times are many
       per step (a 305-day cow: 7,321 hours over 4,322 steps, solve 88 against 117 ms), so the
       cow keeps it (SPECIES_GRIDS).
 
