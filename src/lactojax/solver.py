@@ -86,9 +86,9 @@ class SolverSettings:
       then stores. The choice is cost, measured (README "Whole lactations"): 'step' spends 4
       vector-field evaluations per output time but stores no stages, so reverse mode reads
       one row per step instead of five (365-day mother, 8,760 hours over 40,616 steps: fit
-      gradient 6.4x -> 4.1x its solve, benchmarks/bench_long.py); 'extension' is cheaper where output times are many
-      per step (a 305-day cow: 7,321 hours over 4,322 steps, solve 88 against 117 ms), so the
-      cow keeps it (SPECIES_GRIDS).
+      gradient 6.4x -> 4.1x its solve, benchmarks/bench_long.py); 'extension' is cheaper
+      where output times are many per step (a 305-day cow: 7,321 hours over 4,322 steps,
+      solve 88 against 117 ms), so the cow keeps it (SPECIES_GRIDS).
 
     solver: 'tsit5' (default, explicit 5th order), 'dopri5', or the L-stable implicit,
       stiff-capable 'kvaerno5' / 'kvaerno4' / 'kvaerno3' (Newton root finder). The default is
