@@ -14,7 +14,8 @@ from lactojax import observation as obs  # noqa: E402
 from lactojax.inference.priors import PriorSet  # noqa: E402
 from lactojax.inputs import make_inputs, milkings, regular_feeds, stack_inputs  # noqa: E402
 from lactojax.parameters import PARAMETER_TABLE, Params  # noqa: E402
-from lactojax.sessions import CHUNK_ELEMENTS, _Layout, _phis, agreement, session_fractions, session_grid, startup_points  # noqa: E402
+from lactojax.sessions import (CHUNK_ELEMENTS, _Layout, _phis, agreement, session_fractions, session_grid,  # noqa: E402
+                               solve_sessions, startup_points)
 from lactojax.state import initial_state  # noqa: E402
 from lactojax.simulate import simulate  # noqa: E402
 from lactojax.solver import SolverSettings  # noqa: E402
@@ -294,6 +295,9 @@ def test_settings_are_validated():
         SolverSettings(recovery_h=(1.0, -0.5))
     with pytest.raises(ValueError, match="dense_output"):
         SolverSettings(dense_output="spline")
+    params, inputs = _mother(1)
+    with pytest.raises(ValueError, match="dense='spline'"):  # the solver's own entry point too
+        solve_sessions(params, inputs, np.arange(3.0), initial_state(params, inputs), 4, 6.0, dense="spline")
 
 
 # ---------------------------------------------------------------- whole lactations (slow)

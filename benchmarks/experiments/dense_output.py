@@ -25,7 +25,6 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import bench_long  # noqa: E402
-from lactojax import observation as obs  # noqa: E402
 from lactojax.simulate import simulate  # noqa: E402
 from lactojax.solver import SolverSettings  # noqa: E402
 
@@ -42,13 +41,7 @@ def trajectory(th):
     return simulate(params.with_vector(names, th), inputs, settings)
 
 
-def benchmark_loss(th):
-    p = params.with_vector(names, th)
-    d = obs.daily(trajectory(th), p, inputs)
-    return jnp.sum(d["milk_removed_ml"]) + jnp.sum(d["milk_sodium_mmol_l"])
-
-
-losses = {"daily (benchmark)": benchmark_loss,
+losses = {"daily (benchmark)": lambda th: bench_long.benchmark_loss(params.with_vector(names, th), inputs, settings),
           "hourly states": lambda th: sum(jnp.sum(x) for x in jax.tree.leaves(trajectory(th).states)),
           "session ends": lambda th: sum(jnp.sum(x) for x in jax.tree.leaves(trajectory(th).feed_end))}
 

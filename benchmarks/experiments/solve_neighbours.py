@@ -24,7 +24,6 @@ jax.config.update("jax_enable_x64", True)
 
 import bench_long  # noqa: E402
 import common  # noqa: E402,F401  (its import fixes the allocator, as in the benchmarks)
-from lactojax import observation as obs  # noqa: E402
 from lactojax.simulate import simulate  # noqa: E402
 from lactojax.solver import SolverSettings  # noqa: E402
 
@@ -36,13 +35,7 @@ names = list(bench_long.FIT_NAMES)
 theta0 = params.subset_vector(names)
 
 
-def loss(th):
-    p = params.with_vector(names, th)
-    d = obs.daily(simulate(p, inputs, sessions), p, inputs)
-    return jax.numpy.sum(d["milk_removed_ml"]) + jax.numpy.sum(d["milk_sodium_mmol_l"])
-
-
-grad = jax.jit(jax.grad(loss))
+grad = jax.jit(jax.grad(lambda th: bench_long.benchmark_loss(params.with_vector(names, th), inputs, sessions)))
 solve = lambda s: jax.block_until_ready(simulate(params, inputs, s))
 solve(sessions), solve(adaptive), jax.block_until_ready(grad(theta0))
 

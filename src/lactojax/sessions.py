@@ -11,9 +11,9 @@ are integrated exactly, so they do not limit the step, and the rest is 4th order
 piecewise constant on every piece, so no step crosses a switch. Outputs on the hourly grid
 come from one step of the method from the start of the piece holding each (default) or from
 its continuous extension (`_dense`; a cow's default: `SolverSettings.dense_output`); session
-starts and ends are grid points. The cumulative counters (milk removed, the infant's intake) are set from the volume
-balance after every step and at every dense output (`_balance`), so milk made = removed +
-stored holds to rounding, as in the reference.
+starts and ends are grid points. The cumulative counters (milk removed, the infant's intake)
+are set from the volume balance after every step and at every dense output (`_balance`), so
+milk made = removed + stored holds to rounding, as in the reference.
 
 Between these points, the fewest equal steps of at most `max_step_h` (`_fill_gaps`: the
 uniform grid's points are moved there; those a gap does not need make empty pieces, which a
@@ -40,6 +40,7 @@ from lactojax.dynamics.linear_part import decay_rates
 from lactojax.dynamics.vector_field import vector_field_with_drive
 from lactojax.inputs import Inputs
 from lactojax.parameters import Params
+from lactojax.solver import DENSE_OUTPUTS
 from lactojax.state import State
 
 _SERIES_BELOW = 0.5  # |z| below which the phi functions use their Taylor series
@@ -490,6 +491,8 @@ def solve_sessions(params: Params, inputs: Inputs, ts: jnp.ndarray, y0: State, s
     dense: how states at the output times are made (`SolverSettings.dense_output`): 'step',
     one step of the method from the start of the piece holding each time; 'extension', the
     method's continuous extension from each step's stages, which the scan then stores."""
+    if dense not in DENSE_OUTPUTS:
+        raise ValueError(f"solve_sessions: dense={dense!r}; expected one of {DENSE_OUTPUTS}")
     grid, start_index, end_index = session_grid(inputs, session_steps, max_step_h, recovery_h, startup, growth)
     xp = np if isinstance(grid, np.ndarray) else jnp  # index arithmetic stays out of XLA when concrete
     t0, t1 = grid[:-1], grid[1:]
