@@ -86,9 +86,16 @@ lock: $(LOCK_VENV)/.uv-$(UV_VERSION)
 # compilation-cache key, so these programs are never reused by them. A caller's XLA_FLAGS
 # come last and win.
 TEST_XLA_FLAGS := --xla_backend_optimization_level=0
+# The suite runs without JAX's persistent compilation cache: with jaxlib 0.10.2 on CPU, 3 of 4
+# clean-clone runs (2026-12-02) lost a worker to a segmentation fault inside XLA's executable
+# serialisation (compilation_cache.put_executable_and_time) or deserialisation
+# (get_executable_and_time), and the last one then hung. A clean clone has nothing to reuse;
+# `make test TEST_CACHE=1` keeps the cache for a developer's reruns, at that risk.
+TEST_CACHE ?= 0
 
 test: $(ENV_STAMPS)
-	XLA_FLAGS="$(TEST_XLA_FLAGS) $(XLA_FLAGS)" $(PY) -m pytest -n 2 --dist loadgroup -q
+	$(if $(filter 1,$(TEST_CACHE)),,JAX_ENABLE_COMPILATION_CACHE=false) \
+	  XLA_FLAGS="$(TEST_XLA_FLAGS) $(XLA_FLAGS)" $(PY) -m pytest -n 2 --dist loadgroup -q
 
 test-slow: $(ENV_STAMPS)
 	$(PY) -m pytest -m slow -q
