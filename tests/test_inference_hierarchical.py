@@ -91,9 +91,12 @@ def test_hierarchical_fit_through_the_cli(tmp_path, capsys):
     assert post["lactose_vmax_mmol_h"].dims == ("chain", "draw", "subject")
     assert post.sizes["subject"] == 2 and all(str(v).startswith("milkman:") for v in post["subject"].values)
     s = pd.read_csv(out / "summary.csv")
+    fitted_noise = [f"sigma_{o}" for o in ("milk_yield_per_milking", "fat_pct", "protein_pct", "lactose_pct",
+                                           "somatic_cell_count")]  # noise = "fitted", vocabulary order
     assert list(s["parameter"]) == ["mu_lactose_vmax_mmol_h", "mu_secreted_fat_g_l",
-                                    "tau_lactose_vmax_mmol_h", "tau_secreted_fat_g_l"]
-    assert np.all(np.isfinite(s["mean"]))
+                                    "tau_lactose_vmax_mmol_h", "tau_secreted_fat_g_l", *fitted_noise]
+    assert np.all(np.isfinite(s["mean"])) and np.all(s.set_index("parameter").loc[fitted_noise, "mean"] > 0)
+    assert post["sigma_fat_pct"].dims == ("chain", "draw")
     diag = json.loads((out / "diagnostics.json").read_text())
     assert diag["method"] == "nuts" and diag["model"] == "hierarchical" and "divergences" in diag
     rows = pd.read_csv(out / "data_rows.csv")

@@ -26,6 +26,8 @@ from lactojax.datasets.feedlog import DEFAULT_GLANDS
 from lactojax.datasets.schema import FLAGS
 from lactojax.inference.heterogeneity import DEFAULT_SCALE as HETEROGENEITY_SCALE
 from lactojax.inference.heterogeneity import MODELS as HETEROGENEITY_MODELS
+from lactojax.inference.noise import DEFAULT_PRIOR_SD as NOISE_PRIOR_SD
+from lactojax.inference.noise import MODES as NOISE_MODES
 from lactojax.inference.map import LBFGS_MEMORY
 from lactojax.inputs import MAX_HORIZON_DAYS, InputError, regular_feeds
 from lactojax.parameters import PARAMETERS, SPECIES_PRESETS, species_spec
@@ -492,6 +494,12 @@ class HierarchicalSection(Section):
                                "(cow and goat fits)")
     predictive_draws: int = Field(100, ge=1, description="posterior draws simulated over forecast_days for "
                                   "predictions.csv and lactations.csv")
+    noise: Literal[NOISE_MODES] = Field(
+        "fixed", description="measurement noise of the records: fixed: each observable's default scale (docs/"
+                             "datasets.md); fitted: one scale per observable of the fitted records, estimated "
+                             "(sigma_<observable> in summary.csv), every predictive interval with it")
+    noise_prior_sd: float = Field(NOISE_PRIOR_SD, gt=0, description="noise = \"fitted\": prior sd of each log "
+                                  "sigma around its default (log-normal prior; 1 = a factor e either way)")
 
     @model_validator(mode="after")
     def _check(self):

@@ -21,7 +21,9 @@ with c(i) the subject's centre (`FitProblem.centre_of`) and D its 0/1 level desi
 
 Both end with one log kappa per between-study discrepancy (`inference.heterogeneity`; none
 unless the fit asks for one): kappa ~ HalfNormal(scale), and the Gaussian rows' scale is
-sqrt(SE^2 + (kappa |pred|)^2).
+sqrt(SE^2 + (kappa |pred|)^2); then one log sigma per fitted noise scale of individual
+records (`inference.noise`; none unless the fit asks for them): log sigma ~ Normal(log
+default, prior_sd), the scale of that observable's likelihood.
 Subjects are simulated together (`simulate` vmapped over the subject axis of the inputs).
 
 Guarantees (the guard, written once in `value_and_grad`):
@@ -52,6 +54,7 @@ from lactojax import likelihoods as lk
 from lactojax import observables as ob
 from lactojax import observation as obs
 from lactojax.inference import heterogeneity as het
+from lactojax.inference import noise as nz
 from lactojax.inference.problem import (DAILY_GLAND, EVENT_REFERENCE_DAY, FIT_DAILY, FIT_DAILY_GLAND, FIT_EVENTS,
                                        FIT_PARAMS, FIT_SESSIONS, SESSION_GLAND, SESSION_GLAND_KEYS, SESSION_KEYS,
                                        FitProblem)
@@ -129,8 +132,31 @@ def extra_sd(problem: FitProblem, x, pred):
 
 
 def log_kappa(problem: FitProblem, x):
-    """The log kappas: the last `discrepancy.n` entries of x (module doc)."""
-    return x[..., problem.model_dim :]
+    """The log kappas: the `discrepancy.n` entries of x after the model's (module doc)."""
+    return x[..., problem.model_dim : problem.model_dim + problem.discrepancy.n]
+
+
+def log_sigma(problem: FitProblem, x):
+    """The fitted noise scales' log sigmas: the last `fitted_noise.n` entries of x."""
+    return x[..., problem.dim - problem.fitted_noise.n : problem.dim]
+
+
+def noise_model(problem: FitProblem, x=None) -> lk.NoiseModel:
+    """The likelihood's noise at x: the problem's fixed scales, with the fitted ones of x."""
+    if x is None or not problem.fitted_noise.n:
+        return problem.noise
+    return lk.NoiseModel(nz.sigma_by_code(problem.fitted_noise, problem.noise.sigma, log_sigma(problem, x)),
+                         problem.noise.df)
+
+
+def row_sigma(problem: FitProblem, xs) -> np.ndarray | None:
+    """(..., rows) each row's noise scale at draws xs (..., dim) (individual rows; its
+    observable's entry for the others), or None when no scale is fitted."""
+    if not problem.fitted_noise.n:
+        return None
+    table = np.asarray(nz.sigma_by_code(problem.fitted_noise, problem.noise.sigma,
+                                        jnp.asarray(log_sigma(problem, np.asarray(xs, dtype=float)))))
+    return table[..., np.asarray(problem.rows.obs_code)]
 
 
 def loglik_terms(problem: FitProblem, z, x=None):
@@ -140,7 +166,7 @@ def loglik_terms(problem: FitProblem, z, x=None):
     pred, ok, steps = predict(problem, z)
     safe = jnp.where(ok, pred, 1.0)
     extra = None if x is None else extra_sd(problem, x, safe)
-    terms = lk.dataset_loglik_terms(safe, problem.rows, problem.noise, extra_sd=extra)
+    terms = lk.dataset_loglik_terms(safe, problem.rows, noise_model(problem, x), extra_sd=extra)
     return (jnp.where(ok, terms, -jnp.inf), pred, ok, steps,
             jnp.zeros_like(pred) if extra is None else extra)
 
@@ -150,6 +176,8 @@ def unpack(problem: FitProblem, x):
     vector is taken apart (module doc)."""
     prior = problem.prior
     log_prior_kappa = het.log_prior(problem.discrepancy, log_kappa(problem, x)) if problem.discrepancy.n else 0.0
+    if problem.fitted_noise.n:
+        log_prior_kappa = log_prior_kappa + nz.log_prior(problem.fitted_noise, log_sigma(problem, x))
     if problem.model == "group":
         z = x[..., : problem.model_dim]
         return z, prior.log_prob_z(z) + log_prior_kappa
@@ -216,6 +244,7 @@ def check_x(problem: FitProblem, x):
         raise ValueError(
             f"x: expected a last axis of {problem.dim} entries ({problem.model_dim} for the parameters"
             + (f", then {problem.discrepancy.n} log kappa" if problem.discrepancy.n else "")
+            + (f", then {problem.fitted_noise.n} log sigma" if problem.fitted_noise.n else "")
             + f"), got shape {x.shape}; density.embed(problem, z) turns the parameters' z into x")
     return x
 
@@ -281,6 +310,8 @@ def posterior_variables(problem: FitProblem, xs) -> dict[str, np.ndarray]:
     prior = problem.prior
     kappas = dict(zip(het.variable_names(problem.discrepancy), np.moveaxis(np.exp(np.asarray(log_kappa(problem, xs))),
                                                                             -1, 0)))
+    kappas.update(zip(nz.variable_names(problem.fitted_noise),
+                      np.moveaxis(np.exp(np.asarray(log_sigma(problem, xs))), -1, 0)))
     if problem.model == "group":
         theta = np.asarray(prior.z_to_theta(xs[..., : problem.model_dim]))
         return {**{n: theta[..., i] for i, n in enumerate(problem.names)}, **kappas}
@@ -311,10 +342,11 @@ def _param_slice(v, i, prefix, problem):
 
 def embed(problem: FitProblem, z):
     """x for population-level z (..., k): z itself (group), or mu = z with the initial
-    spread and every subject at the centre (hierarchical); any kappas at their prior
-    median."""
+    spread and every subject at the centre (hierarchical); any kappas and fitted noise
+    scales at their prior median."""
     z = np.asarray(z, dtype=float)
-    kappas = het.initial_log_kappa(problem.discrepancy, z.shape[:-1])
+    kappas = np.concatenate([het.initial_log_kappa(problem.discrepancy, z.shape[:-1]),
+                             nz.initial_log_sigma(problem.fitted_noise, z.shape[:-1])], axis=-1)
     if problem.model == "group":
         return np.concatenate([z, kappas], axis=-1)
     centres = np.concatenate([z] * problem.n_centres, axis=-1)
@@ -326,11 +358,15 @@ def sample_prior(problem: FitProblem, key, n: int) -> np.ndarray:
     """n draws of x (n, dim) from the prior the log-density uses (`unpack`): the parameter
     table's priors (group); for a hierarchical model mu from those priors (each centre),
     tau half-normal(tau_scale), level offsets normal(0, offset_scale), subject effects
-    eta standard normal; the discrepancies' kappa half-normal(scale)."""
+    eta standard normal; the discrepancies' kappa half-normal(scale); fitted noise scales
+    log-normal around their defaults."""
     prior = problem.prior
     key, k_kappa = jax.random.split(key) if problem.discrepancy.n else (key, None)
+    key, k_sigma = jax.random.split(key) if problem.fitted_noise.n else (key, None)
     kappas = (het.log_kappa_of_normal(problem.discrepancy, jax.random.normal(k_kappa, (n, problem.discrepancy.n)))
               if problem.discrepancy.n else np.zeros((n, 0)))
+    kappas = np.concatenate([kappas, nz.sample_log_sigma(problem.fitted_noise, jax.random.normal(
+        k_sigma, (n, problem.fitted_noise.n))) if problem.fitted_noise.n else np.zeros((n, 0))], axis=-1)
     if problem.model == "group":
         return np.concatenate([np.asarray(prior.sample_z(key, (n,)), dtype=float), kappas], axis=-1)
     k, c, o, s = problem.k, problem.n_centres, problem.n_offsets, problem.n_subjects
@@ -355,54 +391,61 @@ def simulate_values(problem: FitProblem, x, rng: np.random.Generator, noise: boo
     _, pred, ok, _, extra = evaluate_draws(problem, np.asarray(x)[None], batch=1)
     if not bool(ok[0]):
         raise ValueError("solver failed at the parameters of the synthetic data")
-    return observation_noise(problem, pred[0], rng, extra[0]) if noise else pred[0]
+    sigma = row_sigma(problem, np.asarray(x)[None])
+    return observation_noise(problem, pred[0], rng, extra[0], None if sigma is None else sigma[0]) if noise else pred[0]
 
 
-def _row_noise(problem: FitProblem, extra_sd=None):
+def _row_noise(problem: FitProblem, extra_sd=None, sigma=None):
     """Each row's likelihood noise, as `observation_noise` and `predictive_quantiles` draw
     it: (heavy-tailed: Student-t with the noise model's df, else Gaussian; additive on the
     log scale; its scale: the row's own for Gaussian rows, with `extra_sd` added in
-    quadrature, the noise model's sigma otherwise)."""
+    quadrature, the noise model's sigma otherwise, or `sigma` (..., rows), the draws' own
+    fitted scales of `row_sigma`)."""
     kind = np.asarray(problem.rows.kind)
     heavy = (kind == lk.IND_STUDENT_T) | (kind == lk.IND_LOG_STUDENT_T)
     log_scale = (kind == lk.IND_LOGNORMAL) | (kind == lk.IND_LOG_STUDENT_T)
     scale = np.asarray(problem.rows.scale, dtype=float)
     if extra_sd is not None:
         scale = np.sqrt(scale**2 + np.asarray(extra_sd, dtype=float) ** 2)
-    sigma = np.asarray(problem.noise.sigma)[np.asarray(problem.rows.obs_code)]
-    return heavy, log_scale, np.where(lk.is_gaussian(kind), scale, sigma)
+    if sigma is None:
+        sigma = np.asarray(problem.noise.sigma)[np.asarray(problem.rows.obs_code)]
+    return heavy, log_scale, np.where(lk.is_gaussian(kind), scale, np.asarray(sigma, dtype=float))
 
 
-def observation_noise(problem: FitProblem, pred, rng: np.random.Generator, extra_sd=None) -> np.ndarray:
+def observation_noise(problem: FitProblem, pred, rng: np.random.Generator, extra_sd=None, sigma=None) -> np.ndarray:
     """New observations of every row at predictions `pred` (..., rows), drawn from the
     row's likelihood: Gaussian with the row's scale (group rows, event times; with
     `extra_sd` (..., rows), the between-study SD of `evaluate_draws`, added in quadrature),
-    and for individual rows the noise model's sigma - log-normal, Student-t or
-    log-Student-t (the noise model's degrees of freedom)."""
+    and for individual rows the noise model's sigma (or `sigma` (..., rows), each draw's
+    fitted scales, `row_sigma`) - log-normal, Student-t or log-Student-t (the noise model's
+    degrees of freedom)."""
     pred = np.asarray(pred, dtype=float)
-    heavy, log_scale, scale = _row_noise(problem, extra_sd)
+    heavy, log_scale, scale = _row_noise(problem, extra_sd, sigma)
     eps = rng.standard_normal(pred.shape)
     if np.any(heavy):
         eps = np.where(heavy, rng.standard_t(float(problem.noise.df), pred.shape), eps)
     return np.where(log_scale, pred * np.exp(scale * eps), pred + scale * eps)
 
 
-def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000, iterations: int = 60) -> np.ndarray:
+def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000, iterations: int = 60,
+                         sigma=None) -> np.ndarray:
     """Quantiles qs of a new observation of every row, (len(qs), rows): the mixture over the
     prediction draws `pred` (draws, rows) of the row's likelihood (`observation_noise`'s
     families), by bisection on the mixture's CDF. Exact up to the draws of `pred`: unlike the
     quantiles of one noise draw per prediction, no Monte Carlo error is added (a MAP fit's
     few identical draws give the noise model's own quantiles). NaN predictions (failed
-    draws) are left out row by row; a row with none (or no draws at all) is NaN."""
+    draws) are left out row by row; a row with none (or no draws at all) is NaN. `sigma`
+    (draws, rows): each draw's fitted noise scales (`row_sigma`), else the problem's."""
     from scipy import special
 
     pred = np.asarray(pred, dtype=float).reshape(-1, np.shape(problem.rows.kind)[0])
-    heavy, log_scale, scale = _row_noise(problem)
+    heavy, log_scale, scale = _row_noise(problem, sigma=sigma)
+    scale = np.broadcast_to(scale, pred.shape[-1:] if sigma is None else pred.shape)
     df = float(problem.noise.df)
     out = np.full((len(qs), pred.shape[1]), np.nan)
     for lo_row in range(0, pred.shape[1], chunk_rows):
         cols = slice(lo_row, lo_row + chunk_rows)
-        p, sc, lg, hv = pred[:, cols], scale[cols], log_scale[cols], heavy[cols]
+        p, sc, lg, hv = pred[:, cols], scale[..., cols], log_scale[cols], heavy[cols]
         with np.errstate(divide="ignore", invalid="ignore"):
             u = np.where(lg, np.log(np.maximum(p, 1e-300)), p)  # the noise is additive in u
         valid = np.isfinite(u)
@@ -416,8 +459,9 @@ def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000
 
         for i, q in enumerate(qs):
             z = np.where(hv, special.stdtrit(df, q), special.ndtri(q))
-            lo = np.min(np.where(valid, u, np.inf), axis=0, initial=np.inf) + z * sc
-            hi = np.max(np.where(valid, u, -np.inf), axis=0, initial=-np.inf) + z * sc
+            shifted = u + z * sc  # each draw's own quantile q
+            lo = np.min(np.where(valid, shifted, np.inf), axis=0, initial=np.inf)
+            hi = np.max(np.where(valid, shifted, -np.inf), axis=0, initial=-np.inf)
             lo, hi = np.where(n > 0, lo, 0.0), np.where(n > 0, hi, 0.0)
             for _ in range(iterations):  # the quantile of the mixture lies between its parts'
                 mid = 0.5 * (lo + hi)
@@ -429,5 +473,5 @@ def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000
 
 
 __all__ = ["TRACES", "check_x", "embed", "evaluate_draws", "extra_sd", "log_density", "log_kappa", "loglik_terms", "posterior_variables",
-           "observation_noise", "predict", "predictive_quantiles", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
+           "noise_model", "observation_noise", "predict", "predictive_quantiles", "row_sigma", "log_sigma", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
            "x_of_theta"]

@@ -8,7 +8,8 @@ milking design) and returns a `HerdForecast`:
 - `predictions`: columns subject, day, observable, unit, median, p05, p95 - for each
   observable of `FORECAST_OBSERVABLES`, the predictive interval of a new observation on
   that day (the model's value plus the likelihood's observation noise: log-normal for
-  yields, Gaussian for percentages, log-Student-t for SCC), the quantiles of that mixture
+  yields, Student-t for percentages, log-Student-t for SCC; with the draw's fitted noise
+  scales where the fit estimated them, `inference.noise`), the quantiles of that mixture
   over the draws computed exactly (`density.predictive_quantiles`), not from one noise
   draw per posterior draw;
 - `lactations`: per lactation, the 305-day yield, peak yield, peak day and persistency
@@ -31,6 +32,7 @@ import pandas as pd
 
 from lactojax.datasets.design import day_window_h
 from lactojax.inference import density
+from lactojax.inference import noise as nz
 from lactojax.inference.problem import FitData, hierarchical_problem
 
 # daily observables predicted for every lactation: (dataset observable, unit)
@@ -97,7 +99,12 @@ def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: i
                                       progress=f"forecast of {len(subjects)} lactations" if progress else None)
     pred = pred[ok]
     table = pred_data.rows[["subject", "day", "observable"]].copy()
-    quantiles = density.predictive_quantiles(problem, pred, [q for _, q in QUANTILES])  # NaN without draws
+    # each draw's fitted noise scales (observables the fit did not see keep their defaults)
+    sigma = None
+    if fit.fitted_noise.n:
+        by_code = np.asarray(nz.sigma_by_code(fit.fitted_noise, fit.noise.sigma, density.log_sigma(fit, xs)))[ok]
+        sigma = by_code[:, np.asarray(problem.rows.obs_code)]
+    quantiles = density.predictive_quantiles(problem, pred, [q for _, q in QUANTILES], sigma=sigma)  # NaN without draws
     for (label, _), values in zip(QUANTILES, quantiles):
         table[label] = values
     unit = dict(FORECAST_OBSERVABLES)

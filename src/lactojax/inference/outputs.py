@@ -124,7 +124,8 @@ class FitAttrs:
 
 
 def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, attrs: FitAttrs | None = None,
-                y_new=None, prior: dict | None = None, prior_pred=None, extra_sd=None, prior_extra_sd=None):
+                y_new=None, prior: dict | None = None, prior_pred=None, extra_sd=None, prior_extra_sd=None,
+                noise_sigma=None, prior_noise_sigma=None):
     """InferenceData from draws. variables: name -> (chains, draws[, subjects]) in model
     units (`density.posterior_variables`); terms, pred: (chains, draws, rows); y_new: new
     observations of the rows (default: drawn from each row's likelihood around pred,
@@ -132,7 +133,9 @@ def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, a
     the prior (group prior); prior_pred: (1, draws, rows) predictions at prior draws (group
     prior_predictive: y, a new observation; y_mean, the prediction). extra_sd,
     prior_extra_sd: the rows' between-study SD at each of those draws (`density.evaluate_draws`;
-    None: no discrepancy), part of a new observation's spread."""
+    None: no discrepancy), part of a new observation's spread; noise_sigma,
+    prior_noise_sigma: the rows' fitted noise scales at those draws (`density.row_sigma`;
+    None: the noise model's fixed scales)."""
     import arviz as az
 
     rows = data.rows
@@ -142,7 +145,7 @@ def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, a
 
         # a new observation of each row, drawn from the row's own likelihood (group rows:
         # Gaussian with their SE; individual rows: the noise model, log-normal or Student-t)
-        y_new = observation_noise(data.problem, pred, np.random.default_rng(seed), extra_sd)
+        y_new = observation_noise(data.problem, pred, np.random.default_rng(seed), extra_sd, noise_sigma)
     y_rep = np.asarray(y_new, dtype=float)
     constant = {"scale": scale, **{k: rows[k].to_numpy(dtype=float) for k in ("t_start_h", "t_end_h")},
                 **{k: rows[k].to_numpy(dtype=str) for k in ("dataset", "observable")}}
@@ -168,7 +171,7 @@ def build_idata(data, variables: dict, terms, pred, stats=None, seed: int = 0, a
 
         prior_pred = np.asarray(prior_pred, dtype=float)
         groups["prior_predictive"] = {"y": observation_noise(data.problem, prior_pred, np.random.default_rng(seed + 1),
-                                                             prior_extra_sd), "y_mean": prior_pred}
+                                                             prior_extra_sd, prior_noise_sigma), "y_mean": prior_pred}
     idata = az.from_dict(posterior=variables, observed_data={"y": rows["value"].to_numpy(dtype=float)},
                          constant_data=constant, posterior_predictive={"y": y_rep, "y_mean": pred},
                          log_likelihood={"y": terms}, coords=coords, dims=dims, **groups)

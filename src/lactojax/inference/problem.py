@@ -59,6 +59,8 @@ from lactojax.datasets.exclusions import exclusion_reasons
 from lactojax.datasets.schema import GLANDS
 from lactojax.datasets.vocabulary import CODES, default_noise_sigma
 from lactojax.inference.heterogeneity import DEFAULT_SCALE, Discrepancy, discrepancy
+from lactojax.inference.noise import DEFAULT_PRIOR_SD as NOISE_PRIOR_SD
+from lactojax.inference.noise import FittedNoise, fitted_noise
 from lactojax.inference.priors import PriorSet
 from lactojax.inputs import Inputs, feed_schedule, make_inputs, milkings, regular_feeds, stack_inputs
 from lactojax.parameters import Params
@@ -141,6 +143,9 @@ class FitProblem(eqx.Module):
     # between-study discrepancy of the group-mean rows (`inference.heterogeneity`): its log
     # kappas are the last entries of x
     discrepancy: Discrepancy = eqx.field(default_factory=Discrepancy)
+    # fitted measurement noise of individual records (`inference.noise`): its log sigmas
+    # follow the log kappas at the end of x
+    fitted_noise: FittedNoise = eqx.field(default_factory=FittedNoise)
 
     @property
     def k(self) -> int:
@@ -166,8 +171,9 @@ class FitProblem(eqx.Module):
     @property
     def dim(self) -> int:
         """Length of the unconstrained vector x: `model_dim`, then one log kappa per
-        between-study discrepancy (`inference.heterogeneity`)."""
-        return self.model_dim + self.discrepancy.n
+        between-study discrepancy (`inference.heterogeneity`), then one log sigma per fitted
+        noise scale (`inference.noise`)."""
+        return self.model_dim + self.discrepancy.n + self.fitted_noise.n
 
     def with_values(self, values) -> "FitProblem":
         """The same problem (same shapes: no new compilation) with other observed values."""
@@ -381,14 +387,17 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
                          settings: SolverSettings | None = None, tau_scale: float = 0.3,
                          noise_sigma=None, prior: Mapping | None = None, label: str = "cohort",
                          design: Mapping | None = None, covariates: pd.DataFrame | None = None,
-                         levels: Sequence[str] = (), offset_scale: float = 0.5) -> FitData:
+                         levels: Sequence[str] = (), offset_scale: float = 0.5, noise: str = "fixed",
+                         noise_prior_sd: float = NOISE_PRIOR_SD) -> FitData:
     """A population fit of individual records: `table` has columns subject, observable,
     t_start_h, t_end_h, value (model units), and optionally reason (non-empty: the row is
     kept out of fitting by a dataset exclusion rule and listed in `excluded` with it); each
     subject is simulated with its own inputs (one horizon and gland count for all;
     schedules are padded to one length). Records use the vocabulary's individual
-    likelihood with the default noise scales. `levels`: population factors, columns of
-    `covariates` (subject, breed, parity, ...; `population_levels`)."""
+    likelihood with the default noise scales (`noise="fitted"`: one estimated scale per
+    observable, log-normal prior of log-SD `noise_prior_sd` around the default;
+    `inference.noise`). `levels`: population factors, columns of `covariates` (subject,
+    breed, parity, ...; `population_levels`)."""
     subjects = list(inputs_by_subject)
     centre_of, centres, offset_design, offsets = population_levels(subjects, covariates, tuple(levels))
     table = table[table["subject"].isin(subjects)].reset_index(drop=True)
@@ -417,7 +426,9 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
         centre_of=jnp.asarray(centre_of), offset_design=jnp.asarray(offset_design),
         offset_scale=jnp.asarray(float(offset_scale)), names=tuple(names),
         settings=(settings or SolverSettings.for_species(species, rtol=1e-4, atol=1e-4)).replace(throw=False),
-        model="hierarchical", n_centres=len(centres), readers=_readers(rows) if len(rows) else (ob.SESSION,))
+        model="hierarchical", n_centres=len(centres), readers=_readers(rows) if len(rows) else (ob.SESSION,),
+        fitted_noise=fitted_noise(noise, rows["obs_code"].to_numpy(), rows["kind"].to_numpy(), noise_prior_sd)
+        if len(rows) else fitted_noise("fixed", (), ()))
     return FitData(problem, rows, excluded, species, label, dict(design or {}), tuple(subjects), centres,
                    offsets, None if covariates is None else
                    covariates.set_index("subject").reindex(subjects).reset_index())

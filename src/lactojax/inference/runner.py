@@ -26,6 +26,7 @@ import numpy as np
 
 from lactojax.inference import density
 from lactojax.inference import heterogeneity as het
+from lactojax.inference import noise as nz
 from lactojax.inference import outputs as out
 from lactojax.inference.map import LBFGS_MEMORY, MapResult, choose_starts, find_map, screening_points
 from lactojax.inference.nuts import run_nuts
@@ -167,18 +168,20 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
     terms, pred, ok, steps, extra = density.evaluate_draws(problem, x.reshape(-1, dim),
                                                            progress="posterior predictive" if progress else None)
     terms, pred, extra = (a.reshape(chains, draws, -1) for a in (terms, pred, extra))
+    sigma = density.row_sigma(problem, x)  # (chains, draws, rows) fitted noise scales, or None
     timings["predictive_s"] = time.perf_counter() - t0
 
     # --- the prior, and a prior predictive of some of its draws --------------------------
     t0 = time.perf_counter()
     o = settings.outputs
     x_prior = density.sample_prior(problem, jax.random.PRNGKey(seed + 29), o.prior_draws)
-    prior_pred = prior_extra = None
+    prior_pred = prior_extra = prior_sigma = None
     if o.prior_predictive_draws:
         _, pp, pok, _, prior_extra = density.evaluate_draws(problem, x_prior[: o.prior_predictive_draws],
                                                             progress="prior predictive" if progress else None)
         prior_pred = np.where(np.asarray(pok)[:, None], pp, np.nan)[None]  # a failed solve predicts nothing
         prior_extra = prior_extra[None]
+        prior_sigma = density.row_sigma(problem, x_prior[None, : o.prior_predictive_draws])
     timings["prior_predictive_s"] = time.perf_counter() - t0
 
     attrs = out.FitAttrs(
@@ -189,13 +192,15 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
     sstats = out.sample_stats_from_nuts(stats) if stats is not None else None
     idata = out.build_idata(data, density.posterior_variables(problem, x), terms, pred, sstats, seed=seed,
                             attrs=attrs, prior=density.posterior_variables(problem, x_prior[None]),
-                            prior_pred=prior_pred, extra_sd=extra, prior_extra_sd=prior_extra)
+                            prior_pred=prior_pred, extra_sd=extra, prior_extra_sd=prior_extra,
+                            noise_sigma=sigma, prior_noise_sigma=prior_sigma)
     if problem.model == "group":
         names, units = problem.names, problem.prior.units()
     else:  # population level: centres (model units), spreads and level offsets (z-scale)
         names, units = population_names(data)
     kappas = het.variable_names(problem.discrepancy)  # between-study SDs, relative to the prediction
     names, units = list(names) + list(kappas), list(units) + ["1 (relative sd)"] * len(kappas)
+    names, units = names + list(nz.variable_names(problem.fitted_noise)), units + list(nz.units(problem.fitted_noise))
     summary = out.summary_table(idata, names, units)
     diag = _diagnostics(summary, stats)
     diag.update({"method": method, "model": problem.model, "draws_failed_solver": int(np.sum(~ok)),
