@@ -160,10 +160,20 @@ def test_noise_configuration(tmp_path):
     cfg = load_config("fits/dairy_milkman_map.toml")
     assert cfg.hierarchical.noise == "fitted"
     text = open("fits/tiny_herd_smoke.toml").read()
+    assert 'noise = "fitted"' in text
     bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace("[hierarchical]", "[hierarchical]\nnoise = \"estimated\"", 1))
+    bad.write_text(text.replace('noise = "fitted"', 'noise = "estimated"', 1))
     with pytest.raises(ConfigError, match="hierarchical.noise"):
         load_config(str(bad))
-    bad.write_text(text.replace("[hierarchical]", "[hierarchical]\nnoise_prior_sd = 0", 1))
+    bad.write_text(text.replace('noise = "fitted"', 'noise = "fitted"\nnoise_prior_sd = 0', 1))
     with pytest.raises(ConfigError, match="hierarchical.noise_prior_sd"):
         load_config(str(bad))
+
+
+def test_rows_get_the_fitted_median_scale_in_model_units():
+    from lactojax.inference.runner import _fitted_scale
+
+    rows = pd.DataFrame({"kind": [lk.IND_LOGNORMAL, lk.IND_STUDENT_T, lk.GROUP_MEAN],
+                         "value": [20.0, 4.0, 300.0], "scale": [3.0, 0.3, 25.0]})
+    sigma = np.array([[[0.1, 0.2, 9.0], [0.3, 0.4, 9.0], [0.2, 0.3, 9.0]]])  # (chains, draws, rows)
+    np.testing.assert_allclose(_fitted_scale(rows, sigma), [20.0 * 0.2, 0.3, 25.0])

@@ -7,7 +7,8 @@ data rows -> predictions through `lactojax.observables`), density (`log_density`
 guard, jitted batches), map (optax, multi-start, Laplace), nuts, svi (numpyro, on a
 log-density function), runner (`fit` -> `FitResult`), outputs (InferenceData, summary,
 plots, `write_fit`), checkpoint (resumable fits), predictive (posterior bands for any
-scenario), heldout (other datasets' rows under a posterior), calibration.
+scenario), heldout (other datasets' rows under a posterior), calibration, heterogeneity
+(between-study discrepancy of group means), noise (fitted measurement noise of records).
 """
 
 from lactojax.inference.adapter import fit_from_config, problem_from_config

@@ -24,6 +24,7 @@ import time
 import jax
 import numpy as np
 
+from lactojax import likelihoods as lk
 from lactojax.inference import density
 from lactojax.inference import heterogeneity as het
 from lactojax.inference import noise as nz
@@ -107,6 +108,17 @@ def _diagnostics(summary, stats) -> dict:
     return d
 
 
+def _fitted_scale(rows, sigma) -> np.ndarray:
+    """Each row's noise scale in model units at the posterior median of its fitted sigma
+    (log-scale rows: sigma x value, as `hierarchical_problem` writes the defaults);
+    Gaussian rows keep their own."""
+    kind = rows["kind"].to_numpy(dtype=int)
+    median = np.median(np.asarray(sigma).reshape(-1, len(rows)), axis=0)
+    individual = ~lk.is_gaussian(kind)
+    value = np.where(kind == lk.IND_STUDENT_T, 1.0, rows["value"].to_numpy(dtype=float))
+    return np.where(individual, value * median, rows["scale"].to_numpy(dtype=float))
+
+
 def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", checkpoint=None) -> FitResult:
     """Fit `data.problem` by `settings.fit.method` (module doc). `checkpoint`: continue from
     what it holds and save to it as the fit goes (its `start()` or `check()` already called)."""
@@ -169,6 +181,8 @@ def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", 
                                                            progress="posterior predictive" if progress else None)
     terms, pred, extra = (a.reshape(chains, draws, -1) for a in (terms, pred, extra))
     sigma = density.row_sigma(problem, x)  # (chains, draws, rows) fitted noise scales, or None
+    if sigma is not None:  # the rows' noise scale in model units (plots, data_rows.csv): the fitted median
+        data = dataclasses.replace(data, rows=data.rows.assign(scale=_fitted_scale(data.rows, sigma)))
     timings["predictive_s"] = time.perf_counter() - t0
 
     # --- the prior, and a prior predictive of some of its draws --------------------------
