@@ -84,10 +84,9 @@ lock: $(LOCK_VENV)/.uv-$(UV_VERSION)
 # test_sessions; fresh caches, 2 workers) 412 -> 340 s, the same results. Tests only: fits and
 # benchmarks keep XLA's default. It runs without JAX's persistent compilation cache (a clean
 # clone has nothing to reuse; `make test TEST_CACHE=1` keeps it for a developer's reruns).
-# KNOWN, NOT RESOLVED (README, Tests): with jaxlib 0.10.2, 5 of 8 clean-clone runs on 2026-12-02
-# lost an xdist worker to SIGSEGV/SIGABRT inside XLA (compile, cache write or read), always in
-# the session-solver tests (test_sessions.py, a test_whole_lactation.py fixture); at -O0 4 of 6,
-# at the default level 1 of 2, with and without the cache. Each passes when run alone.
+# Crashes inside XLA in 5 of 8 clean-clone runs (2026-12-02; README, Tests) most likely came from test
+# workers running out of memory maps (vm.max_map_count): tests/conftest.py drops compiled
+# programs after each module.
 TEST_XLA_FLAGS ?= --xla_backend_optimization_level=0
 TEST_CACHE ?= 0
 
