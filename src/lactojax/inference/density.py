@@ -141,22 +141,27 @@ def log_sigma(problem: FitProblem, x):
     return x[..., problem.dim - problem.fitted_noise.n : problem.dim]
 
 
+def sigma_by_code(problem: FitProblem, x):
+    """(..., observables) the noise scale of every vocabulary code at x (..., dim): the
+    problem's fixed scales, with the fitted ones of x."""
+    return nz.sigma_by_code(problem.fitted_noise, problem.noise.sigma, log_sigma(problem, x))
+
+
 def noise_model(problem: FitProblem, x=None) -> lk.NoiseModel:
     """The likelihood's noise at x: the problem's fixed scales, with the fitted ones of x."""
     if x is None or not problem.fitted_noise.n:
         return problem.noise
-    return lk.NoiseModel(nz.sigma_by_code(problem.fitted_noise, problem.noise.sigma, log_sigma(problem, x)),
-                         problem.noise.df)
+    return lk.NoiseModel(sigma_by_code(problem, x), problem.noise.df)
 
 
-def row_sigma(problem: FitProblem, xs) -> np.ndarray | None:
+def row_sigma(problem: FitProblem, xs, obs_code=None) -> np.ndarray | None:
     """(..., rows) each row's noise scale at draws xs (..., dim) (individual rows; its
-    observable's entry for the others), or None when no scale is fitted."""
+    observable's entry for the others), or None when no scale is fitted. `obs_code`: the
+    rows' vocabulary codes when they are not the problem's own (a forecast's)."""
     if not problem.fitted_noise.n:
         return None
-    table = np.asarray(nz.sigma_by_code(problem.fitted_noise, problem.noise.sigma,
-                                        jnp.asarray(log_sigma(problem, np.asarray(xs, dtype=float)))))
-    return table[..., np.asarray(problem.rows.obs_code)]
+    table = np.asarray(sigma_by_code(problem, jnp.asarray(xs, dtype=float)))
+    return table[..., np.asarray(problem.rows.obs_code if obs_code is None else obs_code)]
 
 
 def loglik_terms(problem: FitProblem, z, x=None):
@@ -175,12 +180,13 @@ def unpack(problem: FitProblem, x):
     """x -> (subject-level z, log prior density of x): the one place the unconstrained
     vector is taken apart (module doc)."""
     prior = problem.prior
-    log_prior_kappa = het.log_prior(problem.discrepancy, log_kappa(problem, x)) if problem.discrepancy.n else 0.0
+    # the entries after the model's: log kappas, then fitted log sigmas
+    log_prior_tail = het.log_prior(problem.discrepancy, log_kappa(problem, x)) if problem.discrepancy.n else 0.0
     if problem.fitted_noise.n:
-        log_prior_kappa = log_prior_kappa + nz.log_prior(problem.fitted_noise, log_sigma(problem, x))
+        log_prior_tail = log_prior_tail + nz.log_prior(problem.fitted_noise, log_sigma(problem, x))
     if problem.model == "group":
         z = x[..., : problem.model_dim]
-        return z, prior.log_prob_z(z) + log_prior_kappa
+        return z, prior.log_prob_z(z) + log_prior_tail
     mu, log_tau, delta, eta = split(problem, x)
     k, s = problem.k, problem.n_subjects
     tau, scale, d_scale = jnp.exp(log_tau), problem.tau_scale, problem.offset_scale
@@ -188,7 +194,7 @@ def unpack(problem: FitProblem, x):
     log_prior = (jnp.sum(prior.log_prob_z(mu), -1)
                  + jnp.sum(_HALF_NORMAL_CONST - jnp.log(scale) - 0.5 * (tau / scale) ** 2 + log_tau, -1)
                  - 0.5 * jnp.sum((delta / d_scale) ** 2, (-2, -1)) - n_delta * (jnp.log(d_scale) + 0.5 * _LOG_2PI)
-                 - 0.5 * jnp.sum(eta**2, (-2, -1)) - 0.5 * s * k * _LOG_2PI + log_prior_kappa)
+                 - 0.5 * jnp.sum(eta**2, (-2, -1)) - 0.5 * s * k * _LOG_2PI + log_prior_tail)
     centre = jnp.take(mu, problem.centre_of, axis=-2) + problem.offset_design @ delta
     return centre + tau[..., None, :] * eta, log_prior
 
@@ -473,5 +479,5 @@ def predictive_quantiles(problem: FitProblem, pred, qs, chunk_rows: int = 20_000
 
 
 __all__ = ["TRACES", "check_x", "embed", "evaluate_draws", "extra_sd", "log_density", "log_kappa", "loglik_terms", "posterior_variables",
-           "noise_model", "observation_noise", "predict", "predictive_quantiles", "row_sigma", "log_sigma", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
+           "noise_model", "observation_noise", "predict", "predictive_quantiles", "row_sigma", "log_sigma", "sigma_by_code", "simulate_values", "split", "subject_features", "unpack", "value_and_grad", "value_and_grad_many",
            "x_of_theta"]

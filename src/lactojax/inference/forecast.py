@@ -32,7 +32,6 @@ import pandas as pd
 
 from lactojax.datasets.design import day_window_h
 from lactojax.inference import density
-from lactojax.inference import noise as nz
 from lactojax.inference.problem import FitData, hierarchical_problem
 
 # daily observables predicted for every lactation: (dataset observable, unit)
@@ -100,10 +99,7 @@ def herd_forecast(data: FitData, x, inputs_by_subject, days: int = 305, draws: i
     pred = pred[ok]
     table = pred_data.rows[["subject", "day", "observable"]].copy()
     # each draw's fitted noise scales (observables the fit did not see keep their defaults)
-    sigma = None
-    if fit.fitted_noise.n:
-        by_code = np.asarray(nz.sigma_by_code(fit.fitted_noise, fit.noise.sigma, density.log_sigma(fit, xs)))[ok]
-        sigma = by_code[:, np.asarray(problem.rows.obs_code)]
+    sigma = density.row_sigma(fit, xs[ok], obs_code=problem.rows.obs_code)
     quantiles = density.predictive_quantiles(problem, pred, [q for _, q in QUANTILES], sigma=sigma)  # NaN without draws
     for (label, _), values in zip(QUANTILES, quantiles):
         table[label] = values
