@@ -101,6 +101,10 @@ def test_hierarchical_fit_through_the_cli(tmp_path, capsys):
     assert diag["method"] == "nuts" and diag["model"] == "hierarchical" and "divergences" in diag
     rows = pd.read_csv(out / "data_rows.csv")
     assert set(rows["observable"]) >= {"milk_yield_per_milking", "fat_pct"}
+    # heavy_tails = ["milk_yield_per_milking"]: its records alone are log-Student-t
+    kinds = rows.groupby("observable")["kind_name"].agg(set)
+    assert kinds["milk_yield_per_milking"] == {"individual_log_student_t"}
+    assert kinds["fat_pct"] == {"individual_student_t"}
     assert idata.log_likelihood["y"].shape == (1, 8, len(rows))
     assert np.all(np.isfinite(idata.log_likelihood["y"].values))
     assert pd.read_csv(out / "excluded_rows.csv")["reason"].str.len().gt(0).all()

@@ -41,7 +41,7 @@ def problem_from_config(cfg: FitConfig) -> FitData:
             design={"subjects": list(inputs), "horizon_days": horizon_days, "datasets": list(f.datasets),
                     "levels": list(h.levels), "until_day": h.until_day, "data_files": files},
             covariates=covariates, levels=h.levels, offset_scale=h.offset_scale, noise=h.noise,
-            noise_prior_sd=h.noise_prior_sd)
+            noise_prior_sd=h.noise_prior_sd, heavy_tails=h.heavy_tails)
         centre_of = np.asarray(data.problem.centre_of)
         data.design["centre_subjects"] = {c: int(np.sum(centre_of == i)) for i, c in enumerate(data.centres)}
     else:

@@ -168,6 +168,16 @@ def _modelled_observables() -> tuple[str, ...]:
     return tuple(o.name for o in OBSERVABLES if o.modelled)
 
 
+def _lognormal_observables() -> tuple[str, ...]:
+    from lactojax.datasets.vocabulary import LOGNORMAL, OBSERVABLES
+
+    return tuple(o.name for o in OBSERVABLES if o.modelled and o.individual_likelihood == LOGNORMAL)
+
+
+LogNormalObservable = Annotated[str, OneOf("observable with log-normal records", _lognormal_observables,
+                                           " (Student-t and log-Student-t records already have heavy tails)")]
+
+
 class Section(BaseModel):
     """Base of the sections: frozen; construction and `replace` validate and raise a
     ConfigError naming the dotted key."""
@@ -500,6 +510,10 @@ class HierarchicalSection(Section):
                              "(sigma_<observable> in summary.csv), every predictive interval with it")
     noise_prior_sd: float = Field(NOISE_PRIOR_SD, gt=0, description="noise = \"fitted\": prior sd of each log "
                                   "sigma around its default (log-normal prior; 1 = a factor e either way)")
+    heavy_tails: Unique[LogNormalObservable] = Field(
+        (), description="observables whose records get Student-t tails (4 degrees of freedom) on the log scale "
+                        "instead of log-normal noise: for records with outliers, such as milkings that were "
+                        "missed, incomplete or mis-weighed, which would otherwise drag the fit (docs/fitting.md)")
 
     @model_validator(mode="after")
     def _check(self):

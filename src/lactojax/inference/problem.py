@@ -382,13 +382,27 @@ def population_levels(subjects: Sequence[str], covariates: pd.DataFrame | None, 
     return centre_of, tuple(f"{levels[0]}={c}" for c in centre_labels), design, tuple(labels)
 
 
+def heavy_tailed_kind(kind: np.ndarray, observable: np.ndarray, heavy_tails: Sequence[str]) -> np.ndarray:
+    """`kind` with the log-normal records of the observables in `heavy_tails` made
+    log-Student-t (same scale: sd of log y; the noise model's df, 4: tails for outlying
+    records). An observable listed that is not log-normal is an error."""
+    kind = np.array(kind, dtype=np.int32)
+    families = dict(zip(heavy_tails, individual_kind(list(heavy_tails)))) if heavy_tails else {}
+    for name, k in families.items():
+        if k != lk.IND_LOGNORMAL:
+            raise ValueError(f"heavy_tails: {name!r} does not have log-normal records (its records are "
+                             f"{lk.KIND_NAMES.get(int(k), 'not individual')}); expected one of the log-normal observables")
+    heavy = np.isin(observable, list(families)) & (kind == lk.IND_LOGNORMAL)
+    return np.where(heavy, lk.IND_LOG_STUDENT_T, kind).astype(np.int32)
+
+
 def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, Inputs],
                          names: Sequence[str], species: str = "cow", fixed: Mapping | None = None,
                          settings: SolverSettings | None = None, tau_scale: float = 0.3,
                          noise_sigma=None, prior: Mapping | None = None, label: str = "cohort",
                          design: Mapping | None = None, covariates: pd.DataFrame | None = None,
                          levels: Sequence[str] = (), offset_scale: float = 0.5, noise: str = "fixed",
-                         noise_prior_sd: float = NOISE_PRIOR_SD) -> FitData:
+                         noise_prior_sd: float = NOISE_PRIOR_SD, heavy_tails: Sequence[str] = ()) -> FitData:
     """A population fit of individual records: `table` has columns subject, observable,
     t_start_h, t_end_h, value (model units), and optionally reason (non-empty: the row is
     kept out of fitting by a dataset exclusion rule and listed in `excluded` with it); each
@@ -396,15 +410,16 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
     schedules are padded to one length). Records use the vocabulary's individual
     likelihood with the default noise scales (`noise="fitted"`: one estimated scale per
     observable, log-normal prior of log-SD `noise_prior_sd` around the default;
-    `inference.noise`). `levels`: population factors, columns of `covariates` (subject,
-    breed, parity, ...; `population_levels`)."""
+    `inference.noise`); the records of the observables in `heavy_tails` get log-Student-t
+    noise instead of log-normal (`heavy_tailed_kind`). `levels`: population factors, columns
+    of `covariates` (subject, breed, parity, ...; `population_levels`)."""
     subjects = list(inputs_by_subject)
     centre_of, centres, offset_design, offsets = population_levels(subjects, covariates, tuple(levels))
     table = table[table["subject"].isin(subjects)].reset_index(drop=True)
     observable = table["observable"].to_numpy(dtype=object)
     code = np.array([CODES.get(o, 0) for o in observable], dtype=np.int32)
     sigma = np.asarray(default_noise_sigma() if noise_sigma is None else noise_sigma)
-    kind = individual_kind(observable)
+    kind = heavy_tailed_kind(individual_kind(observable), observable, heavy_tails)
     table = table.assign(
         dataset=table.get("dataset", label), obs_code=code, kind=kind,
         kind_name=[lk.KIND_NAMES.get(int(k), "") for k in kind],
