@@ -382,6 +382,13 @@ def population_levels(subjects: Sequence[str], covariates: pd.DataFrame | None, 
     return centre_of, tuple(f"{levels[0]}={c}" for c in centre_labels), design, tuple(labels)
 
 
+def noise_scale_in_model_units(kind, value, sigma) -> np.ndarray:
+    """The noise scale of individual records in their model units, for plots and tables:
+    sigma x value for log-scale rows (log-normal, log-Student-t: sigma is the spread of log
+    y), sigma itself for Student-t rows."""
+    return np.where(np.asarray(kind) == lk.IND_STUDENT_T, 1.0, np.asarray(value, dtype=float)) * sigma
+
+
 def heavy_tailed_kind(kind: np.ndarray, observable: np.ndarray, heavy_tails: Sequence[str]) -> np.ndarray:
     """`kind` with the log-normal records of the observables in `heavy_tails` made
     log-Student-t (same scale: sd of log y; the noise model's df, 4: tails for outlying
@@ -423,8 +430,7 @@ def hierarchical_problem(table: pd.DataFrame, inputs_by_subject: Mapping[str, In
     table = table.assign(
         dataset=table.get("dataset", label), obs_code=code, kind=kind,
         kind_name=[lk.KIND_NAMES.get(int(k), "") for k in kind],
-        # for plots and y_rep: the noise scale in model units (log-scale rows: sigma x value)
-        scale=np.where(kind == lk.IND_STUDENT_T, 1.0, table["value"].to_numpy(dtype=float)) * sigma[code],
+        scale=noise_scale_in_model_units(kind, table["value"].to_numpy(dtype=float), sigma[code]),
         sd=0.0, spread_method="noise model",
         gland=table["gland"].map(GLANDS).fillna(-1).astype(int) if "gland" in table else -1)
     subject_of = pd.Index(subjects).get_indexer(table["subject"])

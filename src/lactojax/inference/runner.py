@@ -31,7 +31,7 @@ from lactojax.inference import noise as nz
 from lactojax.inference import outputs as out
 from lactojax.inference.map import LBFGS_MEMORY, MapResult, choose_starts, find_map, screening_points
 from lactojax.inference.nuts import run_nuts
-from lactojax.inference.problem import FitData, FitProblem
+from lactojax.inference.problem import FitData, FitProblem, noise_scale_in_model_units
 from lactojax.inference.svi import run_svi
 
 log = logging.getLogger(__name__)
@@ -110,13 +110,13 @@ def _diagnostics(summary, stats) -> dict:
 
 def _fitted_scale(rows, sigma) -> np.ndarray:
     """Each row's noise scale in model units at the posterior median of its fitted sigma
-    (log-scale rows: sigma x value, as `hierarchical_problem` writes the defaults);
+    (`noise_scale_in_model_units`, as `hierarchical_problem` writes the defaults);
     Gaussian rows keep their own."""
     kind = rows["kind"].to_numpy(dtype=int)
     median = np.median(np.asarray(sigma).reshape(-1, len(rows)), axis=0)
     individual = ~lk.is_gaussian(kind)
-    value = np.where(kind == lk.IND_STUDENT_T, 1.0, rows["value"].to_numpy(dtype=float))
-    return np.where(individual, value * median, rows["scale"].to_numpy(dtype=float))
+    return np.where(individual, noise_scale_in_model_units(kind, rows["value"], median),
+                    rows["scale"].to_numpy(dtype=float))
 
 
 def fit(data: FitData, settings, progress: bool = False, config_toml: str = "", checkpoint=None) -> FitResult:
